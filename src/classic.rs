@@ -150,7 +150,11 @@ mod tests {
             let ds = a.distance(&h.hash_image(&small));
             assert!(ds <= 12, "{alg:?} robust: {ds}");
             let d = a.distance(&h.hash_image(&img(7).rotate180()));
-            assert!(d > 12, "{alg:?} separates: {d} {a} {}", h.hash_image(&img(7).rotate180()));
+            assert!(
+                d > 12,
+                "{alg:?} separates: {d} {a} {}",
+                h.hash_image(&img(7).rotate180())
+            );
         }
     }
 }

@@ -63,7 +63,9 @@ impl DecodeLimits {
 pub(crate) fn map_image_error(e: ImageError) -> DecodeError {
     let kind = match &e {
         ImageError::Unsupported(u) => match u.kind() {
-            UnsupportedErrorKind::Format(ImageFormatHint::Unknown) => DecodeErrorKind::UnknownFormat,
+            UnsupportedErrorKind::Format(ImageFormatHint::Unknown) => {
+                DecodeErrorKind::UnknownFormat
+            }
             _ => DecodeErrorKind::Unsupported,
         },
         ImageError::Limits(l) => match l.kind() {

@@ -7,6 +7,7 @@ pub mod classic;
 mod decode;
 pub mod error;
 mod hash;
+pub mod letterbox;
 mod luma;
 pub mod pdq;
 

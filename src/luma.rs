@@ -134,7 +134,11 @@ impl LumaImage {
         check_buffer(data.len(), width, height, stride, 1)?;
         let mut out = Vec::with_capacity(width * height);
         for y in 0..height {
-            out.extend(data[y * stride..y * stride + width].iter().map(|&v| v as f32));
+            out.extend(
+                data[y * stride..y * stride + width]
+                    .iter()
+                    .map(|&v| v as f32),
+            );
         }
         Ok(LumaImage {
             width,
@@ -275,7 +279,9 @@ impl LumaImage {
         }
         let mut data = Vec::with_capacity(width * height);
         for y in top..top + height {
-            data.extend_from_slice(&self.data[y * self.width + left..y * self.width + left + width]);
+            data.extend_from_slice(
+                &self.data[y * self.width + left..y * self.width + left + width],
+            );
         }
         Ok(LumaImage {
             width,

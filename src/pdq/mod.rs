@@ -100,7 +100,11 @@ pub fn downscale_64(luma: &LumaImage, shortcut: bool) -> Option<Box<[f32; 4096]>
         b.copy_from_slice(luma.as_slice());
         return Some(b);
     }
-    Some(Box::new(downscale::filter_and_decimate(luma.as_slice(), h, w)))
+    Some(Box::new(downscale::filter_and_decimate(
+        luma.as_slice(),
+        h,
+        w,
+    )))
 }
 
 /// The 16×16 DCT of a 64×64 buffer (row-major; `[i * 16 + j]` has vertical frequency `i + 1`
@@ -204,10 +208,12 @@ impl PdqHasher {
     pub fn hash_dihedral(&self, luma: &LumaImage) -> [PdqHash; 8] {
         let luma = self.front_end(luma);
         match downscale_64(&luma, false) {
-            None => [PdqHash {
-                hash: Hash256::ZERO,
-                quality: 0,
-            }; 8],
+            None => {
+                [PdqHash {
+                    hash: Hash256::ZERO,
+                    quality: 0,
+                }; 8]
+            }
             Some(buf) => {
                 let b = dct_16(&buf);
                 let quality = quality_64(&buf);
@@ -278,21 +284,13 @@ impl PdqHasher {
 
     /// Decodes (under the configured limits) and hashes an image file.
     pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<PdqHash> {
-        let img = decode_image_file(
-            path,
-            self.config.limits,
-            self.config.apply_exif_orientation,
-        )?;
+        let img = decode_image_file(path, self.config.limits, self.config.apply_exif_orientation)?;
         Ok(self.hash_image(&img))
     }
 
     /// Decodes an image file and returns its eight dihedral hashes.
     pub fn hash_file_dihedral(&self, path: impl AsRef<Path>) -> Result<[PdqHash; 8]> {
-        let img = decode_image_file(
-            path,
-            self.config.limits,
-            self.config.apply_exif_orientation,
-        )?;
+        let img = decode_image_file(path, self.config.limits, self.config.apply_exif_orientation)?;
         Ok(self.hash_image_dihedral(&img))
     }
 
@@ -328,7 +326,13 @@ mod tests {
         let h = PdqHasher::new();
         for (w, hh) in [(4, 100), (100, 4), (0, 0), (3, 3)] {
             let l = LumaImage::from_f32(w, hh, vec![1.0; w * hh]).unwrap();
-            assert_eq!(h.hash(&l), PdqHash { hash: Hash256::ZERO, quality: 0 });
+            assert_eq!(
+                h.hash(&l),
+                PdqHash {
+                    hash: Hash256::ZERO,
+                    quality: 0
+                }
+            );
             assert!(h.hash_dihedral(&l).iter().all(|x| x.hash == Hash256::ZERO));
         }
     }
