@@ -53,7 +53,13 @@ fn check_dims(width: usize, height: usize) -> Result<()> {
     Ok(())
 }
 
-fn check_buffer(len: usize, width: usize, height: usize, stride: usize, bpp: usize) -> Result<()> {
+pub(crate) fn check_buffer(
+    len: usize,
+    width: usize,
+    height: usize,
+    stride: usize,
+    bpp: usize,
+) -> Result<()> {
     check_dims(width, height)?;
     let row = width
         .checked_mul(bpp)

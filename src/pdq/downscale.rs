@@ -102,7 +102,7 @@ fn box_cols(input: &[f32], out: &mut [f32], rows: usize, cols: usize, w: usize) 
     }
 }
 
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 /// Box filter along `LANES` rows at once. `get(r, i)` reads sample `i` of lane `r`;
 /// `put(i, values)` receives output sample `i` of every lane.
@@ -167,6 +167,7 @@ fn box_rows_lanes(
 }
 
 /// Box filter along one row (scalar), the reference's `box1DFloat` with stride 1.
+#[cfg(test)]
 fn box_row(input: &[f32], out: &mut [f32], w: usize) {
     let n = input.len();
     let ph = Phases::new(n, w);
@@ -202,103 +203,143 @@ fn box_row(input: &[f32], out: &mut [f32], w: usize) {
     }
 }
 
-/// Box filter along every row of `input` (`rows` x `cols`) into `out` (same shape).
-fn box_rows_full(input: &[f32], out: &mut [f32], rows: usize, cols: usize, w: usize) {
-    let mut r = 0;
-    while r + LANES <= rows {
-        let base = r * cols;
-        {
-            let out = &mut out[base..base + LANES * cols];
-            box_rows_lanes(
-                cols,
-                w,
-                |i| std::array::from_fn(|k| input[base + k * cols + i]),
-                |i, v| {
-                    for k in 0..LANES {
-                        out[k * cols + i] = v[k];
-                    }
-                },
-            );
-        }
-        r += LANES;
+/// Copies rows `r..r + LANES` of `input` into `t` interleaved (`t[i][k]` = row `r + k`,
+/// column `i`), so that the running sums of eight rows advance with contiguous vector loads.
+/// Lanes past the last row are zero (their results are discarded). Works in 8×8 tiles so
+/// that both the reads and the writes stay within a few cache lines.
+fn gather_lanes(input: &[f32], r: usize, rows: usize, cols: usize, t: &mut [[f32; LANES]]) {
+    let nk = LANES.min(rows - r);
+    if nk < LANES {
+        t.iter_mut().for_each(|x| *x = [0.0; LANES]);
     }
-    while r < rows {
-        box_row(
-            &input[r * cols..(r + 1) * cols],
-            &mut out[r * cols..(r + 1) * cols],
-            w,
-        );
-        r += 1;
+    let mut i0 = 0;
+    while i0 < cols {
+        let n = 8.min(cols - i0);
+        for k in 0..nk {
+            let src = &input[(r + k) * cols + i0..(r + k) * cols + i0 + n];
+            for (j, &v) in src.iter().enumerate() {
+                t[i0 + j][k] = v;
+            }
+        }
+        i0 += 8;
     }
 }
 
-/// Box filter along every row, keeping only the columns `keep` (output is `rows` x `keep.len()`).
-fn box_rows_select(
-    input: &[f32],
-    out: &mut [f32],
+/// Where the first row pass reads its rows from.
+pub(crate) trait RowSource {
+    /// Fills `t` (length `cols`) with rows `r..r + LANES` interleaved, zero past the last row.
+    fn fill(&self, r: usize, t: &mut [[f32; LANES]]);
+}
+
+/// A row-major float luma plane.
+pub(crate) struct LumaSource<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+}
+
+impl RowSource for LumaSource<'_> {
+    fn fill(&self, r: usize, t: &mut [[f32; LANES]]) {
+        gather_lanes(self.data, r, self.rows, self.cols, t);
+    }
+}
+
+/// Packed RGB8 rows, converted to luma with the reference formula while being interleaved
+/// (so the full-resolution luma plane is never materialised).
+pub(crate) struct RgbSource<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) stride: usize,
+}
+
+impl RowSource for RgbSource<'_> {
+    fn fill(&self, r: usize, t: &mut [[f32; LANES]]) {
+        let nk = LANES.min(self.rows - r);
+        if nk < LANES {
+            t.iter_mut().for_each(|x| *x = [0.0; LANES]);
+        }
+        for k in 0..nk {
+            let row = &self.data[(r + k) * self.stride..(r + k) * self.stride + self.cols * 3];
+            for (dst, p) in t.iter_mut().zip(row.chunks_exact(3)) {
+                dst[k] = crate::luma::luma_f32(p[0], p[1], p[2]);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Per-thread scratch planes, reused across hashes to avoid page-faulting fresh memory on
+    /// every image.
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
+    };
+}
+
+/// Scratch planes larger than this (in floats) are freed after use instead of being kept.
+const KEEP_SCRATCH: usize = 16 << 20;
+
+/// Jarosz filter + decimation of a `rows` x `cols` plane to 64×64, bit-exact with the
+/// reference's `jaroszFilterFloat` followed by `decimateFloat`.
+pub(crate) fn filter_and_decimate_from(
+    src: &impl RowSource,
     rows: usize,
     cols: usize,
-    w: usize,
-    keep: &[usize],
-) {
-    let nk = keep.len();
-    // For each output position, which kept slots want it (keep is sorted, may repeat).
-    let mut first_slot = vec![usize::MAX; cols];
-    for (slot, &c) in keep.iter().enumerate().rev() {
-        first_slot[c] = slot;
-    }
-    let mut scratch = vec![0.0f32; cols];
-    let mut r = 0;
-    while r + LANES <= rows {
-        let base = r * cols;
-        let obase = r * nk;
-        box_rows_lanes(
-            cols,
-            w,
-            |i| std::array::from_fn(|k| input[base + k * cols + i]),
-            |i, v| {
-                let mut slot = first_slot[i];
-                if slot != usize::MAX {
-                    while slot < nk && keep[slot] == i {
-                        for k in 0..LANES {
-                            out[obase + k * nk + slot] = v[k];
-                        }
-                        slot += 1;
-                    }
-                }
-            },
-        );
-        r += LANES;
-    }
-    while r < rows {
-        box_row(&input[r * cols..(r + 1) * cols], &mut scratch, w);
-        for (slot, &c) in keep.iter().enumerate() {
-            out[r * nk + slot] = scratch[c];
-        }
-        r += 1;
-    }
-}
-
-/// Jarosz filter + decimation of a `rows` x `cols` luma plane to 64×64, bit-exact with the
-/// reference's `jaroszFilterFloat` followed by `decimateFloat`.
-pub(crate) fn filter_and_decimate(luma: &[f32], rows: usize, cols: usize) -> [f32; 4096] {
-    debug_assert_eq!(luma.len(), rows * cols);
+) -> [f32; 4096] {
     let wr = window_size(cols, 64); // along rows
     let wc = window_size(rows, 64); // along columns
     let keep_cols: Vec<usize> = (0..64).map(|j| decimation_index(j, cols, 64)).collect();
     let keep_rows: Vec<usize> = (0..64).map(|i| decimation_index(i, rows, 64)).collect();
 
-    // Iteration 1: full passes.
-    let mut b2 = vec![0.0f32; rows * cols];
-    box_rows_full(luma, &mut b2, rows, cols, wr);
-    let mut b1 = vec![0.0f32; rows * cols];
-    box_cols(&b2, &mut b1, rows, cols, wc);
-    drop(b2);
+    let (mut b1, mut b2) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let n = rows * cols;
+    // Every element is written before it is read, so stale contents do not matter.
+    b1.resize(n, 0.0);
+    b2.resize(n, 0.0);
 
-    // Iteration 2: only the sampled columns survive the row pass.
+    let mut t: Vec<[f32; LANES]> = vec![[0.0; LANES]; cols];
+    let mut o: Vec<[f32; LANES]> = vec![[0.0; LANES]; cols];
+
+    // Iteration 1, rows: source -> b2 (row-major).
+    let mut r = 0;
+    while r < rows {
+        src.fill(r, &mut t);
+        box_rows_lanes(cols, wr, |i| t[i], |i, v| o[i] = *v);
+        let nk = LANES.min(rows - r);
+        let mut i0 = 0;
+        while i0 < cols {
+            let m = 8.min(cols - i0);
+            for k in 0..nk {
+                let dst = &mut b2[(r + k) * cols + i0..(r + k) * cols + i0 + m];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = o[i0 + j][k];
+                }
+            }
+            i0 += 8;
+        }
+        r += LANES;
+    }
+    // Iteration 1, columns: b2 -> b1.
+    box_cols(&b2[..n], &mut b1[..n], rows, cols, wc);
+
+    // Iteration 2, rows: only the sampled columns survive (b1 -> narrow, rows x 64).
     let mut narrow = vec![0.0f32; rows * 64];
-    box_rows_select(&b1, &mut narrow, rows, cols, wr, &keep_cols);
-    drop(b1);
+    let mut r = 0;
+    while r < rows {
+        gather_lanes(&b1[..n], r, rows, cols, &mut t);
+        box_rows_lanes(cols, wr, |i| t[i], |i, v| o[i] = *v);
+        for k in 0..LANES.min(rows - r) {
+            let orow = &mut narrow[(r + k) * 64..(r + k + 1) * 64];
+            for (dst, &c) in orow.iter_mut().zip(&keep_cols) {
+                *dst = o[c][k];
+            }
+        }
+        r += LANES;
+    }
+    if n <= KEEP_SCRATCH {
+        SCRATCH.with(|s| *s.borrow_mut() = (b1, b2));
+    }
+    // Iteration 2, columns, on the 64 sampled columns only.
     let mut narrow_out = vec![0.0f32; rows * 64];
     box_cols(&narrow, &mut narrow_out, rows, 64, wc);
 
@@ -307,6 +348,20 @@ pub(crate) fn filter_and_decimate(luma: &[f32], rows: usize, cols: usize) -> [f3
         out[i * 64..(i + 1) * 64].copy_from_slice(&narrow_out[r * 64..(r + 1) * 64]);
     }
     out
+}
+
+/// [`filter_and_decimate_from`] over a row-major float plane.
+pub(crate) fn filter_and_decimate(luma: &[f32], rows: usize, cols: usize) -> [f32; 4096] {
+    debug_assert_eq!(luma.len(), rows * cols);
+    filter_and_decimate_from(
+        &LumaSource {
+            data: luma,
+            rows,
+            cols,
+        },
+        rows,
+        cols,
+    )
 }
 
 /// The straightforward reference algorithm (full passes, scalar), kept as the test oracle for

@@ -227,6 +227,12 @@ impl PdqHasher {
 
     /// Hashes a decoded image (see [`LumaImage::from_image`] for how each pixel format is read).
     pub fn hash_image(&self, img: &DynamicImage) -> PdqHash {
+        if let DynamicImage::ImageRgb8(b) = img {
+            let (w, h) = (b.width() as usize, b.height() as usize);
+            if let Ok(hash) = self.hash_rgb8(b.as_raw(), w, h, w * 3) {
+                return hash;
+            }
+        }
         self.hash(&self.luma_of(img))
     }
 
@@ -243,7 +249,31 @@ impl PdqHasher {
         height: usize,
         stride: usize,
     ) -> Result<PdqHash> {
-        Ok(self.hash(&LumaImage::from_rgb8(data, width, height, stride)?))
+        crate::luma::check_buffer(data.len(), width, height, stride, 3)?;
+        let small = width <= 512 && height <= 512;
+        let fused = (self.config.mode == PdqMode::Full || small)
+            && width >= MIN_HASHABLE_DIM
+            && height >= MIN_HASHABLE_DIM
+            && !(width == 64 && height == 64);
+        if !fused {
+            return Ok(self.hash(&LumaImage::from_rgb8(data, width, height, stride)?));
+        }
+        // Luma is computed while the first filter pass reads the rows: the same float
+        // operations as LumaImage::from_rgb8 + hash, without the full-size luma plane.
+        let buf = downscale::filter_and_decimate_from(
+            &downscale::RgbSource {
+                data,
+                rows: height,
+                cols: width,
+                stride,
+            },
+            height,
+            width,
+        );
+        Ok(PdqHash {
+            hash: bits_from_dct(&dct_16(&buf)),
+            quality: quality_64(&buf),
+        })
     }
 
     /// Hashes an 8-bit grey buffer (`stride` bytes per row). In [`PdqMode::Full`] grey is read
@@ -354,6 +384,27 @@ mod tests {
         let hm = hasher.hash(&m).hash;
         assert!(d[Dihedral::FlipY as usize].hash.distance(&hm) <= 16);
         assert!(d[0].hash.distance(&hm) > 40);
+    }
+
+    #[test]
+    fn fused_rgb_path_equals_luma_path() {
+        let hasher = PdqHasher::new();
+        for (w, h) in [(5, 5), (64, 64), (65, 9), (130, 257), (700, 300), (9, 1100)] {
+            let mut s = (w * 31 + h) as u32;
+            let rgb: Vec<u8> = (0..w * h * 3)
+                .map(|k| {
+                    s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+                    ((k % (w * 3)) as u32 / 3 + (s >> 28)) as u8
+                })
+                .collect();
+            let a = hasher.hash_rgb8(&rgb, w, h, w * 3).unwrap();
+            let b = hasher.hash(&LumaImage::from_rgb8(&rgb, w, h, w * 3).unwrap());
+            assert_eq!(a, b, "{w}x{h}");
+            let cli = PdqHasher::new().with_mode(PdqMode::Cli512);
+            let a = cli.hash_rgb8(&rgb, w, h, w * 3).unwrap();
+            let b = cli.hash(&LumaImage::from_rgb8(&rgb, w, h, w * 3).unwrap());
+            assert_eq!(a, b, "cli512 {w}x{h}");
+        }
     }
 
     #[test]
