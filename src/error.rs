@@ -161,6 +161,7 @@ pub struct VideoError {
 
 impl VideoError {
     /// Builds a video error.
+    #[allow(dead_code)]
     pub(crate) fn new(kind: VideoErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
         VideoError {
             kind,
@@ -328,6 +329,7 @@ pub struct ParseError {
 
 impl ParseError {
     /// Builds a parse error for a line (1-based) of a list.
+    #[allow(dead_code)]
     pub(crate) fn at_line(line: usize, kind: ParseErrorKind) -> Self {
         ParseError {
             line: Some(line),

@@ -16,7 +16,7 @@
 /// Window size of the Jarosz filter for a side of `old` pixels decimated to `new` (the
 /// reference's `computeJaroszFilterWindowSize`): `ceil(old / (2 * new))`.
 pub(crate) fn window_size(old: usize, new: usize) -> usize {
-    (old + 2 * new - 1) / (2 * new)
+    old.div_ceil(2 * new)
 }
 
 /// The sample index that decimation reads for output cell `i` of `out` along a side of `n`:
