@@ -1,3 +1,4 @@
 //! The one integration-test binary; each file is a module.
 
+mod formats;
 mod pdq;
