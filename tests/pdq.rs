@@ -501,3 +501,46 @@ fn raw_buffers_equal_decoded_image() {
         .hash_rgb8(&raw[..raw.len() - 10], w, h, stride)
         .is_err());
 }
+
+/// The 16-bit grey PNG is the one vector whose reference pixels differ from ours by design.
+/// Reproducing each reference's 8-bit reduction shows the algorithm still agrees bit for bit:
+/// Pillow (fullres table) clips samples at 255; the C++ tool's loader (cli-512 table) keeps the
+/// low byte of each sample. We scale (`v / 257`), which keeps the picture.
+#[test]
+fn sixteen_bit_png_reference_reductions() {
+    let Some(root) = pdq_vectors() else { return };
+    let file = "images/python-threatexchange/threatexchange/tests/hashing/resources/I16.png";
+    let img =
+        mediamatch::decode_image_file(root.join(file), DecodeLimits::default(), false).unwrap();
+    let image::DynamicImage::ImageLuma16(g) = &img else {
+        panic!("I16.png should decode as 16-bit grey")
+    };
+    let (w, h) = (g.width() as usize, g.height() as usize);
+    let clipped: Vec<u8> = g.as_raw().iter().map(|&v| v.min(255) as u8).collect();
+    let low_byte: Vec<u8> = g.as_raw().iter().map(|&v| (v & 0xff) as u8).collect();
+    let full_row = read_rows(&root.join("expected/fullres.csv"))
+        .into_iter()
+        .find(|r| r.file == file)
+        .unwrap();
+    let cli_row = read_rows(&root.join("expected/cli-512.csv"))
+        .into_iter()
+        .find(|r| r.file == file)
+        .unwrap();
+    let full = PdqHasher::new().hash_luma8(&clipped, w, h, w).unwrap();
+    assert_eq!(
+        (full.hash, full.quality),
+        (full_row.hashes[0], full_row.quality)
+    );
+    let cli = PdqHasher::new()
+        .with_mode(PdqMode::Cli512)
+        .hash_luma8(&low_byte, w, h, w)
+        .unwrap();
+    assert_eq!(
+        (cli.hash, cli.quality),
+        (cli_row.hashes[0], cli_row.quality)
+    );
+    // Ours keeps the picture: far from the low-byte garbage, and full quality.
+    let ours = PdqHasher::new().hash_image(&img);
+    assert!(ours.hash.distance(&cli_row.hashes[0]) > 64);
+    assert_eq!(ours.quality, 100);
+}
