@@ -17,3 +17,6 @@ pub use error::{Error, Result};
 pub use hash::{Hash256, Hash64, ParseHashError, PdqHash};
 pub use luma::LumaImage;
 pub use pdq::{Dihedral, PdqConfig, PdqHasher, PdqMode};
+pub mod db;
+pub mod index;
+pub use index::{Index, Match};
