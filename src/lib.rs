@@ -19,4 +19,5 @@ pub use luma::LumaImage;
 pub use pdq::{Dihedral, PdqConfig, PdqHasher, PdqMode};
 pub mod db;
 pub mod index;
+pub use db::Database;
 pub use index::{Index, Match};

@@ -64,7 +64,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::hash::Hash256;
 use mih::Mih;
-use simd::{Level, Limbs};
+use simd::Level;
+pub(crate) use simd::Limbs;
 
 /// One search result: the id of a stored hash and its distance to the query.
 ///
