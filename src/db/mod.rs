@@ -214,6 +214,13 @@ impl Snapshot {
     pub fn next_id(&self) -> u64 {
         self.next_id
     }
+    /// Approximate heap bytes: the index plus per-entry quality and metadata references
+    /// (metadata strings not included).
+    pub fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
+            + self.slots.len() * (std::mem::size_of::<SlotChunk>() + 48)
+            + self.meta_len * std::mem::size_of::<Metadata>()
+    }
     /// The search index.
     pub fn index(&self) -> &Index {
         &self.index
