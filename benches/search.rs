@@ -68,7 +68,10 @@ fn data(n: usize, q: usize) -> (Vec<Hash256>, Vec<Hash256>) {
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn out_dir() -> PathBuf {
@@ -90,15 +93,27 @@ fn write_raw(path: &PathBuf, hashes: &[Hash256]) {
 }
 
 /// Queries per second of `search_many` over the queries (in chunks, until the budget is spent).
-fn throughput(index: &Index, queries: &[Hash256], threads: usize, budget: Duration) -> (f64, usize, usize) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+fn throughput(
+    index: &Index,
+    queries: &[Hash256],
+    threads: usize,
+    budget: Duration,
+) -> (f64, usize, usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
     pool.install(|| {
         // Warm-up: page in the tables and the look-up structures.
         index.search_many(&queries[..queries.len().min(50)], 31);
         let (mut done, mut pairs) = (0, 0);
         let t0 = Instant::now();
         for chunk in queries.chunks(100) {
-            pairs += index.search_many(chunk, 31).iter().map(Vec::len).sum::<usize>();
+            pairs += index
+                .search_many(chunk, 31)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>();
             done += chunk.len();
             if t0.elapsed() > budget {
                 break;
@@ -112,7 +127,11 @@ fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let n = env_usize("MM_BENCH_N", if test_mode { 20_000 } else { 1_000_000 });
     let q = env_usize("MM_BENCH_Q", if test_mode { 200 } else { 1_000 });
-    let budget = Duration::from_secs_f64(if test_mode { 0.2 } else { env_usize("MM_BENCH_SECONDS", 5) as f64 });
+    let budget = Duration::from_secs_f64(if test_mode {
+        0.2
+    } else {
+        env_usize("MM_BENCH_SECONDS", 5) as f64
+    });
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
 
     let t0 = Instant::now();
@@ -121,13 +140,21 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("bench dir");
     write_raw(&dir.join("db.bin"), &db);
     write_raw(&dir.join("queries.bin"), &queries);
-    eprintln!("generated {n} hashes and {q} queries in {:.1?} -> {}", t0.elapsed(), dir.display());
+    eprintln!(
+        "generated {n} hashes and {q} queries in {:.1?} -> {}",
+        t0.elapsed(),
+        dir.display()
+    );
 
     let items = || db.iter().enumerate().map(|(i, h)| (i as u64, *h));
     let mut indexes = Vec::new();
-    for (name, strategy) in [("flat", Strategy::Flat), ("multi-index", Strategy::MultiIndex)] {
+    for (name, strategy) in [
+        ("flat", Strategy::Flat),
+        ("multi-index", Strategy::MultiIndex),
+    ] {
         let t = Instant::now();
-        let index = Index::build_with_config(items(), IndexConfig::default().strategy(strategy)).expect("build");
+        let index = Index::build_with_config(items(), IndexConfig::default().strategy(strategy))
+            .expect("build");
         let build_s = t.elapsed().as_secs_f64();
         println!(
             "{{\"what\":\"build\",\"strategy\":\"{name}\",\"n\":{n},\"build_s\":{build_s:.3},\"bytes_per_hash\":{:.1},\"kernel\":\"{}\"}}",
@@ -148,10 +175,14 @@ fn main() {
             }
         }
     }
-    assert!(counts.windows(2).all(|w| w[0] == w[1]), "strategies disagree: {counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "strategies disagree: {counts:?}"
+    );
 
     // Database file: save, then time a checked open.
-    let mut database = Database::with_config(IndexConfig::default().strategy(Strategy::Flat)).expect("db");
+    let mut database =
+        Database::with_config(IndexConfig::default().strategy(Strategy::Flat)).expect("db");
     database
         .insert_many(db.iter().map(|h| (*h, Some(100), Metadata::new("bench"))))
         .expect("insert");
@@ -175,7 +206,10 @@ fn main() {
     drop(opened);
 
     // Per-query latency with criterion.
-    let mut c = Criterion::default().configure_from_args().sample_size(10).measurement_time(Duration::from_secs(2));
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2));
     for (name, index) in &indexes {
         let mut i = 0;
         c.bench_function(&format!("search_r31/{name}/n={n}"), |b| {

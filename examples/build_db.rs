@@ -57,7 +57,8 @@ enum Media {
 fn media_kind(path: &Path) -> Option<Media> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
-        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm" | "pgm" | "pbm" => Some(Media::Image),
+        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm"
+        | "pgm" | "pbm" => Some(Media::Image),
         "mp4" | "mov" | "mkv" | "webm" | "avi" | "m4v" => Some(Media::Video),
         _ => None,
     }
@@ -69,10 +70,16 @@ pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut stack: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = stack.pop() {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
             entries.sort();
             entries.reverse();
-            stack.extend(entries.into_iter().filter(|e| e.is_dir() || media_kind(e).is_some()));
+            stack.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.is_dir() || media_kind(e).is_some()),
+            );
         } else {
             out.push(p);
         }
@@ -97,7 +104,9 @@ fn hash_one(hasher: &PdqHasher, path: &Path) -> Hashed {
 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed_precise}, eta {eta}]") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed_precise}, eta {eta}]")
+    {
         pb.set_style(style);
     }
     pb.set_message(what.to_string());
@@ -105,7 +114,11 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 fn run(args: Args) -> mediamatch::Result<bool> {
-    let mut db = if args.append && args.out.exists() { Database::open(&args.out)? } else { Database::new() };
+    let mut db = if args.append && args.out.exists() {
+        Database::open(&args.out)?
+    } else {
+        Database::new()
+    };
     let before = db.len();
     let mut template = Metadata::new(args.source.clone());
     template.labels = args.labels.clone();
@@ -113,12 +126,20 @@ fn run(args: Args) -> mediamatch::Result<bool> {
 
     for list in &args.lists {
         let file = std::fs::File::open(list).map_err(mediamatch::Error::from)?;
-        let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines { OnBadLine::Skip } else { OnBadLine::Fail });
+        let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
+            OnBadLine::Skip
+        } else {
+            OnBadLine::Fail
+        });
         let report = db.import_list(std::io::BufReader::new(file), &opts, &template)?;
         for e in &report.skipped {
             eprintln!("{}: skipped {e}", list.display());
         }
-        eprintln!("{}: imported {} hashes", list.display(), report.ids.end - report.ids.start);
+        eprintln!(
+            "{}: imported {} hashes",
+            list.display(),
+            report.ids.end - report.ids.start
+        );
     }
 
     let files = collect_files(&args.paths).map_err(mediamatch::Error::from)?;
@@ -150,7 +171,12 @@ fn run(args: Args) -> mediamatch::Result<bool> {
         db.insert_many(entries)?;
     }
     db.save(&args.out)?;
-    eprintln!("{}: {} entries ({} new)", args.out.display(), db.len(), db.len() - before);
+    eprintln!(
+        "{}: {} entries ({} new)",
+        args.out.display(),
+        db.len(),
+        db.len() - before
+    );
     Ok(ok)
 }
 

@@ -60,7 +60,8 @@ enum Media {
 fn media_kind(path: &Path) -> Option<Media> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
-        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm" | "pgm" | "pbm" => Some(Media::Image),
+        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm"
+        | "pgm" | "pbm" => Some(Media::Image),
         "mp4" | "mov" | "mkv" | "webm" | "avi" | "m4v" => Some(Media::Video),
         _ => None,
     }
@@ -71,10 +72,16 @@ fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut stack: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = stack.pop() {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
             entries.sort();
             entries.reverse();
-            stack.extend(entries.into_iter().filter(|e| e.is_dir() || media_kind(e).is_some()));
+            stack.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.is_dir() || media_kind(e).is_some()),
+            );
         } else {
             out.push(p);
         }
@@ -90,18 +97,29 @@ fn queries_for(hasher: &PdqHasher, path: &Path, dihedral: bool) -> Result<Vec<Qu
         Some(Media::Video) => Err("video hashing is not available in this build".into()),
         _ if dihedral => {
             let d = hasher.hash_file_dihedral(path).map_err(|e| e.to_string())?;
-            Ok(vec![Query { name, variants: d.iter().map(|h| h.hash).collect(), quality: Some(d[0].quality) }])
+            Ok(vec![Query {
+                name,
+                variants: d.iter().map(|h| h.hash).collect(),
+                quality: Some(d[0].quality),
+            }])
         }
         _ => {
             let h = hasher.hash_file(path).map_err(|e| e.to_string())?;
-            Ok(vec![Query { name, variants: vec![h.hash], quality: Some(h.quality) }])
+            Ok(vec![Query {
+                name,
+                variants: vec![h.hash],
+                quality: Some(h.quality),
+            }])
         }
     }
 }
 
 fn media_text(m: &MediaKind) -> String {
     match m {
-        MediaKind::VideoFrame { video_id, timestamp_ms } => format!("video:{video_id}@{timestamp_ms}ms"),
+        MediaKind::VideoFrame {
+            video_id,
+            timestamp_ms,
+        } => format!("video:{video_id}@{timestamp_ms}ms"),
         _ => "image".into(),
     }
 }
@@ -140,13 +158,19 @@ fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
     let mut queries = Vec::new();
     for hex in &args.hexes {
         let h: Hash256 = hex.trim().parse()?;
-        queries.push(Query { name: hex.clone(), variants: vec![h], quality: None });
+        queries.push(Query {
+            name: hex.clone(),
+            variants: vec![h],
+            quality: None,
+        });
     }
     let files = collect_files(&args.paths).map_err(mediamatch::Error::from)?;
     if !files.is_empty() {
         let hasher = PdqHasher::new();
         let pb = ProgressBar::new(files.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("hashing {bar:40} {pos}/{len} [{elapsed_precise}]") {
+        if let Ok(style) =
+            ProgressStyle::with_template("hashing {bar:40} {pos}/{len} [{elapsed_precise}]")
+        {
             pb.set_style(style);
         }
         let hashed: Vec<(PathBuf, Result<Vec<Query>, String>)> = files
@@ -164,7 +188,10 @@ fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
                     for q in qs {
                         match q.quality {
                             Some(qual) if qual < args.min_quality => {
-                                eprintln!("{}: quality {qual} below --min-quality {}, not searched", q.name, args.min_quality)
+                                eprintln!(
+                                    "{}: quality {qual} below --min-quality {}, not searched",
+                                    q.name, args.min_quality
+                                )
                             }
                             _ => queries.push(q),
                         }

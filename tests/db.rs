@@ -23,16 +23,34 @@ fn sample_db() -> Database {
     let mut next = rng(42);
     let mut db = Database::new();
     let shared = Hash256::from_limbs([next(), next(), next(), next()]);
-    db.insert(shared, Some(100), Metadata::new("bank-a").content_id("a-1").label("terror")).unwrap();
-    db.insert(shared, None, Metadata::new("bank-b").content_id("b-9")).unwrap();
+    db.insert(
+        shared,
+        Some(100),
+        Metadata::new("bank-a").content_id("a-1").label("terror"),
+    )
+    .unwrap();
+    db.insert(shared, None, Metadata::new("bank-b").content_id("b-9"))
+        .unwrap();
     for i in 0..40u64 {
         let h = Hash256::from_limbs([next(), next(), next(), next()]);
         let meta = if i % 2 == 0 {
-            Metadata::new("videos").media(MediaKind::VideoFrame { video_id: format!("v{}", i / 10), timestamp_ms: i * 1000 })
+            Metadata::new("videos").media(MediaKind::VideoFrame {
+                video_id: format!("v{}", i / 10),
+                timestamp_ms: i * 1000,
+            })
         } else {
             Metadata::new("bank-a")
         };
-        db.insert(h, if i % 3 == 0 { None } else { Some((i * 2) as u8) }, meta).unwrap();
+        db.insert(
+            h,
+            if i % 3 == 0 {
+                None
+            } else {
+                Some((i * 2) as u8)
+            },
+            meta,
+        )
+        .unwrap();
     }
     assert!(db.remove(5));
     assert!(db.remove(6));
@@ -63,13 +81,19 @@ fn round_trip_is_lossless() {
     // Duplicates of one hash keep both sources.
     let first = db.get(0).unwrap().hash;
     let hits = back.search(&first, 0);
-    let sources: Vec<_> = hits.iter().map(|m| back.get(m.id).unwrap().metadata.source.clone()).collect();
+    let sources: Vec<_> = hits
+        .iter()
+        .map(|m| back.get(m.id).unwrap().metadata.source.clone())
+        .collect();
     assert_eq!(sources, ["bank-a", "bank-b"]);
     assert_eq!(back.get(1).unwrap().quality, None);
     assert!(back.get(5).is_none());
     // New ids continue after the old ones.
     let mut back = back;
-    assert_eq!(back.insert(first, Some(1), Metadata::default()).unwrap(), db.next_id());
+    assert_eq!(
+        back.insert(first, Some(1), Metadata::default()).unwrap(),
+        db.next_id()
+    );
     let mut bytes = Vec::new();
     db.write_to(&mut bytes).unwrap();
     assert_eq!(bytes, std::fs::read(&path).unwrap());
@@ -113,19 +137,34 @@ fn versions_and_magic_are_checked() {
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&2u32.to_le_bytes());
     match Database::from_bytes(&newer) {
-        Err(Error::Format(f)) => assert_eq!(f.kind(), &FormatErrorKind::UnsupportedVersion { supported: 1, found: 2 }),
+        Err(Error::Format(f)) => assert_eq!(
+            f.kind(),
+            &FormatErrorKind::UnsupportedVersion {
+                supported: 1,
+                found: 2
+            }
+        ),
         other => panic!("{other:?}"),
     }
     let mut foreign = bytes.clone();
     foreign[0] = b'X';
-    assert!(matches!(Database::from_bytes(&foreign), Err(Error::Format(f)) if f.kind() == &FormatErrorKind::BadMagic));
+    assert!(
+        matches!(Database::from_bytes(&foreign), Err(Error::Format(f)) if f.kind() == &FormatErrorKind::BadMagic)
+    );
     let cut = &bytes[..bytes.len() - 3];
-    assert!(matches!(Database::from_bytes(cut), Err(Error::Format(f)) if f.kind() == &FormatErrorKind::Truncated));
+    assert!(
+        matches!(Database::from_bytes(cut), Err(Error::Format(f)) if f.kind() == &FormatErrorKind::Truncated)
+    );
     let mut flipped = bytes.clone();
     let mid = bytes.len() / 2;
     flipped[mid] ^= 4;
-    assert!(matches!(Database::from_bytes(&flipped), Err(Error::Format(f)) if matches!(f.kind(), FormatErrorKind::ChecksumMismatch { .. })));
-    assert!(matches!(Database::open(temp("missing.mmdb")), Err(Error::Io(_))));
+    assert!(
+        matches!(Database::from_bytes(&flipped), Err(Error::Format(f)) if matches!(f.kind(), FormatErrorKind::ChecksumMismatch { .. }))
+    );
+    assert!(matches!(
+        Database::open(temp("missing.mmdb")),
+        Err(Error::Io(_))
+    ));
 }
 
 fn fixture_path() -> PathBuf {
@@ -145,7 +184,13 @@ fn fixture_v1_opens() {
     assert_eq!(db.len(), 40);
     assert_eq!(db.next_id(), 42);
     let e = db.get(12).unwrap();
-    assert_eq!(e.metadata.media, MediaKind::VideoFrame { video_id: "v1".into(), timestamp_ms: 10_000 });
+    assert_eq!(
+        e.metadata.media,
+        MediaKind::VideoFrame {
+            video_id: "v1".into(),
+            timestamp_ms: 10_000
+        }
+    );
     assert_eq!(e.quality, Some(20));
     assert_eq!(db.get(1).unwrap().quality, None);
 }
@@ -158,9 +203,15 @@ fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{}: shared test data not found (set MEDIAMATCH_SHARED)", dir.display());
+        panic!(
+            "{}: shared test data not found (set MEDIAMATCH_SHARED)",
+            dir.display()
+        );
     }
-    eprintln!("skipping: {} not found (set MEDIAMATCH_SHARED to the shared data directory)", dir.display());
+    eprintln!(
+        "skipping: {} not found (set MEDIAMATCH_SHARED to the shared data directory)",
+        dir.display()
+    );
     None
 }
 
@@ -170,15 +221,29 @@ fn real_hash_lists_load_and_search_exactly() {
     let lists = shared.join("pdq-vectors/hash-lists");
     let mut db = Database::with_config(IndexConfig::default().mih_min_len(1)).unwrap();
     let mut all: Vec<(u64, Hash256)> = Vec::new();
-    for name in ["haystack.txt", "needles.txt", "long256.dat", "short256.dat", "order256.dat"] {
+    for name in [
+        "haystack.txt",
+        "needles.txt",
+        "long256.dat",
+        "short256.dat",
+        "order256.dat",
+    ] {
         let file = std::fs::File::open(lists.join(name)).unwrap();
         let report = db
-            .import_list(std::io::BufReader::new(file), &ImportOptions::default(), &Metadata::new(name))
+            .import_list(
+                std::io::BufReader::new(file),
+                &ImportOptions::default(),
+                &Metadata::new(name),
+            )
             .unwrap();
         assert!(report.skipped.is_empty());
         let text = std::fs::read_to_string(lists.join(name)).unwrap();
         let hashes: Vec<Hash256> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
-        assert_eq!(report.ids.end - report.ids.start, hashes.len() as u64, "{name}");
+        assert_eq!(
+            report.ids.end - report.ids.start,
+            hashes.len() as u64,
+            "{name}"
+        );
         all.extend(report.ids.zip(hashes));
     }
     assert_eq!(db.len(), 1350 + 100 + 50 + 6 + 2);
@@ -187,7 +252,10 @@ fn real_hash_lists_load_and_search_exactly() {
         for r in [0, 31, 52, 90] {
             let mut want: Vec<Match> = all
                 .iter()
-                .map(|(id, h)| Match { id: *id, distance: h.distance(q) })
+                .map(|(id, h)| Match {
+                    id: *id,
+                    distance: h.distance(q),
+                })
                 .filter(|m| m.distance <= r)
                 .collect();
             want.sort();
@@ -198,7 +266,11 @@ fn real_hash_lists_load_and_search_exactly() {
     }
     // The 64-bit lists are not PDQ lists: rejected with the line number.
     let file = std::fs::File::open(lists.join("short64.dat")).unwrap();
-    match Database::new().import_list(std::io::BufReader::new(file), &ImportOptions::default(), &Metadata::default()) {
+    match Database::new().import_list(
+        std::io::BufReader::new(file),
+        &ImportOptions::default(),
+        &Metadata::default(),
+    ) {
         Err(Error::Parse(p)) => {
             assert_eq!(p.line(), Some(1));
             assert!(matches!(p.kind(), ParseErrorKind::Hash(_)));
@@ -207,13 +279,17 @@ fn real_hash_lists_load_and_search_exactly() {
     }
     let file = std::fs::File::open(lists.join("long64.dat")).unwrap();
     let skip = ImportOptions::default().on_bad_line(OnBadLine::Skip);
-    let report = Database::new().import_list(std::io::BufReader::new(file), &skip, &Metadata::default()).unwrap();
+    let report = Database::new()
+        .import_list(std::io::BufReader::new(file), &skip, &Metadata::default())
+        .unwrap();
     assert_eq!(report.skipped.len(), 667);
     // Export and re-import keep every hash and quality.
     let mut csv = Vec::new();
     db.export_list(&mut csv, ListFormat::Csv).unwrap();
     let mut again = Database::new();
-    again.import_list(&csv[..], &ImportOptions::default(), &Metadata::default()).unwrap();
+    again
+        .import_list(&csv[..], &ImportOptions::default(), &Metadata::default())
+        .unwrap();
     let a: Vec<_> = db.iter().map(|e| (e.hash, e.quality)).collect();
     let b: Vec<_> = again.iter().map(|e| (e.hash, e.quality)).collect();
     assert_eq!(a, b);

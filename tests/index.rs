@@ -9,7 +9,10 @@ const RADII: [u32; 9] = [0, 1, 8, 16, 31, 32, 52, 64, 128];
 fn brute(items: &[(u64, Hash256)], q: &Hash256, r: u32) -> Vec<Match> {
     let mut v: Vec<Match> = items
         .iter()
-        .map(|(id, h)| Match { id: *id, distance: h.distance(q) })
+        .map(|(id, h)| Match {
+            id: *id,
+            distance: h.distance(q),
+        })
         .filter(|m| m.distance <= r)
         .collect();
     v.sort();
@@ -30,7 +33,10 @@ fn hash() -> impl Strategy<Value = Hash256> {
 /// Clusters of near-duplicates: a centre plus copies 0..=40 bits away.
 fn clustered() -> impl Strategy<Value = Vec<Hash256>> {
     prop::collection::vec(
-        (hash(), prop::collection::vec(prop::collection::vec(0usize..256, 0..=40), 1..12)),
+        (
+            hash(),
+            prop::collection::vec(prop::collection::vec(0usize..256, 0..=40), 1..12),
+        ),
         1..25,
     )
     .prop_map(|clusters| {
@@ -57,7 +63,11 @@ fn queries(set: &[Hash256], extra: Vec<(usize, Vec<usize>)>, random: Vec<Hash256
 }
 
 fn check(set: Vec<Hash256>, qs: Vec<Hash256>, removed: Vec<usize>) -> Result<(), TestCaseError> {
-    let mut items: Vec<(u64, Hash256)> = set.iter().enumerate().map(|(i, h)| (i as u64 * 2 + 1, *h)).collect();
+    let mut items: Vec<(u64, Hash256)> = set
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (i as u64 * 2 + 1, *h))
+        .collect();
     // Small delta limit and MIH on every size, so that base, delta, tables and removals all play.
     let cfg = IndexConfig::default().mih_min_len(1).delta_limit(16);
     let half = items.len() / 2;
@@ -76,7 +86,13 @@ fn check(set: Vec<Hash256>, qs: Vec<Hash256>, removed: Vec<usize>) -> Result<(),
         for r in RADII {
             let want = brute(&items, q, r);
             for s in [Search::Flat, Search::MultiIndex, Search::Auto] {
-                prop_assert_eq!(&index.search_with(s, q, r), &want, "strategy {:?} radius {}", s, r);
+                prop_assert_eq!(
+                    &index.search_with(s, q, r),
+                    &want,
+                    "strategy {:?} radius {}",
+                    s,
+                    r
+                );
             }
         }
         prop_assert_eq!(&many[i], &brute(&items, q, 31));
@@ -92,7 +108,10 @@ fn check(set: Vec<Hash256>, qs: Vec<Hash256>, removed: Vec<usize>) -> Result<(),
         .iter()
         .filter_map(|(id, h)| {
             let d = qs.iter().map(|q| h.distance(q)).min()?;
-            (d <= 31).then_some(Match { id: *id, distance: d })
+            (d <= 31).then_some(Match {
+                id: *id,
+                distance: d,
+            })
         })
         .collect();
     want.sort();

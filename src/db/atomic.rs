@@ -23,7 +23,10 @@ pub(crate) fn write_atomic(
         let file = File::create_new(&tmp)?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         match fail_after {
-            Some(limit) => write(&mut FailAfter { inner: &mut w, left: limit })?,
+            Some(limit) => write(&mut FailAfter {
+                inner: &mut w,
+                left: limit,
+            })?,
             None => write(&mut w)?,
         }
         let file = w.into_inner().map_err(|e| e.into_error())?;
@@ -40,7 +43,9 @@ pub(crate) fn write_atomic(
 
 fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().map_or_else(|| "db".into(), |n| n.to_string_lossy());
+    let name = path
+        .file_name()
+        .map_or_else(|| "db".into(), |n| n.to_string_lossy());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
@@ -93,7 +98,11 @@ mod tests {
         let err = write_atomic(&p, Some(2), |w| w.write_all(b"new content")).unwrap_err();
         assert!(matches!(err, Error::Io(_)));
         assert_eq!(std::fs::read(&p).unwrap(), b"old");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "temporary file left behind"
+        );
         write_atomic(&p, None, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         std::fs::remove_dir_all(&dir).unwrap();

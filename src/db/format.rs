@@ -107,9 +107,12 @@ pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
         next_id: c.next_id,
         metas: c.metas.clone(),
     };
-    let hbytes = bincode::serde::encode_to_vec(&header, bincode_config()).map_err(io::Error::other)?;
+    let hbytes =
+        bincode::serde::encode_to_vec(&header, bincode_config()).map_err(io::Error::other)?;
     if hbytes.len() > HEADER_LIMIT {
-        return Err(io::Error::other("database metadata exceeds the 64 MiB header limit"));
+        return Err(io::Error::other(
+            "database metadata exceeds the 64 MiB header limit",
+        ));
     }
     let mut w = CrcWriter {
         inner: w,
@@ -197,7 +200,10 @@ pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
     }
     let len = b.len();
     if b[len - 8..] != MAGIC {
-        return Err(err(Truncated, "the closing magic is missing: the file was cut short or not completely written"));
+        return Err(err(
+            Truncated,
+            "the closing magic is missing: the file was cut short or not completely written",
+        ));
     }
     let crc_at = len - 12;
     if check_crc {
@@ -213,12 +219,21 @@ pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
     }
     let body_start = align8(PREFIX as u64 + header_len);
     let body_len = u64_at(b, len - FOOTER);
-    if body_start.checked_add(body_len).and_then(|x| x.checked_add(FOOTER as u64)) != Some(len as u64) {
-        return Err(err(Corrupt, "section lengths do not add up to the file length"));
+    if body_start
+        .checked_add(body_len)
+        .and_then(|x| x.checked_add(FOOTER as u64))
+        != Some(len as u64)
+    {
+        return Err(err(
+            Corrupt,
+            "section lengths do not add up to the file length",
+        ));
     }
     let hbytes = &b[PREFIX..PREFIX + header_len as usize];
-    let (header, used): (Header, usize) = bincode::serde::decode_from_slice(hbytes, bincode_config())
-        .map_err(|e| FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e)))?;
+    let (header, used): (Header, usize) =
+        bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(|e| {
+            FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
+        })?;
     if used != hbytes.len() {
         return Err(err(Corrupt, "trailing bytes after the header"));
     }

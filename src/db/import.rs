@@ -149,11 +149,21 @@ fn header_columns(fields: &[Cow<'_, str>]) -> Option<Columns> {
     })
 }
 
-fn parse_row(line_no: usize, fields: &[Cow<'_, str>], cols: Columns) -> Result<ListRow, ParseError> {
-    let field = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(|f| f.as_ref()).filter(|f| !f.is_empty());
-    let hash_str = field(Some(cols.hash))
-        .ok_or_else(|| ParseError::at_line(line_no, ParseErrorKind::Field("missing hash column".into())))?;
-    let hash = Hash256::from_hex(hash_str).map_err(|e| ParseError::at_line(line_no, ParseErrorKind::Hash(e)))?;
+fn parse_row(
+    line_no: usize,
+    fields: &[Cow<'_, str>],
+    cols: Columns,
+) -> Result<ListRow, ParseError> {
+    let field = |i: Option<usize>| {
+        i.and_then(|i| fields.get(i))
+            .map(|f| f.as_ref())
+            .filter(|f| !f.is_empty())
+    };
+    let hash_str = field(Some(cols.hash)).ok_or_else(|| {
+        ParseError::at_line(line_no, ParseErrorKind::Field("missing hash column".into()))
+    })?;
+    let hash = Hash256::from_hex(hash_str)
+        .map_err(|e| ParseError::at_line(line_no, ParseErrorKind::Hash(e)))?;
     let quality = match field(cols.quality) {
         None => None,
         Some(q) => match q.parse::<u8>() {
@@ -191,7 +201,10 @@ pub fn read_hash_list(mut reader: impl BufRead, options: &ImportOptions) -> Resu
     let mut first_row = true;
     loop {
         buf.clear();
-        let n = reader.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        let n = reader
+            .by_ref()
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
         }
@@ -202,19 +215,32 @@ pub fn read_hash_list(mut reader: impl BufRead, options: &ImportOptions) -> Resu
             let mut sink = Vec::new();
             loop {
                 sink.clear();
-                let m = reader.by_ref().take(MAX_LINE as u64).read_until(b'\n', &mut sink)?;
+                let m = reader
+                    .by_ref()
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut sink)?;
                 if m == 0 || sink.last() == Some(&b'\n') {
                     break;
                 }
             }
         }
         let result = if too_long {
-            Err(ParseError::at_line(line_no, ParseErrorKind::Field("line longer than 64 KiB".into())))
+            Err(ParseError::at_line(
+                line_no,
+                ParseErrorKind::Field("line longer than 64 KiB".into()),
+            ))
         } else {
             match std::str::from_utf8(&buf) {
-                Err(_) => Err(ParseError::at_line(line_no, ParseErrorKind::Field("line is not valid UTF-8".into()))),
+                Err(_) => Err(ParseError::at_line(
+                    line_no,
+                    ParseErrorKind::Field("line is not valid UTF-8".into()),
+                )),
                 Ok(s) => {
-                    let s = if line_no == 1 { s.trim_start_matches('\u{feff}') } else { s };
+                    let s = if line_no == 1 {
+                        s.trim_start_matches('\u{feff}')
+                    } else {
+                        s
+                    };
                     let s = s.trim();
                     if s.is_empty() || s.starts_with('#') {
                         continue;
@@ -222,7 +248,8 @@ pub fn read_hash_list(mut reader: impl BufRead, options: &ImportOptions) -> Resu
                     let fields = split(s);
                     if first_row {
                         first_row = false;
-                        let first_is_hash = fields.first().is_some_and(|f| Hash256::from_hex(f).is_ok());
+                        let first_is_hash =
+                            fields.first().is_some_and(|f| Hash256::from_hex(f).is_ok());
                         if !first_is_hash {
                             if let Some(c) = header_columns(&fields) {
                                 cols = Some(c);
@@ -277,7 +304,12 @@ pub fn write_hash_list<'a>(
             ListFormat::Hex => writeln!(w, "{hash}")?,
             ListFormat::Csv => {
                 let q = quality.map(|q| q.to_string()).unwrap_or_default();
-                writeln!(w, "{hash},{q},{},{}", csv_field(content.unwrap_or("")), csv_field(source))?
+                writeln!(
+                    w,
+                    "{hash},{q},{},{}",
+                    csv_field(content.unwrap_or("")),
+                    csv_field(source)
+                )?
             }
         }
     }
@@ -293,10 +325,25 @@ mod tests {
 
     #[test]
     fn forms_and_line_numbers() {
-        let text = format!("\u{feff}# comment\n\n{H}\r\n{H},77,a.jpg\n{H}\t12\tb\n{H} 5\nzz\n{H},101\n{H},\n");
-        let list = read_hash_list(text.as_bytes(), &ImportOptions::default().on_bad_line(OnBadLine::Skip)).unwrap();
+        let text = format!(
+            "\u{feff}# comment\n\n{H}\r\n{H},77,a.jpg\n{H}\t12\tb\n{H} 5\nzz\n{H},101\n{H},\n"
+        );
+        let list = read_hash_list(
+            text.as_bytes(),
+            &ImportOptions::default().on_bad_line(OnBadLine::Skip),
+        )
+        .unwrap();
         let q: Vec<_> = list.rows.iter().map(|r| (r.line, r.quality)).collect();
-        assert_eq!(q, [(3, None), (4, Some(77)), (5, Some(12)), (6, Some(5)), (9, None)]);
+        assert_eq!(
+            q,
+            [
+                (3, None),
+                (4, Some(77)),
+                (5, Some(12)),
+                (6, Some(5)),
+                (9, None)
+            ]
+        );
         assert_eq!(list.rows[1].content_id.as_deref(), Some("a.jpg"));
         let lines: Vec<_> = list.skipped.iter().map(|e| e.line()).collect();
         assert_eq!(lines, [Some(7), Some(8)]);
@@ -307,8 +354,15 @@ mod tests {
 
     #[test]
     fn header_by_name_and_long_lines() {
-        let text = format!("content_id,quality,signal_value\nx,40,{H}\n{}\ny,,{H}\n", "a".repeat(100_000));
-        let list = read_hash_list(text.as_bytes(), &ImportOptions::default().on_bad_line(OnBadLine::Skip)).unwrap();
+        let text = format!(
+            "content_id,quality,signal_value\nx,40,{H}\n{}\ny,,{H}\n",
+            "a".repeat(100_000)
+        );
+        let list = read_hash_list(
+            text.as_bytes(),
+            &ImportOptions::default().on_bad_line(OnBadLine::Skip),
+        )
+        .unwrap();
         assert_eq!(list.rows.len(), 2, "{:?}", list);
         assert_eq!(list.rows[0].content_id.as_deref(), Some("x"));
         assert_eq!(list.rows[0].quality, Some(40));

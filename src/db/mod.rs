@@ -57,7 +57,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
-pub use import::{read_hash_list, write_hash_list, HashList, ImportOptions, ListFormat, ListRow, OnBadLine};
+pub use import::{
+    read_hash_list, write_hash_list, HashList, ImportOptions, ListFormat, ListRow, OnBadLine,
+};
 
 use crate::error::{Error, ParseError, Result};
 use crate::hash::{Hash256, PdqHash};
@@ -287,7 +289,9 @@ impl Snapshot {
         // Compact the metadata table: only referenced records, in order of first use.
         let mut remap = vec![EMPTY; self.meta_len];
         for (id, h) in self.index.iter() {
-            let Some((q, m)) = self.slot(id) else { continue };
+            let Some((q, m)) = self.slot(id) else {
+                continue;
+            };
             let r = &mut remap[m as usize];
             if *r == EMPTY {
                 *r = c.metas.len() as u32;
@@ -417,7 +421,7 @@ impl Database {
         if s.meta_len > 0 && *s.meta(s.meta_len as u32 - 1) == meta {
             return s.meta_len as u32 - 1;
         }
-        if s.meta_len % META_CHUNK == 0 {
+        if s.meta_len.is_multiple_of(META_CHUNK) {
             s.metas.push(Arc::new(Vec::with_capacity(META_CHUNK)));
         }
         if let Some(last) = s.metas.last_mut() {
@@ -428,10 +432,14 @@ impl Database {
     }
 
     fn set_slot(&mut self, id: u64, quality: u8, meta: u32) {
-        let c = self.state.slots.entry(id / SLOT_CHUNK).or_insert_with(|| Arc::new(SlotChunk::empty()));
+        let c = self
+            .state
+            .slots
+            .entry(id / SLOT_CHUNK)
+            .or_insert_with(|| Arc::new(SlotChunk::empty()));
         let c = Arc::make_mut(c);
         let i = (id % SLOT_CHUNK) as usize;
-        c.used += u32::from(c.meta[i] == EMPTY) ;
+        c.used += u32::from(c.meta[i] == EMPTY);
         c.quality[i] = quality;
         c.meta[i] = meta;
     }
@@ -445,7 +453,12 @@ impl Database {
     }
 
     /// Adds an entry and returns its id.
-    pub fn insert(&mut self, hash: Hash256, quality: Option<u8>, metadata: Metadata) -> Result<u64> {
+    pub fn insert(
+        &mut self,
+        hash: Hash256,
+        quality: Option<u8>,
+        metadata: Metadata,
+    ) -> Result<u64> {
         let q = Self::check_quality(quality)?;
         if self.state.meta_len >= EMPTY as usize - 1 {
             return Err(Error::invalid("too many metadata records"));
@@ -475,7 +488,9 @@ impl Database {
         }
         let start = self.state.next_id;
         let total = self.state.len() + entries.len();
-        if total >= u32::MAX as usize - 1 || self.state.meta_len + entries.len() >= EMPTY as usize - 1 {
+        if total >= u32::MAX as usize - 1
+            || self.state.meta_len + entries.len() >= EMPTY as usize - 1
+        {
             return Err(Error::invalid("too many entries"));
         }
         let mut ids = Vec::with_capacity(total);
@@ -542,8 +557,14 @@ impl Database {
     pub fn export_list(&self, w: impl Write, format: ListFormat) -> Result<()> {
         write_hash_list(
             w,
-            self.iter()
-                .map(|e| (e.hash, e.quality, e.metadata.content_id.as_deref(), e.metadata.source.as_str())),
+            self.iter().map(|e| {
+                (
+                    e.hash,
+                    e.quality,
+                    e.metadata.content_id.as_deref(),
+                    e.metadata.source.as_str(),
+                )
+            }),
             format,
         )
     }
@@ -580,7 +601,9 @@ impl Database {
         };
         let mut metas = c.metas.into_iter();
         while state.metas.len() * META_CHUNK < state.meta_len {
-            state.metas.push(Arc::new(metas.by_ref().take(META_CHUNK).collect()));
+            state
+                .metas
+                .push(Arc::new(metas.by_ref().take(META_CHUNK).collect()));
         }
         let mut cur: Option<(u64, SlotChunk)> = None;
         for ((&id, &q), &m) in c.ids.iter().zip(&c.quality).zip(&c.meta_ref) {
@@ -601,8 +624,13 @@ impl Database {
         if let Some((k, chunk)) = cur {
             state.slots.insert(k, Arc::new(chunk));
         }
-        state.index = Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false)
-            .map_err(|_| crate::error::FormatError::new(crate::error::FormatErrorKind::Corrupt, "too many entries"))?;
+        state.index =
+            Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false).map_err(|_| {
+                crate::error::FormatError::new(
+                    crate::error::FormatErrorKind::Corrupt,
+                    "too many entries",
+                )
+            })?;
         Ok(Database::from_state(state))
     }
 
@@ -629,13 +657,22 @@ mod tests {
         let path = dir.join("bank.mmdb");
         let mut db = Database::new();
         for i in 0..100u64 {
-            db.insert(Hash256::from_limbs([i, !i, i * 7, 3]), Some(90), Metadata::new("a")).unwrap();
+            db.insert(
+                Hash256::from_limbs([i, !i, i * 7, 3]),
+                Some(90),
+                Metadata::new("a"),
+            )
+            .unwrap();
         }
         db.save(&path).unwrap();
         let before = std::fs::read(&path).unwrap();
         for i in 0..1000u64 {
-            db.insert(Hash256::from_limbs([i, i, i, i]), None, Metadata::new("b").content_id(i.to_string()))
-                .unwrap();
+            db.insert(
+                Hash256::from_limbs([i, i, i, i]),
+                None,
+                Metadata::new("b").content_id(i.to_string()),
+            )
+            .unwrap();
         }
         for cut in [0, 1, 17, 4096, 20_000] {
             assert!(db.save_failing(&path, cut).is_err());

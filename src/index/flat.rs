@@ -37,14 +37,24 @@ pub(crate) fn search_multi(
 /// k-nearest helper: scans in blocks with the radius bounded by the current `k`-th best
 /// distance in `heap` (a max-heap of `(distance, id)`, kept at `k` entries by `visit`), and
 /// calls `visit(heap, position, distance)` for every hash within that bound.
-pub(crate) fn knn<F>(level: Level, hashes: &[Limbs], q: &Limbs, heap: &mut BinaryHeap<(u32, u64)>, k: usize, mut visit: F)
-where
+pub(crate) fn knn<F>(
+    level: Level,
+    hashes: &[Limbs],
+    q: &Limbs,
+    heap: &mut BinaryHeap<(u32, u64)>,
+    k: usize,
+    mut visit: F,
+) where
     F: FnMut(&mut BinaryHeap<(u32, u64)>, u32, u32),
 {
     let mut buf = Vec::new();
     for (b, block) in hashes.chunks(BLOCK).enumerate() {
         buf.clear();
-        let bound = if heap.len() < k { 256 } else { heap.peek().map_or(256, |x| x.0) };
+        let bound = if heap.len() < k {
+            256
+        } else {
+            heap.peek().map_or(256, |x| x.0)
+        };
         simd::scan(level, block, q, bound, (b * BLOCK) as u32, &mut buf);
         for &(p, d) in &buf {
             visit(heap, p, d);

@@ -129,7 +129,8 @@ impl Mih {
                     let mut keep = start;
                     for i in start..out.len() {
                         let h = &hashes[out[i].0 as usize];
-                        let seen = (0..t).any(|u| (chunk(h, u) ^ chunk(q, u)).count_ones() as usize <= sub);
+                        let seen = (0..t)
+                            .any(|u| (chunk(h, u) ^ chunk(q, u)).count_ones() as usize <= sub);
                         if !seen {
                             out[keep] = out[i];
                             keep += 1;

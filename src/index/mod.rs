@@ -163,7 +163,9 @@ impl IndexConfig {
     }
     fn validate(&self) -> Result<()> {
         if self.delta_limit == 0 {
-            return Err(Error::invalid("IndexConfig::delta_limit must be at least 1"));
+            return Err(Error::invalid(
+                "IndexConfig::delta_limit must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -251,7 +253,10 @@ impl Index {
         let mut items: Vec<(u64, Limbs)> = items.into_iter().map(|(i, h)| (i, h.limbs())).collect();
         items.par_sort_unstable_by_key(|x| x.0);
         if let Some(w) = items.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::invalid(format!("duplicate id {} in index input", w[0].0)));
+            return Err(Error::invalid(format!(
+                "duplicate id {} in index input",
+                w[0].0
+            )));
         }
         let (ids, hashes) = items.into_iter().unzip();
         Index::from_sorted(ids, hashes, config, true)
@@ -266,7 +271,9 @@ impl Index {
     ) -> Result<Index> {
         config.validate()?;
         if ids.len() != hashes.len() || ids.len() >= u32::MAX as usize {
-            return Err(Error::invalid("index columns differ in length or exceed 2^32 - 1 entries"));
+            return Err(Error::invalid(
+                "index columns differ in length or exceed 2^32 - 1 entries",
+            ));
         }
         let n = ids.len();
         let index = Index {
@@ -366,7 +373,12 @@ impl Index {
         let base = (0..self.base.ids.len())
             .filter(|&p| !self.is_dead(p as u32))
             .map(|p| (self.base.ids[p], self.base.hashes[p]));
-        let delta = self.delta.ids.iter().copied().zip(self.delta.hashes.iter().copied());
+        let delta = self
+            .delta
+            .ids
+            .iter()
+            .copied()
+            .zip(self.delta.hashes.iter().copied());
         let mut base = base.peekable();
         let mut delta = delta.peekable();
         std::iter::from_fn(move || {
@@ -375,7 +387,11 @@ impl Index {
                 (Some(_), None) => true,
                 (None, _) => false,
             };
-            let (id, l) = if take_base { base.next()? } else { delta.next()? };
+            let (id, l) = if take_base {
+                base.next()?
+            } else {
+                delta.next()?
+            };
             Some((id, Hash256::from_limbs(l)))
         })
     }
@@ -403,7 +419,9 @@ impl Index {
         if let Some(p) = self.base_pos(id) {
             Arc::make_mut(&mut self.dead)[p / 64] |= 1 << (p % 64);
             self.dead_count += 1;
-            if self.dead_count > self.config.delta_limit && self.dead_count * 4 > self.base.ids.len() {
+            if self.dead_count > self.config.delta_limit
+                && self.dead_count * 4 > self.base.ids.len()
+            {
                 self.compact();
             }
             return true;
@@ -442,7 +460,12 @@ impl Index {
 
     /// [`Index::search`] with an explicit strategy (the results are the same; only the time
     /// differs).
-    pub fn search_with(&self, strategy: Strategy, query: &Hash256, max_distance: u32) -> Vec<Match> {
+    pub fn search_with(
+        &self,
+        strategy: Strategy,
+        query: &Hash256,
+        max_distance: u32,
+    ) -> Vec<Match> {
         let r = max_distance.min(256);
         let q = query.limbs();
         let mut hits = Vec::new();
@@ -452,7 +475,8 @@ impl Index {
             Strategy::MultiIndex => true,
         };
         if use_tables {
-            self.tables().search(self.level, &self.base.hashes, &q, r, &mut hits);
+            self.tables()
+                .search(self.level, &self.base.hashes, &q, r, &mut hits);
         } else {
             flat::search(self.level, &self.base.hashes, &q, r, &mut hits);
         }
@@ -554,14 +578,28 @@ impl Index {
                 heap.pop();
             }
         };
-        flat::knn(self.level, &self.base.hashes, &q, &mut heap, k, |heap, p, d| {
-            if !self.is_dead(p) {
-                offer(heap, d, self.base.ids[p as usize]);
-            }
-        });
-        flat::knn(self.level, &self.delta.hashes, &q, &mut heap, k, |heap, p, d| {
-            offer(heap, d, self.delta.ids[p as usize]);
-        });
+        flat::knn(
+            self.level,
+            &self.base.hashes,
+            &q,
+            &mut heap,
+            k,
+            |heap, p, d| {
+                if !self.is_dead(p) {
+                    offer(heap, d, self.base.ids[p as usize]);
+                }
+            },
+        );
+        flat::knn(
+            self.level,
+            &self.delta.hashes,
+            &q,
+            &mut heap,
+            k,
+            |heap, p, d| {
+                offer(heap, d, self.delta.ids[p as usize]);
+            },
+        );
         heap.into_sorted_vec()
             .into_iter()
             .map(|(distance, id)| Match { id, distance })
@@ -598,7 +636,10 @@ mod tests {
         let mut v: Vec<Match> = items
             .iter()
             .filter(|(_, x)| x.distance(q) <= r)
-            .map(|(id, x)| Match { id: *id, distance: x.distance(q) })
+            .map(|(id, x)| Match {
+                id: *id,
+                distance: x.distance(q),
+            })
             .collect();
         v.sort();
         v
@@ -645,9 +686,15 @@ mod tests {
         let variants = [h(3), h(4), h(1000)];
         let got = index.search_dihedral(&variants, 256);
         assert_eq!(got.len(), 100);
-        assert_eq!(&got[..2], &[Match { id: 3, distance: 0 }, Match { id: 4, distance: 0 }]);
+        assert_eq!(
+            &got[..2],
+            &[Match { id: 3, distance: 0 }, Match { id: 4, distance: 0 }]
+        );
         for m in &got {
-            let best = variants.iter().map(|v| v.distance(&items[m.id as usize].1)).min();
+            let best = variants
+                .iter()
+                .map(|v| v.distance(&items[m.id as usize].1))
+                .min();
             assert_eq!(Some(m.distance), best);
         }
         let many = index.search_many(&variants, 100);

@@ -230,8 +230,10 @@ mod x86 {
             let s2 = limb_counts(&c[2]);
             let s3 = limb_counts(&c[3]);
             // [s0(01), s1(01) | s0(23), s1(23)]
-            let u01 = _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
-            let u23 = _mm256_add_epi64(_mm256_unpacklo_epi64(s2, s3), _mm256_unpackhi_epi64(s2, s3));
+            let u01 =
+                _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+            let u23 =
+                _mm256_add_epi64(_mm256_unpacklo_epi64(s2, s3), _mm256_unpackhi_epi64(s2, s3));
             // [h0, h1, h2, h3] totals.
             let tot = _mm256_add_epi64(
                 _mm256_permute2x128_si256(u01, u23, 0x20),
