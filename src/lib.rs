@@ -17,3 +17,7 @@ pub use error::{Error, Result};
 pub use hash::{Hash256, Hash64, ParseHashError, PdqHash};
 pub use luma::LumaImage;
 pub use pdq::{Dihedral, PdqConfig, PdqHasher, PdqMode};
+pub mod db;
+pub mod index;
+pub use db::Database;
+pub use index::{Index, Match};

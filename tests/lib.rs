@@ -1,5 +1,7 @@
 //! The one integration-test binary; each file is a module.
 
+mod db;
 mod formats;
 mod hash_props;
+mod index;
 mod pdq;

@@ -1,0 +1,230 @@
+//! Search benchmark on a clustered synthetic set (issue 3).
+//!
+//! Environment:
+//! * `MM_BENCH_N` — database size (default 1 000 000; 20 000 under `cargo bench -- --test`);
+//! * `MM_BENCH_Q` — number of queries (default 1 000: FAISS's script times whole batches of
+//!   1 000, so its `pairs_found` then covers exactly these queries);
+//! * `MM_BENCH_DIR` — where `db.bin` / `queries.bin` (raw 32-byte hashes) and `db.mmdb` are
+//!   written (default `$CARGO_TARGET_DIR/bench-data`, else `target/bench-data`);
+//! * `MM_BENCH_SECONDS` — time budget per throughput figure (default 5, like the FAISS script).
+//!
+//! Prints one JSON line per figure to stdout (build time, bytes per hash, radius-31 queries/s
+//! on 1 thread and on all cores per strategy, pairs found, open time), then runs criterion's
+//! per-query latency groups. Compare with
+//! `python ../shared/bench/faiss_reference.py DIR/db.bin DIR/queries.bin`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use mediamatch::db::{Database, Metadata};
+use mediamatch::index::{Index, IndexConfig, Strategy};
+use mediamatch::Hash256;
+
+fn rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut s = seed;
+    move || {
+        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn flip_random(mut h: Hash256, bits: u64, next: &mut impl FnMut() -> u64) -> Hash256 {
+    for _ in 0..bits {
+        let b = (next() % 256) as usize;
+        h.set_bit(b, !h.bit(b));
+    }
+    h
+}
+
+/// Clusters of 1..=8 near-duplicates (0..=40 bits from a random centre), like real banks;
+/// queries: 10 % copies of stored hashes at distance <= 25, 90 % unrelated hashes.
+fn data(n: usize, q: usize) -> (Vec<Hash256>, Vec<Hash256>) {
+    let mut next = rng(0x5eed);
+    let mut db = Vec::with_capacity(n);
+    while db.len() < n {
+        let centre = Hash256::from_limbs([next(), next(), next(), next()]);
+        let size = 1 + next() % 8;
+        for _ in 0..size.min((n - db.len()) as u64) {
+            let bits = next() % 41;
+            db.push(flip_random(centre, bits, &mut next));
+        }
+    }
+    let queries = (0..q)
+        .map(|i| {
+            if i % 10 == 0 {
+                let src = db[(next() % n as u64) as usize];
+                let bits = next() % 26;
+                flip_random(src, bits, &mut next)
+            } else {
+                Hash256::from_limbs([next(), next(), next(), next()])
+            }
+        })
+        .collect();
+    (db, queries)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn out_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("MM_BENCH_DIR") {
+        return d.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("bench-data")
+}
+
+fn write_raw(path: &PathBuf, hashes: &[Hash256]) {
+    let mut bytes = Vec::with_capacity(hashes.len() * 32);
+    for h in hashes {
+        bytes.extend_from_slice(&h.to_bytes());
+    }
+    std::fs::write(path, bytes).expect("write bench data");
+}
+
+/// Queries per second of `search_many` over the queries (in chunks, until the budget is spent).
+fn throughput(
+    index: &Index,
+    queries: &[Hash256],
+    threads: usize,
+    budget: Duration,
+) -> (f64, usize, usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    pool.install(|| {
+        // Warm-up: page in the tables and the look-up structures.
+        index.search_many(&queries[..queries.len().min(50)], 31);
+        let (mut done, mut pairs) = (0, 0);
+        let t0 = Instant::now();
+        for chunk in queries.chunks(100) {
+            pairs += index
+                .search_many(chunk, 31)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>();
+            done += chunk.len();
+            if t0.elapsed() > budget {
+                break;
+            }
+        }
+        (done as f64 / t0.elapsed().as_secs_f64(), done, pairs)
+    })
+}
+
+fn main() {
+    let test_mode = std::env::args().any(|a| a == "--test");
+    let n = env_usize("MM_BENCH_N", if test_mode { 20_000 } else { 1_000_000 });
+    let q = env_usize("MM_BENCH_Q", if test_mode { 200 } else { 1_000 });
+    let budget = Duration::from_secs_f64(if test_mode {
+        0.2
+    } else {
+        env_usize("MM_BENCH_SECONDS", 5) as f64
+    });
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+
+    let t0 = Instant::now();
+    let (db, queries) = data(n, q);
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    write_raw(&dir.join("db.bin"), &db);
+    write_raw(&dir.join("queries.bin"), &queries);
+    eprintln!(
+        "generated {n} hashes and {q} queries in {:.1?} -> {}",
+        t0.elapsed(),
+        dir.display()
+    );
+
+    let items = || db.iter().enumerate().map(|(i, h)| (i as u64, *h));
+    let mut indexes = Vec::new();
+    for (name, strategy) in [
+        ("flat", Strategy::Flat),
+        ("multi-index", Strategy::MultiIndex),
+    ] {
+        let t = Instant::now();
+        let index = Index::build_with_config(items(), IndexConfig::default().strategy(strategy))
+            .expect("build");
+        let build_s = t.elapsed().as_secs_f64();
+        println!(
+            "{{\"what\":\"build\",\"strategy\":\"{name}\",\"n\":{n},\"build_s\":{build_s:.3},\"bytes_per_hash\":{:.1},\"kernel\":\"{}\"}}",
+            index.heap_bytes() as f64 / n as f64,
+            index.kernel()
+        );
+        indexes.push((name, index));
+    }
+    let mut counts = Vec::new();
+    for (name, index) in &indexes {
+        for threads in [1, cores] {
+            let (qps, done, pairs) = throughput(index, &queries, threads, budget);
+            println!(
+                "{{\"what\":\"search\",\"strategy\":\"{name}\",\"n\":{n},\"radius\":31,\"threads\":{threads},\"queries_timed\":{done},\"queries_per_s\":{qps:.1},\"pairs_found\":{pairs}}}"
+            );
+            if done == queries.len() {
+                counts.push(pairs);
+            }
+        }
+    }
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "strategies disagree: {counts:?}"
+    );
+
+    // Database file: save, then time a checked open.
+    let mut database =
+        Database::with_config(IndexConfig::default().strategy(Strategy::Flat)).expect("db");
+    database
+        .insert_many(db.iter().map(|h| (*h, Some(100), Metadata::new("bench"))))
+        .expect("insert");
+    let path = dir.join("db.mmdb");
+    let t = Instant::now();
+    database.save(&path).expect("save");
+    let save_s = t.elapsed().as_secs_f64();
+    let db_bytes = database.heap_bytes() as f64 / n as f64;
+    drop(database);
+    let t = Instant::now();
+    let opened = Database::open(&path).expect("open");
+    let open_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    opened.index().prepare();
+    let tables_s = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"what\":\"file\",\"n\":{n},\"file_bytes\":{},\"save_s\":{save_s:.3},\"open_s\":{open_s:.3},\"tables_after_open_s\":{tables_s:.3},\"db_bytes_per_hash_flat\":{db_bytes:.1},\"db_bytes_per_hash_with_tables\":{:.1}}}",
+        std::fs::metadata(&path).map_or(0, |m| m.len()),
+        opened.heap_bytes() as f64 / n as f64
+    );
+    drop(opened);
+
+    // Per-query latency with criterion.
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2));
+    for (name, index) in &indexes {
+        let mut i = 0;
+        c.bench_function(&format!("search_r31/{name}/n={n}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % queries.len();
+                index.search(&queries[i], 31)
+            })
+        });
+        let mut i = 0;
+        c.bench_function(&format!("dihedral8_r31/{name}/n={n}"), |b| {
+            b.iter(|| {
+                i = (i + 8) % (queries.len() - 8);
+                index.search_dihedral(&queries[i..i + 8], 31)
+            })
+        });
+    }
+    c.final_summary();
+}

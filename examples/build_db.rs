@@ -1,0 +1,192 @@
+//! Builds a hash database from image files/directories and/or hash lists.
+//!
+//! ```text
+//! cargo run --release --example build_db -- --out bank.mmdb --source my-bank photos/ \
+//!     --list shared/pdq-vectors/hash-lists/haystack.txt
+//! ```
+//!
+//! Images are hashed with PDQ (in parallel); lists are one hex hash per line or CSV/TSV
+//! `hash,quality,...`. With `--append` an existing database is extended. Exit status: 0 on
+//! success, 2 on error (files that fail to decode are reported and skipped; with `--strict`
+//! they are an error).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use mediamatch::db::{Database, ImportOptions, Metadata, OnBadLine};
+use mediamatch::{PdqHash, PdqHasher};
+use rayon::prelude::*;
+
+#[derive(Parser, Debug)]
+#[command(about = "Hash images and import hash lists into a mediamatch database")]
+struct Args {
+    /// Database file to write.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Extend the database if the file exists (instead of replacing it).
+    #[arg(long)]
+    append: bool,
+    /// Source (bank) name stored with every entry.
+    #[arg(long, default_value = "local")]
+    source: String,
+    /// Label stored with every entry (repeatable).
+    #[arg(long = "label")]
+    labels: Vec<String>,
+    /// Hash list to import (repeatable): hex per line, or CSV/TSV `hash,quality,content_id`.
+    #[arg(long = "list")]
+    lists: Vec<PathBuf>,
+    /// Skip bad lines in lists (reported with their line number) instead of failing.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    /// Fail if any media file cannot be hashed.
+    #[arg(long)]
+    strict: bool,
+    /// Image files or directories (searched recursively).
+    paths: Vec<PathBuf>,
+}
+
+/// What a file is, by extension. Videos are recognised so that a video hasher can be slotted
+/// in here; until then they are reported and skipped.
+enum Media {
+    Image,
+    Video,
+}
+
+fn media_kind(path: &Path) -> Option<Media> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm"
+        | "pgm" | "pbm" => Some(Media::Image),
+        "mp4" | "mov" | "mkv" | "webm" | "avi" | "m4v" => Some(Media::Video),
+        _ => None,
+    }
+}
+
+/// All media files under `paths` (files given explicitly are kept whatever their extension).
+pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
+            entries.sort();
+            entries.reverse();
+            stack.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.is_dir() || media_kind(e).is_some()),
+            );
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+enum Hashed {
+    Image(PdqHash),
+    Failed(String),
+}
+
+fn hash_one(hasher: &PdqHasher, path: &Path) -> Hashed {
+    match media_kind(path) {
+        Some(Media::Video) => Hashed::Failed("video hashing is not available in this build".into()),
+        _ => match hasher.hash_file(path) {
+            Ok(h) => Hashed::Image(h),
+            Err(e) => Hashed::Failed(e.to_string()),
+        },
+    }
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed_precise}, eta {eta}]")
+    {
+        pb.set_style(style);
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn run(args: Args) -> mediamatch::Result<bool> {
+    let mut db = if args.append && args.out.exists() {
+        Database::open(&args.out)?
+    } else {
+        Database::new()
+    };
+    let before = db.len();
+    let mut template = Metadata::new(args.source.clone());
+    template.labels = args.labels.clone();
+    let mut ok = true;
+
+    for list in &args.lists {
+        let file = std::fs::File::open(list).map_err(mediamatch::Error::from)?;
+        let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
+            OnBadLine::Skip
+        } else {
+            OnBadLine::Fail
+        });
+        let report = db.import_list(std::io::BufReader::new(file), &opts, &template)?;
+        for e in &report.skipped {
+            eprintln!("{}: skipped {e}", list.display());
+        }
+        eprintln!(
+            "{}: imported {} hashes",
+            list.display(),
+            report.ids.end - report.ids.start
+        );
+    }
+
+    let files = collect_files(&args.paths).map_err(mediamatch::Error::from)?;
+    if !files.is_empty() {
+        let hasher = PdqHasher::new();
+        let pb = bar(files.len() as u64, "hashing");
+        let hashed: Vec<(PathBuf, Hashed)> = files
+            .par_iter()
+            .map(|p| {
+                let h = hash_one(&hasher, p);
+                pb.inc(1);
+                (p.clone(), h)
+            })
+            .collect();
+        pb.finish_and_clear();
+        let mut entries = Vec::new();
+        for (path, h) in hashed {
+            match h {
+                Hashed::Image(h) => {
+                    let meta = template.clone().content_id(path.display().to_string());
+                    entries.push((h.hash, Some(h.quality), meta));
+                }
+                Hashed::Failed(why) => {
+                    eprintln!("{}: {why}", path.display());
+                    ok = !args.strict && ok;
+                }
+            }
+        }
+        db.insert_many(entries)?;
+    }
+    db.save(&args.out)?;
+    eprintln!(
+        "{}: {} entries ({} new)",
+        args.out.display(),
+        db.len(),
+        db.len() - before
+    );
+    Ok(ok)
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

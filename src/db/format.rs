@@ -1,0 +1,276 @@
+//! The database file format: the only code that knows the bytes.
+//!
+//! # Layout (format version 1)
+//!
+//! All integers are little-endian. Offsets are from the start of the file.
+//!
+//! | offset | size | content |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `MMHASHDB` |
+//! | 8 | 4 | `u32` format version (1) |
+//! | 12 | 4 | `u32` header length `H` (at most 64 MiB) |
+//! | 16 | `H` | header: [`Header`] encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
+//! | 16 + `H` | 0..7 | zero padding to a multiple of 8: the body starts at `B = align8(16 + H)` |
+//! | `B` | `32 N` | the `N` hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first |
+//! | `B + 32 N` | `8 N` | `u64` ids, strictly increasing, each below `next_id` |
+//! | `B + 40 N` | `4 N` | `u32` index of each entry's metadata in the header's table |
+//! | `B + 44 N` | `N` | `u8` quality 0..=100, or 255 for "no quality" |
+//! | `B + 45 N` | 0..7 | zero padding: the body length is `L = align8(45 N)` |
+//! | `B + L` | 8 | footer: `u64` body length `L` |
+//! | `B + L + 8` | 4 | footer: CRC-32 (IEEE, `crc32fast`) of every byte before this field |
+//! | `B + L + 12` | 8 | footer: magic `MMHASHDB` again |
+//!
+//! The hashes are one contiguous, 8-byte aligned block, so opening is one bulk read (and a
+//! memory map could serve them directly later). The header holds the entry count, the next
+//! id to assign, and the table of distinct metadata records.
+//!
+//! # Reading
+//!
+//! [`decode`] checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
+//! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
+//! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
+//! id, metadata index and quality. Nothing is returned before all checks pass. Any change of
+//! layout, header fields or bincode configuration bumps `FORMAT_VERSION`.
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::Metadata;
+use crate::error::{FormatError, FormatErrorKind, Result};
+use crate::index::Limbs;
+
+/// First and last 8 bytes of a database file.
+pub const MAGIC: [u8; 8] = *b"MMHASHDB";
+/// The version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The oldest version this build reads.
+pub const OLDEST_SUPPORTED: u32 = 1;
+/// Largest header accepted (and bincode's allocation limit).
+const HEADER_LIMIT: usize = 64 << 20;
+const PREFIX: usize = 16;
+const FOOTER: usize = 20;
+/// Bytes per entry in the body.
+const ENTRY_BYTES: u64 = 32 + 8 + 4 + 1;
+/// Quality byte meaning "none".
+pub(crate) const NO_QUALITY: u8 = 255;
+
+/// The bincode-encoded header.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub(crate) count: u64,
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+}
+
+/// A database as columns, in id order.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+    pub(crate) ids: Vec<u64>,
+    pub(crate) hashes: Vec<Limbs>,
+    pub(crate) meta_ref: Vec<u32>,
+    pub(crate) quality: Vec<u8>,
+}
+
+fn bincode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<HEADER_LIMIT>()
+}
+
+fn align8(x: u64) -> u64 {
+    x.div_ceil(8) * 8
+}
+
+fn err(kind: FormatErrorKind, detail: &'static str) -> crate::Error {
+    FormatError::new(kind, detail).into()
+}
+
+/// Writes CRC-tracked bytes.
+struct CrcWriter<'a> {
+    inner: &'a mut dyn Write,
+    crc: crc32fast::Hasher,
+}
+
+impl CrcWriter<'_> {
+    fn put(&mut self, b: &[u8]) -> io::Result<()> {
+        self.crc.update(b);
+        self.inner.write_all(b)
+    }
+}
+
+/// Writes `c` in the format above.
+pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
+    let n = c.ids.len();
+    let header = Header {
+        count: n as u64,
+        next_id: c.next_id,
+        metas: c.metas.clone(),
+    };
+    let hbytes =
+        bincode::serde::encode_to_vec(&header, bincode_config()).map_err(io::Error::other)?;
+    if hbytes.len() > HEADER_LIMIT {
+        return Err(io::Error::other(
+            "database metadata exceeds the 64 MiB header limit",
+        ));
+    }
+    let mut w = CrcWriter {
+        inner: w,
+        crc: crc32fast::Hasher::new(),
+    };
+    w.put(&MAGIC)?;
+    w.put(&FORMAT_VERSION.to_le_bytes())?;
+    w.put(&(hbytes.len() as u32).to_le_bytes())?;
+    w.put(&hbytes)?;
+    let pad = (align8((PREFIX + hbytes.len()) as u64) as usize) - PREFIX - hbytes.len();
+    w.put(&[0u8; 8][..pad])?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let flush = |w: &mut CrcWriter<'_>, buf: &mut Vec<u8>, force: bool| {
+        if force || buf.len() >= 1 << 16 {
+            w.put(buf)?;
+            buf.clear();
+        }
+        io::Result::Ok(())
+    };
+    for h in &c.hashes {
+        for l in h {
+            buf.extend_from_slice(&l.to_le_bytes());
+        }
+        flush(&mut w, &mut buf, false)?;
+    }
+    for id in &c.ids {
+        buf.extend_from_slice(&id.to_le_bytes());
+        flush(&mut w, &mut buf, false)?;
+    }
+    for m in &c.meta_ref {
+        buf.extend_from_slice(&m.to_le_bytes());
+        flush(&mut w, &mut buf, false)?;
+    }
+    buf.extend_from_slice(&c.quality);
+    let body = n as u64 * ENTRY_BYTES;
+    let body_len = align8(body);
+    buf.resize(buf.len() + (body_len - body) as usize, 0);
+    flush(&mut w, &mut buf, true)?;
+    w.put(&body_len.to_le_bytes())?;
+    let crc = w.crc.clone().finalize();
+    w.inner.write_all(&crc.to_le_bytes())?;
+    w.inner.write_all(&MAGIC)?;
+    w.inner.flush()
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Parses and fully validates a database file. With `check_crc == false` the checksum is
+/// not computed (every other check still runs).
+pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
+    use FormatErrorKind::*;
+    if b.len() < MAGIC.len() {
+        return Err(if MAGIC.starts_with(b) {
+            err(Truncated, "shorter than the magic")
+        } else {
+            err(BadMagic, "not a mediamatch database")
+        });
+    }
+    if b[..8] != MAGIC {
+        return Err(err(BadMagic, "not a mediamatch database"));
+    }
+    if b.len() < PREFIX + FOOTER {
+        return Err(err(Truncated, "shorter than header and footer"));
+    }
+    let version = u32_at(b, 8);
+    if !(OLDEST_SUPPORTED..=FORMAT_VERSION).contains(&version) {
+        return Err(FormatError::new(
+            UnsupportedVersion {
+                supported: FORMAT_VERSION,
+                found: version,
+            },
+            "",
+        )
+        .into());
+    }
+    let len = b.len();
+    if b[len - 8..] != MAGIC {
+        return Err(err(
+            Truncated,
+            "the closing magic is missing: the file was cut short or not completely written",
+        ));
+    }
+    let crc_at = len - 12;
+    if check_crc {
+        let expected = u32_at(b, crc_at);
+        let found = crc32fast::hash(&b[..crc_at]);
+        if expected != found {
+            return Err(FormatError::new(ChecksumMismatch { expected, found }, "").into());
+        }
+    }
+    let header_len = u32_at(b, 12) as u64;
+    if header_len as usize > HEADER_LIMIT {
+        return Err(err(Corrupt, "header longer than 64 MiB"));
+    }
+    let body_start = align8(PREFIX as u64 + header_len);
+    let body_len = u64_at(b, len - FOOTER);
+    if body_start
+        .checked_add(body_len)
+        .and_then(|x| x.checked_add(FOOTER as u64))
+        != Some(len as u64)
+    {
+        return Err(err(
+            Corrupt,
+            "section lengths do not add up to the file length",
+        ));
+    }
+    let hbytes = &b[PREFIX..PREFIX + header_len as usize];
+    let (header, used): (Header, usize) =
+        bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(|e| {
+            FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
+        })?;
+    if used != hbytes.len() {
+        return Err(err(Corrupt, "trailing bytes after the header"));
+    }
+    let n = header.count;
+    if n.checked_mul(ENTRY_BYTES).map(align8) != Some(body_len) {
+        return Err(err(Corrupt, "entry count does not match the body length"));
+    }
+    let n = n as usize;
+    let body = &b[body_start as usize..(body_start + body_len) as usize];
+    let (hash_bytes, rest) = body.split_at(32 * n);
+    let (id_bytes, rest) = rest.split_at(8 * n);
+    let (meta_bytes, rest) = rest.split_at(4 * n);
+    let quality = rest[..n].to_vec();
+    let hashes: Vec<Limbs> = hash_bytes
+        .chunks_exact(32)
+        .map(|c| [u64_at(c, 0), u64_at(c, 8), u64_at(c, 16), u64_at(c, 24)])
+        .collect();
+    let ids: Vec<u64> = id_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
+    let meta_ref: Vec<u32> = meta_bytes.chunks_exact(4).map(|c| u32_at(c, 0)).collect();
+    if ids.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(err(Corrupt, "ids are not strictly increasing"));
+    }
+    if ids.last().is_some_and(|&l| l >= header.next_id) {
+        return Err(err(Corrupt, "an id is not below next_id"));
+    }
+    if meta_ref.iter().any(|&m| m as usize >= header.metas.len()) {
+        return Err(err(Corrupt, "metadata index out of range"));
+    }
+    if quality.iter().any(|&q| q > 100 && q != NO_QUALITY) {
+        return Err(err(Corrupt, "quality out of range"));
+    }
+    Ok(Columns {
+        next_id: header.next_id,
+        metas: header.metas,
+        ids,
+        hashes,
+        meta_ref,
+        quality,
+    })
+}

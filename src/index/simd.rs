@@ -1,0 +1,386 @@
+//! Hamming-distance kernels with runtime CPU dispatch: the only `unsafe` code in the crate.
+//!
+//! Two kernels, each in four tiers:
+//!
+//! * [`scan`]: distances from one query to a contiguous run of hashes, reporting the positions
+//!   whose distance is at most `r` (the flat scan);
+//! * [`verify`]: the same for a list of positions into the hashes (multi-index hashing
+//!   candidates).
+//!
+//! Tiers: AVX-512 with `VPOPCNTDQ` (8 hashes per step), AVX2 (nibble look-up popcount, 4 hashes
+//! per step), scalar with the `popcnt` instruction, and portable Rust. The tier is detected once
+//! per process ([`Level::detect`]); every tier gives identical results, which the tests check
+//! against the portable one on random data.
+#![allow(unsafe_code)]
+
+use std::sync::OnceLock;
+
+/// A hash as four little-endian 64-bit limbs.
+pub(crate) type Limbs = [u64; 4];
+
+/// An instruction-set tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// Plain Rust (`count_ones` without target features).
+    Portable,
+    /// Scalar code compiled with the `popcnt` instruction.
+    Popcnt,
+    /// AVX2 with a nibble look-up-table popcount.
+    Avx2,
+    /// AVX-512F with `VPOPCNTDQ`.
+    Avx512,
+}
+
+impl Level {
+    /// The best tier this CPU supports (detected once, then cached).
+    pub(crate) fn detect() -> Level {
+        static LEVEL: OnceLock<Level> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            [Level::Avx512, Level::Avx2, Level::Popcnt]
+                .into_iter()
+                .find(|l| l.is_supported())
+                .unwrap_or(Level::Portable)
+        })
+    }
+
+    /// Whether this CPU can run the tier.
+    pub(crate) fn is_supported(self) -> bool {
+        match self {
+            Level::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Level::Popcnt => std::arch::is_x86_feature_detected!("popcnt"),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("popcnt")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+                    && std::arch::is_x86_feature_detected!("popcnt")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// A short name for reports ("avx512-vpopcntdq", "avx2", "popcnt", "portable").
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Level::Portable => "portable",
+            Level::Popcnt => "popcnt",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512-vpopcntdq",
+        }
+    }
+}
+
+#[inline(always)]
+fn dist(a: &Limbs, b: &Limbs) -> u32 {
+    (a[0] ^ b[0]).count_ones()
+        + (a[1] ^ b[1]).count_ones()
+        + (a[2] ^ b[2]).count_ones()
+        + (a[3] ^ b[3]).count_ones()
+}
+
+/// Pushes `(offset + i, d)` for every `hashes[i]` within distance `r` of `q`, in order of `i`.
+///
+/// Falls back to the portable tier if `level` is not supported by this CPU.
+pub(crate) fn scan(
+    level: Level,
+    hashes: &[Limbs],
+    q: &Limbs,
+    r: u32,
+    offset: u32,
+    out: &mut Vec<(u32, u32)>,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 if level.is_supported() => {
+            // SAFETY: `is_supported` checked avx512f, avx512vpopcntdq and popcnt at run time.
+            unsafe { x86::scan_avx512(hashes, q, r, offset, out) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 if level.is_supported() => {
+            // SAFETY: `is_supported` checked avx2 and popcnt at run time.
+            unsafe { x86::scan_avx2(hashes, q, r, offset, out) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Popcnt if level.is_supported() => {
+            // SAFETY: `is_supported` checked popcnt at run time.
+            unsafe { x86::scan_popcnt(hashes, q, r, offset, out) }
+        }
+        _ => scan_portable(hashes, q, r, offset, out),
+    }
+}
+
+/// Pushes `(p, d)` for every position `p` in `positions` with `hashes[p]` within distance `r`
+/// of `q`, in the order of `positions`. Positions outside `hashes` are skipped.
+pub(crate) fn verify(
+    level: Level,
+    hashes: &[Limbs],
+    positions: &[u32],
+    q: &Limbs,
+    r: u32,
+    out: &mut Vec<(u32, u32)>,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 | Level::Avx2 | Level::Popcnt if Level::Popcnt.is_supported() => {
+            // SAFETY: `is_supported` checked popcnt at run time (the wider tiers imply it too).
+            unsafe { x86::verify_popcnt(hashes, positions, q, r, out) }
+        }
+        _ => verify_portable(hashes, positions, q, r, out),
+    }
+}
+
+#[inline(always)]
+fn scan_portable(hashes: &[Limbs], q: &Limbs, r: u32, offset: u32, out: &mut Vec<(u32, u32)>) {
+    for (i, h) in hashes.iter().enumerate() {
+        let d = dist(h, q);
+        if d <= r {
+            out.push((offset + i as u32, d));
+        }
+    }
+}
+
+#[inline(always)]
+fn verify_portable(
+    hashes: &[Limbs],
+    positions: &[u32],
+    q: &Limbs,
+    r: u32,
+    out: &mut Vec<(u32, u32)>,
+) {
+    for &p in positions {
+        if let Some(h) = hashes.get(p as usize) {
+            let d = dist(h, q);
+            if d <= r {
+                out.push((p, d));
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{scan_portable, verify_portable, Limbs};
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU must support `popcnt`.
+    #[target_feature(enable = "popcnt")]
+    pub(super) unsafe fn scan_popcnt(
+        hashes: &[Limbs],
+        q: &Limbs,
+        r: u32,
+        offset: u32,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        scan_portable(hashes, q, r, offset, out)
+    }
+
+    /// # Safety
+    /// The CPU must support `popcnt`.
+    #[target_feature(enable = "popcnt")]
+    pub(super) unsafe fn verify_popcnt(
+        hashes: &[Limbs],
+        positions: &[u32],
+        q: &Limbs,
+        r: u32,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        verify_portable(hashes, positions, q, r, out)
+    }
+
+    /// # Safety
+    /// The CPU must support `avx2` and `popcnt`.
+    #[target_feature(enable = "avx2,popcnt")]
+    pub(super) unsafe fn scan_avx2(
+        hashes: &[Limbs],
+        q: &Limbs,
+        r: u32,
+        offset: u32,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        let lut = _mm256_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
+            3, 3, 4,
+        );
+        let low = _mm256_set1_epi8(0x0f);
+        let zero = _mm256_setzero_si256();
+        let qv = _mm256_setr_epi64x(q[0] as i64, q[1] as i64, q[2] as i64, q[3] as i64);
+        let rv = _mm256_set1_epi64x(r as i64);
+        // Per-limb popcounts of one hash XOR the query: 4 u64 lanes.
+        let limb_counts = |h: &Limbs| {
+            // SAFETY: `h` is 32 readable bytes; `loadu` has no alignment requirement.
+            let v = unsafe { _mm256_loadu_si256(h.as_ptr().cast::<__m256i>()) };
+            let x = _mm256_xor_si256(v, qv);
+            let lo = _mm256_and_si256(x, low);
+            let hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+            let c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+            _mm256_sad_epu8(c, zero)
+        };
+        let mut chunks = hashes.chunks_exact(4);
+        let mut base = offset;
+        for c in &mut chunks {
+            let s0 = limb_counts(&c[0]);
+            let s1 = limb_counts(&c[1]);
+            let s2 = limb_counts(&c[2]);
+            let s3 = limb_counts(&c[3]);
+            // [s0(01), s1(01) | s0(23), s1(23)]
+            let u01 =
+                _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+            let u23 =
+                _mm256_add_epi64(_mm256_unpacklo_epi64(s2, s3), _mm256_unpackhi_epi64(s2, s3));
+            // [h0, h1, h2, h3] totals.
+            let tot = _mm256_add_epi64(
+                _mm256_permute2x128_si256(u01, u23, 0x20),
+                _mm256_permute2x128_si256(u01, u23, 0x31),
+            );
+            let gt = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(tot, rv))) as u32;
+            let mut hits = !gt & 0xf;
+            if hits != 0 {
+                let mut d = [0u64; 4];
+                // SAFETY: `d` is 32 writable bytes; `storeu` has no alignment requirement.
+                unsafe { _mm256_storeu_si256(d.as_mut_ptr().cast::<__m256i>(), tot) };
+                while hits != 0 {
+                    let i = hits.trailing_zeros();
+                    out.push((base + i, d[i as usize] as u32));
+                    hits &= hits - 1;
+                }
+            }
+            base += 4;
+        }
+        scan_portable(chunks.remainder(), q, r, base, out);
+    }
+
+    /// # Safety
+    /// The CPU must support `avx512f`, `avx512vpopcntdq` and `popcnt`.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    pub(super) unsafe fn scan_avx512(
+        hashes: &[Limbs],
+        q: &Limbs,
+        r: u32,
+        offset: u32,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        let (q0, q1, q2, q3) = (q[0] as i64, q[1] as i64, q[2] as i64, q[3] as i64);
+        let qq = _mm512_setr_epi64(q0, q1, q2, q3, q0, q1, q2, q3);
+        let rv = _mm512_set1_epi64(r as i64);
+        let even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        let odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+        // Popcounts of two consecutive hashes XOR the query: [a0..a3, b0..b3].
+        let pair = |h: &[Limbs]| {
+            // SAFETY: `h` holds 2 hashes = 64 readable bytes; `loadu` has no alignment requirement.
+            let v = unsafe { _mm512_loadu_si512(h.as_ptr().cast::<__m512i>()) };
+            _mm512_popcnt_epi64(_mm512_xor_si512(v, qq))
+        };
+        let mut chunks = hashes.chunks_exact(8);
+        let mut base = offset;
+        for c in &mut chunks {
+            let p0 = pair(&c[0..2]);
+            let p1 = pair(&c[2..4]);
+            let p2 = pair(&c[4..6]);
+            let p3 = pair(&c[6..8]);
+            // [h0(01), h0(23), h1(01), h1(23), h2(01), ...]
+            let s01 = _mm512_add_epi64(
+                _mm512_permutex2var_epi64(p0, even, p1),
+                _mm512_permutex2var_epi64(p0, odd, p1),
+            );
+            let s23 = _mm512_add_epi64(
+                _mm512_permutex2var_epi64(p2, even, p3),
+                _mm512_permutex2var_epi64(p2, odd, p3),
+            );
+            // [h0 .. h7] totals.
+            let tot = _mm512_add_epi64(
+                _mm512_permutex2var_epi64(s01, even, s23),
+                _mm512_permutex2var_epi64(s01, odd, s23),
+            );
+            let mut hits = _mm512_cmple_epu64_mask(tot, rv) as u32;
+            if hits != 0 {
+                let mut d = [0u64; 8];
+                // SAFETY: `d` is 64 writable bytes; `storeu` has no alignment requirement.
+                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast::<__m512i>(), tot) };
+                while hits != 0 {
+                    let i = hits.trailing_zeros();
+                    out.push((base + i, d[i as usize] as u32));
+                    hits &= hits - 1;
+                }
+            }
+            base += 8;
+        }
+        scan_portable(chunks.remainder(), q, r, base, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SplitMix64: a tiny deterministic generator for test data.
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed;
+        move || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+    }
+
+    fn data(n: usize, seed: u64) -> (Vec<Limbs>, Limbs) {
+        let mut next = rng(seed);
+        let q = [next(), next(), next(), next()];
+        let hashes = (0..n)
+            .map(|i| {
+                // Mix near copies (a few bits flipped) with random hashes.
+                if i % 3 == 0 {
+                    let mut h = q;
+                    for _ in 0..(next() % 80) {
+                        let b = next() % 256;
+                        h[(b / 64) as usize] ^= 1 << (b % 64);
+                    }
+                    h
+                } else {
+                    [next(), next(), next(), next()]
+                }
+            })
+            .collect();
+        (hashes, q)
+    }
+
+    #[test]
+    fn every_tier_matches_portable() {
+        for (n, seed) in [(0, 1), (1, 2), (7, 3), (8, 4), (9, 5), (1000, 6), (4099, 7)] {
+            let (hashes, q) = data(n, seed);
+            for r in [0, 1, 16, 31, 64, 128, 130, 256] {
+                let mut expected = Vec::new();
+                scan_portable(&hashes, &q, r, 5, &mut expected);
+                let positions: Vec<u32> = (0..n as u32).rev().chain([n as u32 + 3]).collect();
+                let mut expected_v = Vec::new();
+                verify_portable(&hashes, &positions, &q, r, &mut expected_v);
+                for level in [Level::Popcnt, Level::Avx2, Level::Avx512] {
+                    if !level.is_supported() {
+                        eprintln!("skipping {level:?}: not supported by this CPU");
+                        continue;
+                    }
+                    let mut got = Vec::new();
+                    scan(level, &hashes, &q, r, 5, &mut got);
+                    assert_eq!(got, expected, "scan {level:?} n={n} r={r}");
+                    let mut got_v = Vec::new();
+                    verify(level, &hashes, &positions, &q, r, &mut got_v);
+                    assert_eq!(got_v, expected_v, "verify {level:?} n={n} r={r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn detect_is_supported() {
+        assert!(Level::detect().is_supported());
+        assert!(!Level::detect().name().is_empty());
+    }
+}
