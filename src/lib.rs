@@ -10,6 +10,7 @@ mod hash;
 pub mod letterbox;
 mod luma;
 pub mod pdq;
+pub mod video;
 
 pub use classic::{ClassicAlg, ClassicHasher};
 pub use decode::{decode_image, decode_image_file, DecodeLimits};
@@ -17,3 +18,4 @@ pub use error::{Error, Result};
 pub use hash::{Hash256, Hash64, ParseHashError, PdqHash};
 pub use luma::LumaImage;
 pub use pdq::{Dihedral, PdqConfig, PdqHasher, PdqMode};
+pub use video::{FrameHash, VideoConfig, VideoHasher};
