@@ -1,0 +1,3 @@
+//! The crate's single integration-test binary; each area is a module.
+
+mod video;
