@@ -215,6 +215,33 @@ pub struct VideoConfig {
     pub backend: Backend,
 }
 
+impl VideoConfig {
+    /// Sets the sampling.
+    #[must_use]
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+    /// Turns letterbox removal on (`Some`) or off.
+    #[must_use]
+    pub fn with_letterbox(mut self, letterbox: Option<LetterboxConfig>) -> Self {
+        self.letterbox = letterbox;
+        self
+    }
+    /// Sets the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: VideoLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Sets the backend.
+    #[must_use]
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+}
+
 impl Default for VideoConfig {
     fn default() -> Self {
         VideoConfig {
@@ -502,10 +529,7 @@ pub fn vpdq_timestamp_ms(frame_number: u64, fps: f64) -> u64 {
 ///
 /// ```
 /// use mediamatch::video::{Sampling, VideoConfig, VideoHasher};
-/// let hasher = VideoHasher::with_config(VideoConfig {
-///     sampling: Sampling::Keyframes,
-///     ..VideoConfig::default()
-/// });
+/// let hasher = VideoHasher::with_config(VideoConfig::default().with_sampling(Sampling::Keyframes));
 /// assert_eq!(hasher.config().sampling, Sampling::Keyframes);
 /// // a file that is not a video gives a typed error
 /// let err = hasher.hash_bytes(b"definitely not an mp4").unwrap_err();
