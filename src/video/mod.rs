@@ -123,8 +123,8 @@ fn gcd_u128(mut a: u128, mut b: u128) -> u128 {
 ///
 /// ```
 /// use mediamatch::video::VideoLimits;
-/// let l = VideoLimits::default();
-/// assert_eq!(l.max_width, 8192);
+/// let l = VideoLimits::default().with_max_size(3840, 3840).with_max_frames(1_000_000);
+/// assert_eq!((l.max_width, l.max_frames), (3840, 1_000_000));
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +158,38 @@ impl Default for VideoLimits {
 }
 
 impl VideoLimits {
+    /// Sets the largest frame width and height.
+    #[must_use]
+    pub fn with_max_size(mut self, width: u32, height: u32) -> Self {
+        self.max_width = width;
+        self.max_height = height;
+        self
+    }
+    /// Sets the largest frame area in pixels.
+    #[must_use]
+    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
+        self.max_pixels = pixels;
+        self
+    }
+    /// Sets the most frames a file may declare.
+    #[must_use]
+    pub fn with_max_frames(mut self, frames: u64) -> Self {
+        self.max_frames = frames;
+        self
+    }
+    /// Sets the largest container header box read into memory.
+    #[must_use]
+    pub fn with_max_header_bytes(mut self, bytes: u64) -> Self {
+        self.max_header_bytes = bytes;
+        self
+    }
+    /// Sets the largest compressed frame.
+    #[must_use]
+    pub fn with_max_sample_bytes(mut self, bytes: u32) -> Self {
+        self.max_sample_bytes = bytes;
+        self
+    }
+
     pub(crate) fn check_size(&self, width: u32, height: u32) -> Result<(), VideoError> {
         if width == 0 || height == 0 {
             return Err(VideoError::new(
