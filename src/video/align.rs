@@ -223,8 +223,7 @@ pub fn align_hits(hits: &[Hit], cfg: &AlignConfig) -> Vec<Segment> {
         }
     }
     out.sort_by(|a, b| {
-        (a.query_start_ms, a.known_start_ms)
-            .cmp(&(b.query_start_ms, b.known_start_ms))
+        (a.query_start_ms, a.known_start_ms).cmp(&(b.query_start_ms, b.known_start_ms))
     });
     out
 }
@@ -251,13 +250,29 @@ mod tests {
         // plus a few scattered chance hits
         let mut hits = Vec::new();
         for s in 5..=10u64 {
-            hits.push(Hit { query_ms: 100_000 + (s - 5) * 1000 + 300, known_ms: s * 1000, distance: 8 });
+            hits.push(Hit {
+                query_ms: 100_000 + (s - 5) * 1000 + 300,
+                known_ms: s * 1000,
+                distance: 8,
+            });
         }
         for s in 12..=18u64 {
-            hits.push(Hit { query_ms: 300_000 + (s - 12) * 1000, known_ms: s * 1000 + 500, distance: 12 });
+            hits.push(Hit {
+                query_ms: 300_000 + (s - 12) * 1000,
+                known_ms: s * 1000 + 500,
+                distance: 12,
+            });
         }
-        hits.push(Hit { query_ms: 50_000, known_ms: 3_000, distance: 30 });
-        hits.push(Hit { query_ms: 200_000, known_ms: 19_000, distance: 30 });
+        hits.push(Hit {
+            query_ms: 50_000,
+            known_ms: 3_000,
+            distance: 30,
+        });
+        hits.push(Hit {
+            query_ms: 200_000,
+            known_ms: 19_000,
+            distance: 30,
+        });
         let segs = align_hits(&hits, &AlignConfig::default());
         assert_eq!(segs.len(), 2, "{segs:?}");
         assert_eq!(segs[0].query_start_ms, 100_300);

@@ -159,7 +159,8 @@ impl Mp4H264Source {
         for (rank, &i) in order.iter().enumerate() {
             display[i] = Some(rank as u64);
         }
-        let frame_rate = FrameRate::from_count(track.fps_basis.1, track.fps_basis.0, track.timescale);
+        let frame_rate =
+            FrameRate::from_count(track.fps_basis.1, track.fps_basis.0, track.timescale);
         let info = VideoInfo {
             width: track.width,
             height: track.height,
@@ -261,7 +262,11 @@ impl Mp4H264Source {
             return Err(unsupported(format!(
                 "H.264 {}-bit {} is not converted by the built-in backend; {FEATURE_HINT}",
                 frame.bit_depth,
-                if frame.chroma_format == ChromaFormat::Yuv420 { "4:2:0" } else { "4:2:2" }
+                if frame.chroma_format == ChromaFormat::Yuv420 {
+                    "4:2:0"
+                } else {
+                    "4:2:2"
+                }
             )));
         }
         let (w, h) = (frame.width as usize, frame.height as usize);
@@ -323,9 +328,15 @@ impl Mp4H264Source {
         self.read_sample(i)?;
         let buf = std::mem::take(&mut self.buf);
         let nals = parse_avcc(&buf, self.length_size);
-        let wanted = self.display[i].is_some_and(|d| self.sampler.wants(d, self.track.samples[i].sync));
-        let is_vcl = |n: &NalUnit<'_>| matches!(n.nal_unit_type, NalUnitType::Slice | NalUnitType::SliceIdr);
-        let droppable = !wanted && nals.iter().filter(|n| is_vcl(n)).all(|n| n.nal_ref_idc == 0);
+        let wanted =
+            self.display[i].is_some_and(|d| self.sampler.wants(d, self.track.samples[i].sync));
+        let is_vcl =
+            |n: &NalUnit<'_>| matches!(n.nal_unit_type, NalUnitType::Slice | NalUnitType::SliceIdr);
+        let droppable = !wanted
+            && nals
+                .iter()
+                .filter(|n| is_vcl(n))
+                .all(|n| n.nal_ref_idc == 0);
         let mut result = Ok(true);
         for nal in &nals {
             if droppable && is_vcl(nal) {

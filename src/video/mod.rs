@@ -26,9 +26,9 @@
 //! ```
 
 pub mod align;
+mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
-mod decode_builtin;
 mod mp4;
 mod sample;
 pub mod vpdq;
@@ -93,8 +93,8 @@ impl FrameRate {
         num /= g;
         den /= g;
         while num > u32::MAX as u128 || den > u32::MAX as u128 {
-            num = (num + 1) / 2;
-            den = (den + 1) / 2;
+            num = num.div_ceil(2);
+            den = den.div_ceil(2);
         }
         FrameRate::new(num as u32, den as u32)
     }

@@ -357,10 +357,7 @@ fn read_payload<R: Read + Seek>(r: &mut R, h: &BoxHdr, limits: &VideoLimits) -> 
     }
     r.seek(SeekFrom::Start(h.payload)).map_err(io_err)?;
     let mut v = Vec::new();
-    r.by_ref()
-        .take(h.len)
-        .read_to_end(&mut v)
-        .map_err(io_err)?;
+    r.by_ref().take(h.len).read_to_end(&mut v).map_err(io_err)?;
     if (v.len() as u64) < h.len {
         return Err(corrupt(format!(
             "file ends inside the '{}' box",
@@ -379,16 +376,13 @@ fn parse_moov(body: &[u8], file_len: u64, limits: &VideoLimits) -> Res<(TrakInfo
         movie_timescale = c.u32()?;
     }
     let mut found: Option<TrakInfo> = None;
-    let mut other_codec: Option<Codec> = None;
     for ch in children(body) {
         let (k, p) = ch?;
         if &k == b"trak" && found.is_none() {
-            match parse_trak(p, movie_timescale, file_len, limits)? {
-                Some(t) => found = Some(t),
-                None => {}
+            if let Some(t) = parse_trak(p, movie_timescale, file_len, limits)? {
+                found = Some(t);
             }
         }
-        let _ = &mut other_codec;
     }
     let t = found.ok_or_else(|| {
         VideoError::new(VideoErrorKind::NoVideoTrack, "the file has no video track")
@@ -627,7 +621,7 @@ fn parse_stbl(stbl: &[u8], file_len: u64, limits: &VideoLimits) -> Res<(Vec<Samp
     let mut ctts: Vec<(u32, i64)> = Vec::new();
     if let Some(b) = child(stbl, b"ctts")? {
         let mut c = Cur::new(b);
-        let (v, _) = c.full()?;
+        c.full()?;
         let n = c.count(8)?;
         ctts.reserve_exact(n);
         for _ in 0..n {
@@ -635,7 +629,7 @@ fn parse_stbl(stbl: &[u8], file_len: u64, limits: &VideoLimits) -> Res<(Vec<Samp
             let raw = c.u32()?;
             // version 0 is unsigned by the spec, but writers put negative values in it and
             // FFmpeg reads it as signed: do the same
-            let off = if v == 0 { raw as i32 as i64 } else { raw as i32 as i64 };
+            let off = raw as i32 as i64;
             ctts.push((cnt, off));
         }
     }
@@ -817,9 +811,21 @@ fn parse_moof(
         if flags & 0x2 != 0 {
             c.u32()?;
         }
-        let def_dur = if flags & 0x8 != 0 { c.u32()? } else { trex.duration };
-        let def_size = if flags & 0x10 != 0 { c.u32()? } else { trex.size };
-        let def_flags = if flags & 0x20 != 0 { c.u32()? } else { trex.flags };
+        let def_dur = if flags & 0x8 != 0 {
+            c.u32()?
+        } else {
+            trex.duration
+        };
+        let def_size = if flags & 0x10 != 0 {
+            c.u32()?
+        } else {
+            trex.size
+        };
+        let def_flags = if flags & 0x20 != 0 {
+            c.u32()?
+        } else {
+            trex.flags
+        };
         let mut dts = match child(traf, b"tfdt")? {
             Some(b) => {
                 let mut c = Cur::new(b);
@@ -840,11 +846,12 @@ fn parse_moof(
                 continue;
             }
             let mut c = Cur::new(trun);
-            let (v, tf) = c.full()?;
-            let per = 4 * ((tf & 0x100 != 0) as usize
-                + (tf & 0x200 != 0) as usize
-                + (tf & 0x400 != 0) as usize
-                + (tf & 0x800 != 0) as usize);
+            let (_, tf) = c.full()?;
+            let per = 4
+                * ((tf & 0x100 != 0) as usize
+                    + (tf & 0x200 != 0) as usize
+                    + (tf & 0x400 != 0) as usize
+                    + (tf & 0x800 != 0) as usize);
             let n_raw = c.u32()? as usize;
             if tf & 0x1 != 0 {
                 let off = c.u32()? as i32 as i64;
@@ -881,11 +888,7 @@ fn parse_moof(
                 };
                 let cto = if tf & 0x800 != 0 {
                     let raw = c.u32()?;
-                    if v == 0 {
-                        raw as i32 as i64
-                    } else {
-                        raw as i32 as i64
-                    }
+                    raw as i32 as i64
                 } else {
                     0
                 };

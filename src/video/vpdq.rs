@@ -48,7 +48,10 @@ pub fn write_file(path: impl AsRef<Path>, frames: &[FrameHash]) -> Result<()> {
 }
 
 fn field_err(line: usize, what: &'static str) -> Error {
-    Error::Parse(ParseError::at_line(line, ParseErrorKind::Field(what.into())))
+    Error::Parse(ParseError::at_line(
+        line,
+        ParseErrorKind::Field(what.into()),
+    ))
 }
 
 /// Parses vPDQ lines. Empty lines are skipped; extra fields after the fourth are ignored (as
@@ -95,8 +98,7 @@ pub fn parse_lines(text: &str) -> Result<Vec<FrameHash>> {
 /// Reads a vPDQ file.
 pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<FrameHash>> {
     let path = path.as_ref();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
     parse_lines(&text)
 }
 

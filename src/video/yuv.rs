@@ -201,8 +201,12 @@ mod tests {
     fn luma_matches_rgb_path() {
         let (w, h) = (6, 4);
         let y: Vec<u8> = (0..w * h).map(|i| (i * 37 % 256) as u8).collect();
-        let u: Vec<u8> = (0..(w / 2) * (h / 2)).map(|i| (i * 91 % 256) as u8).collect();
-        let v: Vec<u8> = (0..(w / 2) * (h / 2)).map(|i| (i * 53 % 256) as u8).collect();
+        let u: Vec<u8> = (0..(w / 2) * (h / 2))
+            .map(|i| (i * 91 % 256) as u8)
+            .collect();
+        let v: Vec<u8> = (0..(w / 2) * (h / 2))
+            .map(|i| (i * 53 % 256) as u8)
+            .collect();
         let p = Yuv420 {
             width: w,
             height: h,

@@ -20,7 +20,10 @@ fn every_frame() -> VideoHasher {
 }
 
 /// A small clip made here: 10 frames, 64x48, 5 fps; returns the MP4 and its sample parts.
-fn small_parts() -> (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, bool)>) {
+/// SPS, PPS and (AVCC sample, is-keyframe) list.
+type Parts = (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, bool)>);
+
+fn small_parts() -> Parts {
     let mp4 = encode_mp4(&synth(7, 64, 48, 5, 2.0), 26);
     // take the stream back out of our own muxer's layout: avcC SPS/PPS and the samples
     let h = VideoHasher::new();
@@ -35,13 +38,22 @@ fn small_parts() -> (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, bool)>) {
     let stsz = find(b"stsz") + 4;
     let n = u32::from_be_bytes(mp4[stsz + 8..stsz + 12].try_into().unwrap()) as usize;
     let sizes: Vec<usize> = (0..n)
-        .map(|i| u32::from_be_bytes(mp4[stsz + 12 + 4 * i..stsz + 16 + 4 * i].try_into().unwrap()) as usize)
+        .map(|i| {
+            u32::from_be_bytes(
+                mp4[stsz + 12 + 4 * i..stsz + 16 + 4 * i]
+                    .try_into()
+                    .unwrap(),
+            ) as usize
+        })
         .collect();
     let mut off = find(b"mdat") + 4;
     let stss = find(b"stss") + 4;
     let nk = u32::from_be_bytes(mp4[stss + 4..stss + 8].try_into().unwrap()) as usize;
     let keys: Vec<usize> = (0..nk)
-        .map(|i| u32::from_be_bytes(mp4[stss + 8 + 4 * i..stss + 12 + 4 * i].try_into().unwrap()) as usize)
+        .map(|i| {
+            u32::from_be_bytes(mp4[stss + 8 + 4 * i..stss + 12 + 4 * i].try_into().unwrap())
+                as usize
+        })
         .collect();
     let mut samples = Vec::new();
     for (i, s) in sizes.iter().enumerate() {
@@ -56,7 +68,19 @@ fn truncated_files_give_errors_not_panics() {
     for name in ["bframes-high-320x180.mp4", "bframes-high-320x180-frag.mp4"] {
         let full = std::fs::read(data(name)).unwrap();
         let mut cuts: Vec<usize> = (0..full.len()).step_by(701).collect();
-        cuts.extend([0, 1, 7, 8, 9, 16, 31, 32, 33, full.len() - 1, full.len() - 8]);
+        cuts.extend([
+            0,
+            1,
+            7,
+            8,
+            9,
+            16,
+            31,
+            32,
+            33,
+            full.len() - 1,
+            full.len() - 8,
+        ]);
         for cut in cuts {
             match every_frame().hash_bytes(&full[..cut]) {
                 Ok(h) => assert!(h.len() <= 75),
@@ -67,7 +91,9 @@ fn truncated_files_give_errors_not_panics() {
     }
     // moov at the end (our muxer): cutting the end removes the index
     let mp4 = encode_mp4(&synth(7, 64, 48, 5, 2.0), 26);
-    let e = VideoHasher::new().hash_bytes(&mp4[..mp4.len() - 20]).unwrap_err();
+    let e = VideoHasher::new()
+        .hash_bytes(&mp4[..mp4.len() - 20])
+        .unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::Container), "{e}");
 }
 
@@ -97,12 +123,21 @@ fn no_video_track_and_unknown_codec() {
         m[p..p + 4].copy_from_slice(to);
         m
     };
-    let e = VideoHasher::new().hash_bytes(&patch(b"vide", b"soun")).unwrap_err();
+    let e = VideoHasher::new()
+        .hash_bytes(&patch(b"vide", b"soun"))
+        .unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::NoVideoTrack), "{e}");
-    let e = VideoHasher::new().hash_bytes(&patch(b"avc1", b"vp09")).unwrap_err();
+    let e = VideoHasher::new()
+        .hash_bytes(&patch(b"avc1", b"vp09"))
+        .unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::UnsupportedCodec), "{e}");
-    assert!(e.to_string().contains("VP9") && e.to_string().contains("ffmpeg"), "{e}");
-    let e = VideoHasher::new().hash_bytes(&patch(b"avc1", b"xyz1")).unwrap_err();
+    assert!(
+        e.to_string().contains("VP9") && e.to_string().contains("ffmpeg"),
+        "{e}"
+    );
+    let e = VideoHasher::new()
+        .hash_bytes(&patch(b"avc1", b"xyz1"))
+        .unwrap_err();
     assert!(e.to_string().contains("xyz1"), "{e}");
 }
 
@@ -112,17 +147,47 @@ fn no_video_track_and_unknown_codec() {
 fn header_claiming_ten_hours() {
     let (sps, pps, samples) = small_parts();
     let normal = every_frame()
-        .hash_bytes(&mux_with(64, 48, 5, &sps, &pps, &samples, MuxOpts::default()))
+        .hash_bytes(&mux_with(
+            64,
+            48,
+            5,
+            &sps,
+            &pps,
+            &samples,
+            MuxOpts::default(),
+        ))
         .unwrap();
     assert_eq!(normal.len(), 10);
     // container durations say 10 h (timescale 5000): result unchanged
     let ten_h = 10 * 3600 * 5000;
-    let m = mux_with(64, 48, 5, &sps, &pps, &samples, MuxOpts { claimed_duration: Some(ten_h), ..Default::default() });
+    let m = mux_with(
+        64,
+        48,
+        5,
+        &sps,
+        &pps,
+        &samples,
+        MuxOpts {
+            claimed_duration: Some(ten_h),
+            ..Default::default()
+        },
+    );
     assert_eq!(every_frame().hash_bytes(&m).unwrap(), normal);
     assert_eq!(VideoHasher::new().hash_bytes(&m).unwrap().len(), 2);
     // each of the 10 samples lasts an hour: 10 frames over 10 h, fps 1/3600; the reference's
     // rule then hashes every frame (trunc(1 s × fps) = 0 → 1), one hour apart
-    let m = mux_with(64, 48, 5, &sps, &pps, &samples, MuxOpts { sample_delta: Some(3600 * 5000), ..Default::default() });
+    let m = mux_with(
+        64,
+        48,
+        5,
+        &sps,
+        &pps,
+        &samples,
+        MuxOpts {
+            sample_delta: Some(3600 * 5000),
+            ..Default::default()
+        },
+    );
     let h = VideoHasher::new().hash_bytes(&m).unwrap();
     assert_eq!(h.len(), 10);
     assert_eq!(h[9].timestamp_ms, 9 * 3600 * 1000);
@@ -149,7 +214,9 @@ fn sample_count_claims_are_bounded() {
     assert_eq!(kind(&e), Some(VideoErrorKind::Container), "{e}");
     // the frame-count limit
     let limits = VideoLimits::default().with_max_frames(5);
-    let e = VideoHasher::with_config(VideoConfig::default().with_limits(limits)).hash_bytes(&mp4).unwrap_err();
+    let e = VideoHasher::with_config(VideoConfig::default().with_limits(limits))
+        .hash_bytes(&mp4)
+        .unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::LimitsExceeded), "{e}");
 }
 

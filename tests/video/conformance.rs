@@ -204,7 +204,10 @@ fn match_percentages_equal_expected_table() {
         for k in 0..4 {
             let tol = if k < 2 { 0.005 + 1e-9 } else { 0.00005 + 1e-9 };
             if (got[k] - want[k]).abs() > tol {
-                bad.push(format!("{q} vs {t} col {k}: got {} want {}", got[k], want[k]));
+                bad.push(format!(
+                    "{q} vs {t} col {k}: got {} want {}",
+                    got[k], want[k]
+                ));
             }
         }
     }
@@ -236,11 +239,18 @@ fn match_percentages_from_own_decoding_within_2_points() {
             let d = (got[k] - want[k]).abs();
             worst = worst.max(d);
             if d > 2.0 {
-                bad.push(format!("{q} vs {t} col {k}: got {:.4} want {}", got[k], want[k]));
+                bad.push(format!(
+                    "{q} vs {t} col {k}: got {:.4} want {}",
+                    got[k], want[k]
+                ));
             }
         }
     }
     eprintln!("own decoding: {n} ordered pairs, largest percentage difference {worst:.4} points");
     assert_eq!(n, 81);
-    assert!(bad.is_empty(), "{} off by more than 2 points: {bad:#?}", bad.len());
+    assert!(
+        bad.is_empty(),
+        "{} off by more than 2 points: {bad:#?}",
+        bad.len()
+    );
 }

@@ -69,7 +69,11 @@ fn bframe_clip_is_bit_exact_with_ffmpeg() {
     assert!(yuv_bad.is_empty(), "YUV differs at frames {yuv_bad:?}");
     assert!(rgb_bad.is_empty(), "RGB24 differs at frames {rgb_bad:?}");
     // x264 put the second IDR at display index 48 (ffprobe agrees)
-    let keys: Vec<u64> = frames.iter().filter(|f| f.keyframe).map(|f| f.frame_number).collect();
+    let keys: Vec<u64> = frames
+        .iter()
+        .filter(|f| f.keyframe)
+        .map(|f| f.frame_number)
+        .collect();
     assert_eq!(keys, [0, 48]);
 }
 
@@ -86,7 +90,9 @@ fn fragmented_mp4_equals_plain() {
     assert_eq!(ha, hb);
     // 25 fps, one per second: frames 0, 25, 50
     assert_eq!(
-        ha.iter().map(|f| (f.frame_number, f.timestamp_ms)).collect::<Vec<_>>(),
+        ha.iter()
+            .map(|f| (f.frame_number, f.timestamp_ms))
+            .collect::<Vec<_>>(),
         [(0, 0), (25, 1000), (50, 2000)]
     );
 }
@@ -98,7 +104,10 @@ fn sampled_decode_equals_full_decode() {
     let full = all_frames("bframes-high-320x180.mp4");
     for (sampling, want) in [
         (Sampling::Interval { millis: 1000 }, vec![0u64, 25, 50]),
-        (Sampling::Interval { millis: 200 }, (0..75).step_by(5).collect()),
+        (
+            Sampling::Interval { millis: 200 },
+            (0..75).step_by(5).collect(),
+        ),
         (Sampling::Keyframes, vec![0, 48]),
     ] {
         let mut src =
@@ -130,12 +139,18 @@ fn unsupported_streams_are_refused_by_name() {
     let e = h.hash_file(data("hevc-64x64.mp4")).unwrap_err();
     assert_eq!(video_kind(&e), Some(VideoErrorKind::UnsupportedCodec));
     let msg = e.to_string();
-    assert!(msg.contains("HEVC") && msg.contains("`ffmpeg` feature"), "{msg}");
+    assert!(
+        msg.contains("HEVC") && msg.contains("`ffmpeg` feature"),
+        "{msg}"
+    );
 
     let e = h.hash_file(data("h264-high10-64x64.mp4")).unwrap_err();
     assert_eq!(video_kind(&e), Some(VideoErrorKind::UnsupportedCodec));
     let msg = e.to_string();
-    assert!(msg.contains("10-bit") && msg.contains("`ffmpeg` feature"), "{msg}");
+    assert!(
+        msg.contains("10-bit") && msg.contains("`ffmpeg` feature"),
+        "{msg}"
+    );
 
     let e = h.hash_file(data("audio-only.m4a")).unwrap_err();
     assert_eq!(video_kind(&e), Some(VideoErrorKind::NoVideoTrack), "{e}");

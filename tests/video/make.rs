@@ -67,7 +67,9 @@ impl Landscape {
         let c: Vec<u8> = acc
             .iter()
             .enumerate()
-            .map(|(i, v)| (128.0 + 60.0 * (v - 0.5) * if (i / w / 97) % 2 == 0 { 1.0 } else { -1.0 }) as u8)
+            .map(|(i, v)| {
+                (128.0 + 60.0 * (v - 0.5) * if (i / w / 97) % 2 == 0 { 1.0 } else { -1.0 }) as u8
+            })
             .collect();
         Landscape { w, h, y, c }
     }
@@ -203,7 +205,14 @@ pub struct MuxOpts {
     pub claimed_duration: Option<u32>,
 }
 
-pub fn mux(w: usize, h: usize, fps: u32, sps: &[u8], pps: &[u8], samples: &[(Vec<u8>, bool)]) -> Vec<u8> {
+pub fn mux(
+    w: usize,
+    h: usize,
+    fps: u32,
+    sps: &[u8],
+    pps: &[u8],
+    samples: &[(Vec<u8>, bool)],
+) -> Vec<u8> {
     mux_with(w, h, fps, sps, pps, samples, MuxOpts::default())
 }
 
@@ -262,9 +271,20 @@ pub fn mux_with(
     be32(&mut mdhd, duration);
     mdhd.extend_from_slice(&[0x55, 0xc4, 0, 0]);
     let mdhd = full(b"mdhd", 0, &mdhd);
-    let hdlr = full(b"hdlr", 0, b"\0\0\0\0vide\0\0\0\0\0\0\0\0\0\0\0\0VideoHandler\0");
+    let hdlr = full(
+        b"hdlr",
+        0,
+        b"\0\0\0\0vide\0\0\0\0\0\0\0\0\0\0\0\0VideoHandler\0",
+    );
 
-    let mut avcc = vec![1, sps.get(1).copied().unwrap_or(66), sps.get(2).copied().unwrap_or(0), sps.get(3).copied().unwrap_or(30), 0xff, 0xe1];
+    let mut avcc = vec![
+        1,
+        sps.get(1).copied().unwrap_or(66),
+        sps.get(2).copied().unwrap_or(0),
+        sps.get(3).copied().unwrap_or(30),
+        0xff,
+        0xe1,
+    ];
     avcc.extend_from_slice(&(sps.len() as u16).to_be_bytes());
     avcc.extend_from_slice(sps);
     avcc.push(1);
@@ -325,7 +345,11 @@ pub fn mux_with(
 
     let stbl = bx(b"stbl", &[stsd, stts, stss, stsc, stsz, stco].concat());
     let vmhd = full(b"vmhd", 1, &[0; 8]);
-    let dref = full(b"dref", 0, &[&1u32.to_be_bytes()[..], &full(b"url ", 1, &[])].concat());
+    let dref = full(
+        b"dref",
+        0,
+        &[&1u32.to_be_bytes()[..], &full(b"url ", 1, &[])].concat(),
+    );
     let dinf = bx(b"dinf", &dref);
     let minf = bx(b"minf", &[vmhd, dinf, stbl].concat());
     let mdia = bx(b"mdia", &[mdhd, hdlr, minf].concat());
@@ -347,7 +371,15 @@ pub fn decode(mp4: &[u8]) -> Clip {
     let mut frames = Vec::new();
     let (mut width, mut height) = (0, 0);
     while let Some(f) = src.next_frame().unwrap() {
-        let FramePixels::Yuv420 { width: w, height: h, y, u, v, .. } = f.pixels else {
+        let FramePixels::Yuv420 {
+            width: w,
+            height: h,
+            y,
+            u,
+            v,
+            ..
+        } = f.pixels
+        else {
             panic!("YUV expected")
         };
         (width, height) = (w, h);
@@ -373,12 +405,18 @@ impl Clip {
                 let planes = [
                     (0, self.width, self.height),
                     (self.width * self.height, self.width / 2, self.height / 2),
-                    (self.width * self.height * 5 / 4, self.width / 2, self.height / 2),
+                    (
+                        self.width * self.height * 5 / 4,
+                        self.width / 2,
+                        self.height / 2,
+                    ),
                 ];
                 for (off, pw, ph) in planes {
                     for y in 0..ph / 2 {
                         for x in 0..pw / 2 {
-                            let p = |dx: usize, dy: usize| f[off + (2 * y + dy) * pw + 2 * x + dx] as u32;
+                            let p = |dx: usize, dy: usize| {
+                                f[off + (2 * y + dy) * pw + 2 * x + dx] as u32
+                            };
                             out.push(((p(0, 0) + p(1, 0) + p(0, 1) + p(1, 1) + 2) / 4) as u8);
                         }
                     }
@@ -386,16 +424,29 @@ impl Clip {
                 out
             })
             .collect();
-        Clip { width: w, height: h, fps: self.fps, frames }
+        Clip {
+            width: w,
+            height: h,
+            fps: self.fps,
+            frames,
+        }
     }
 
     /// Resampled in time to `fps` (nearest earlier frame).
     pub fn with_fps(&self, fps: u32) -> Clip {
         let n = self.frames.len() * fps as usize / self.fps as usize;
         let frames = (0..n)
-            .map(|k| self.frames[(k * self.fps as usize / fps as usize).min(self.frames.len() - 1)].clone())
+            .map(|k| {
+                self.frames[(k * self.fps as usize / fps as usize).min(self.frames.len() - 1)]
+                    .clone()
+            })
             .collect();
-        Clip { width: self.width, height: self.height, fps, frames }
+        Clip {
+            width: self.width,
+            height: self.height,
+            fps,
+            frames,
+        }
     }
 
     /// Black bars of `bar` rows above and below.
@@ -410,7 +461,8 @@ impl Clip {
                 out.extend_from_slice(&f[..w * self.height]);
                 out.extend(std::iter::repeat_n(16u8, w * bar));
                 for p in 0..2 {
-                    let plane = &f[w * self.height + p * cw * ch0..w * self.height + (p + 1) * cw * ch0];
+                    let plane =
+                        &f[w * self.height + p * cw * ch0..w * self.height + (p + 1) * cw * ch0];
                     out.extend(std::iter::repeat_n(128u8, cw * (bar / 2)));
                     out.extend_from_slice(plane);
                     out.extend(std::iter::repeat_n(128u8, cw * (ch - ch0 - bar / 2)));
@@ -418,21 +470,39 @@ impl Clip {
                 out
             })
             .collect();
-        Clip { width: w, height: h, fps: self.fps, frames }
+        Clip {
+            width: w,
+            height: h,
+            fps: self.fps,
+            frames,
+        }
     }
 
     /// Frames `[from, to)` seconds.
     pub fn cut(&self, from: f32, to: f32) -> Clip {
         let a = (from * self.fps as f32).round() as usize;
         let b = ((to * self.fps as f32).round() as usize).min(self.frames.len());
-        Clip { width: self.width, height: self.height, fps: self.fps, frames: self.frames[a..b].to_vec() }
+        Clip {
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            frames: self.frames[a..b].to_vec(),
+        }
     }
 
     /// This clip followed by `other` (same size and rate).
     pub fn then(&self, other: &Clip) -> Clip {
-        assert_eq!((self.width, self.height, self.fps), (other.width, other.height, other.fps));
+        assert_eq!(
+            (self.width, self.height, self.fps),
+            (other.width, other.height, other.fps)
+        );
         let mut frames = self.frames.clone();
         frames.extend(other.frames.iter().cloned());
-        Clip { width: self.width, height: self.height, fps: self.fps, frames }
+        Clip {
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            frames,
+        }
     }
 }
