@@ -68,6 +68,7 @@ pub struct Mp4H264Source {
     buf: Vec<u8>,
     flushed: bool,
     failed: bool,
+    skip_non_reference: bool,
 }
 
 impl std::fmt::Debug for Mp4H264Source {
@@ -188,7 +189,14 @@ impl Mp4H264Source {
             buf: Vec::new(),
             flushed: false,
             failed: false,
+            skip_non_reference: true,
         })
+    }
+
+    /// Whether frames that are neither hashed nor used as references are skipped without
+    /// decoding (default `true`; the output is identical either way, only slower without).
+    pub fn set_skip_non_reference(&mut self, skip: bool) {
+        self.skip_non_reference = skip;
     }
 
     /// Decides which samples are decoded and which frames come out.
@@ -332,7 +340,8 @@ impl Mp4H264Source {
             self.display[i].is_some_and(|d| self.sampler.wants(d, self.track.samples[i].sync));
         let is_vcl =
             |n: &NalUnit<'_>| matches!(n.nal_unit_type, NalUnitType::Slice | NalUnitType::SliceIdr);
-        let droppable = !wanted
+        let droppable = self.skip_non_reference
+            && !wanted
             && nals
                 .iter()
                 .filter(|n| is_vcl(n))

@@ -2,6 +2,8 @@
 
 mod bad_input;
 mod conformance;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
 mod fixture;
 mod make;
 mod robustness;
