@@ -41,6 +41,7 @@ const REORDER_DEPTH: usize = 34;
 /// let src = Mp4H264Source::open("clip.mp4", VideoLimits::default())?;
 /// println!("{}x{} at {:?}", src.info().width, src.info().height, src.info().frame_rate);
 /// let hashes: Vec<_> = VideoHasher::new().frames(src).collect::<Result<_, _>>()?;
+/// println!("{} frames hashed", hashes.len());
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 pub struct Mp4H264Source {

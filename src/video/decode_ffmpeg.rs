@@ -24,6 +24,7 @@ fn ff_err(kind: VideoErrorKind, what: &'static str, e: ff::Error) -> Error {
 /// use mediamatch::video::{FfmpegSource, VideoHasher, VideoLimits};
 /// let src = FfmpegSource::open("clip.webm", VideoLimits::default())?;
 /// let hashes: Vec<_> = VideoHasher::new().frames(src).collect::<Result<_, _>>()?;
+/// println!("{} frames hashed", hashes.len());
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 pub struct FfmpegSource {

@@ -208,9 +208,9 @@ pub struct MatchPercentages {
 /// let f = |n: u64, byte: u8| FrameHash { frame_number: n, timestamp_ms: n * 1000,
 ///     hash: PdqHash { hash: Hash256::from_bytes([byte; 32]), quality: 100 } };
 /// let q = [f(0, 0x00), f(1, 0x0f)];
-/// let t = [f(0, 0x00), f(1, 0x01), f(2, 0xff)];
+/// let t = [f(0, 0x00), f(1, 0x01), f(2, 0xff)]; // 0x01 is 32 bits from 0x00: no match
 /// let p = match_percentages(&q, &t, MatchRule::cpp());
-/// assert_eq!((p.query, p.target), (50.0, 200.0 / 3.0));
+/// assert_eq!((p.query, p.target), (50.0, 100.0 / 3.0));
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 pub fn match_percentages(
