@@ -10,6 +10,7 @@ mod hash;
 pub mod letterbox;
 mod luma;
 pub mod pdq;
+pub mod video;
 
 pub use classic::{ClassicAlg, ClassicHasher};
 pub use decode::{decode_image, decode_image_file, DecodeLimits};
@@ -21,3 +22,4 @@ pub mod db;
 pub mod index;
 pub use db::Database;
 pub use index::{Index, Match};
+pub use video::{FrameHash, VideoConfig, VideoHasher};

@@ -5,3 +5,4 @@ mod formats;
 mod hash_props;
 mod index;
 mod pdq;
+mod video;

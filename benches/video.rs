@@ -1,0 +1,73 @@
+//! Video hashing speed: a 720p H.264 file hashed at one frame per second (vPDQ default) and
+//! keyframes only, built-in backend (and FFmpeg with the `ffmpeg` feature).
+//!
+//! `cargo bench --bench video`; the file is `$MEDIAMATCH_SHARED/vpdq-vectors/videos/
+//! pattern-hd-no-bar.mp4` (720x1280, 30 fps, 206 frames, 7 hashed at 1 frame/s), or
+//! `$MEDIAMATCH_BENCH_VIDEO` if set. Throughput is reported in hashed frames.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mediamatch::video::{Backend, Mp4H264Source, Sampling, VideoConfig, VideoHasher, VideoLimits};
+
+fn video_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MEDIAMATCH_BENCH_VIDEO") {
+        return Some(PathBuf::from(p));
+    }
+    let shared = std::env::var_os("MEDIAMATCH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let p = shared.join("vpdq-vectors/videos/pattern-hd-no-bar.mp4");
+    p.exists().then_some(p)
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(path) = video_path() else {
+        eprintln!(
+            "video bench skipped: no 720p file (set MEDIAMATCH_SHARED or MEDIAMATCH_BENCH_VIDEO)"
+        );
+        return;
+    };
+    let mut backends = vec![("builtin", Backend::Builtin)];
+    if cfg!(feature = "ffmpeg") {
+        backends.push(("ffmpeg", Backend::Ffmpeg));
+    }
+    let mut g = c.benchmark_group("video");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for (name, backend) in backends {
+        for (sname, sampling) in [
+            ("1fps", Sampling::Interval { millis: 1000 }),
+            ("keyframes", Sampling::Keyframes),
+        ] {
+            let hasher = VideoHasher::with_config(
+                VideoConfig::default()
+                    .with_backend(backend)
+                    .with_sampling(sampling),
+            );
+            let n = hasher.hash_file(&path).expect("bench video").len();
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}/{sname}"), |b| {
+                b.iter(|| hasher.hash_file(&path).expect("bench video"))
+            });
+        }
+    }
+    // the same 1 frame/s work with every non-reference frame decoded too (to measure the skip)
+    let hasher = VideoHasher::new();
+    let n = hasher.hash_file(&path).expect("bench video").len();
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("builtin/1fps-decode-all", |b| {
+        b.iter(|| {
+            let mut src = Mp4H264Source::open(&path, VideoLimits::default()).expect("bench video");
+            src.set_skip_non_reference(false);
+            hasher
+                .frames(src)
+                .collect::<Result<Vec<_>, _>>()
+                .expect("bench video")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,10 @@
+//! Video: conformance against the shared vPDQ vectors, fixtures, robustness, bad input.
+
+mod bad_input;
+mod conformance;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
+mod fixture;
+mod make;
+mod robustness;
+mod support;
