@@ -10,6 +10,7 @@ mod hash;
 pub mod letterbox;
 mod luma;
 pub mod pdq;
+pub mod robustness;
 
 pub use classic::{ClassicAlg, ClassicHasher};
 pub use decode::{decode_image, decode_image_file, DecodeLimits};
