@@ -13,7 +13,11 @@
 //! Methods. The stored hash of an original is always its plain hash; only the query changes:
 //! * `pdq`: plain PDQ of the copy.
 //! * `pdq+dih`: the copy's 8 dihedral PDQ hashes, best distance.
-//! * `pdq+unlb`: PDQ of the copy after letterbox/pillarbox removal (plain PDQ when none found).
+//! * `pdq+unlb-u`: PDQ of the copy after the *previous* letterbox remover (uniform bars only,
+//!   one-sided bars accepted), plain PDQ when it finds none: the "before" of the blurred-bar
+//!   and symmetry features.
+//! * `pdq+unlb`: PDQ of the copy after letterbox/pillarbox removal with the current default
+//!   detector (uniform and blurred bars, opposite bars of similar size), plain PDQ when none found.
 //! * `pdq+dih+unlb`: [`QueryOptions::default`], the recommended matching default: plain and
 //!   unletterboxed copy, 8 dihedral hashes each, best distance.
 //! * `ahash`, `dhash`, `phash`, `blockhash`: the classic 64-bit hashes.
@@ -34,9 +38,10 @@ use clap::Parser;
 use image::DynamicImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use mediamatch::robustness::{
-    content_inside_bars, histogram, query_distance, text_mask, DistinctPairStats, QueryOptions,
+    content_inside_bars, histogram, query_distance, query_hashes, text_mask, DistinctPairStats, QueryOptions,
     Transform, TruePair, TruePairStats,
 };
+use mediamatch::letterbox::LetterboxConfig;
 use mediamatch::{
     decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash64, LumaImage,
     PdqHash, PdqHasher,
@@ -48,7 +53,8 @@ const IMAGE_EXT: &[&str] = &[
 ];
 const VIDEO_EXT: &[&str] = &["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts"];
 
-const PDQ_METHODS: [&str; 4] = ["pdq", "pdq+dih", "pdq+unlb", "pdq+dih+unlb"];
+const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+unlb-u", "pdq+unlb", "pdq+dih+unlb"];
+const NPDQ: usize = PDQ_METHODS.len();
 const CLASSIC: [ClassicAlg; 4] = [
     ClassicAlg::AHash,
     ClassicAlg::DHash,
@@ -91,7 +97,7 @@ struct Stored {
 /// The query hashes made from one transformed copy.
 struct Query {
     /// Per PDQ method, the hashes to try.
-    pdq: [Vec<PdqHash>; 4],
+    pdq: [Vec<PdqHash>; NPDQ],
     classic: Vec<Hash64>,
 }
 
@@ -132,20 +138,21 @@ fn make_query(
 ) -> Query {
     let luma = LumaImage::from_image(copy);
     let plain = pdq.hash(&luma);
-    let dih = pdq.hash_dihedral(&luma);
-    let content = if opts.letterbox {
-        content_inside_bars(&luma, &opts.letterbox_config)
-    } else {
-        None
+    let unletterboxed = |cfg: &LetterboxConfig| match content_inside_bars(&luma, cfg) {
+        Some(c) => pdq.hash(&c),
+        None => plain,
     };
-    let (unlb, unlb_dih) = match &content {
-        Some(c) => (pdq.hash(c), pdq.hash_dihedral(c).to_vec()),
-        None => (plain, Vec::new()),
-    };
-    let mut all = dih.to_vec();
-    all.extend_from_slice(&unlb_dih);
+    let mut old_cfg = LetterboxConfig::default();
+    old_cfg.blurred = false;
+    old_cfg.max_asymmetry = 1.0;
     Query {
-        pdq: [vec![plain], dih.to_vec(), vec![unlb], all],
+        pdq: [
+            vec![plain],
+            pdq.hash_dihedral(&luma).to_vec(),
+            vec![unletterboxed(&old_cfg)],
+            vec![unletterboxed(&opts.letterbox_config)],
+            query_hashes(pdq, &luma, opts),
+        ],
         classic: classic_hashes(classic, copy),
     }
 }
@@ -305,11 +312,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     for (k, qs) in queries.iter().enumerate() {
                         let Some(q) = &qs[t] else { continue };
                         for (j, s) in stored.iter().enumerate() {
-                            let pair = if m < 4 {
+                            let pair = if m < NPDQ {
                                 query_distance(&q.pdq[m], &s.pdq.hash)
                             } else {
                                 TruePair {
-                                    distance: q.classic[m - 4].distance(&s.classic[m - 4]),
+                                    distance: q.classic[m - NPDQ].distance(&s.classic[m - NPDQ]),
                                     usable: true,
                                 }
                             };
@@ -327,7 +334,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
 
     let threshold_of = |m: usize| {
-        if m < 4 {
+        if m < NPDQ {
             args.threshold
         } else {
             args.classic_threshold
@@ -446,7 +453,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(args.out.join("results.csv"), csv)?;
     let mut pngs = BTreeMap::new();
     for (m, name) in methods.iter().enumerate() {
-        let bits = if m < 4 { 256 } else { 64 };
+        let bits = if m < NPDQ { 256 } else { 64 };
         let true_d: Vec<u32> = (0..transforms.len())
             .flat_map(|t| cells[t][m].true_pairs.iter().map(|p| p.distance))
             .collect();
