@@ -83,6 +83,12 @@ struct Args {
     /// Seed for the random parts of the transformations (noise, overlay position).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Blurred-bar detector: smoothness limit (see `LetterboxConfig::blur_smoothness`).
+    #[arg(long)]
+    blur_smoothness: Option<f32>,
+    /// Blurred-bar detector: minimum edge (see `LetterboxConfig::blur_edge`).
+    #[arg(long)]
+    blur_edge: Option<f32>,
     /// Skip the classic hashes (faster on large photos).
     #[arg(long)]
     no_classic: bool,
@@ -219,7 +225,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         CLASSIC.iter().map(|&a| ClassicHasher::new(a)).collect()
     };
-    let opts = QueryOptions::default();
+    let mut opts = QueryOptions::default();
+    if let Some(v) = args.blur_smoothness {
+        opts.letterbox_config.blur_smoothness = v;
+    }
+    if let Some(v) = args.blur_edge {
+        opts.letterbox_config.blur_edge = v;
+    }
 
     // Stored hashes; the quality rule decides which originals take part.
     let stored_all: Vec<Stored> = decoded

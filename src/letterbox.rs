@@ -66,7 +66,7 @@ impl Default for LetterboxConfig {
             min_bar: 2,
             max_asymmetry: 0.1,
             blurred: true,
-            blur_smoothness: 1.5,
+            blur_smoothness: 2.5,
             blur_edge: 6.0,
         }
     }
