@@ -37,21 +37,23 @@ use std::time::Instant;
 use clap::Parser;
 use image::DynamicImage;
 use indicatif::{ProgressBar, ProgressStyle};
-use mediamatch::robustness::{
-    content_inside_bars, histogram, query_distance, query_hashes, text_mask, DistinctPairStats, QueryOptions,
-    Transform, TruePair, TruePairStats,
-};
 use mediamatch::letterbox::LetterboxConfig;
+use mediamatch::robustness::{
+    content_inside_bars, histogram, query_distance, query_hashes, text_mask, DistinctPairStats,
+    QueryOptions, Transform, TruePair, TruePairStats,
+};
 use mediamatch::{
-    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash64, LumaImage,
-    PdqHash, PdqHasher,
+    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash64, LumaImage, PdqHash,
+    PdqHasher,
 };
 use rayon::prelude::*;
 
 const IMAGE_EXT: &[&str] = &[
     "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "pnm", "ppm", "pgm",
 ];
-const VIDEO_EXT: &[&str] = &["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts"];
+const VIDEO_EXT: &[&str] = &[
+    "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts",
+];
 
 const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+unlb-u", "pdq+unlb", "pdq+dih+unlb"];
 const NPDQ: usize = PDQ_METHODS.len();
@@ -386,7 +388,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("{row}");
     }
-    println!("\nTrue-pair distance, median / 95th percentile (PDQ: of 256 bits; classic: of 64 bits).\n");
+    println!(
+        "\nTrue-pair distance, median / 95th percentile (PDQ: of 256 bits; classic: of 64 bits).\n"
+    );
     println!("{}", header("transformation"));
     for (t, tr) in transforms.iter().enumerate() {
         let mut row = format!("| {} |", tr.name());
@@ -396,7 +400,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("{row}");
     }
-    println!("\nFalse matches among distinct originals (ordered pairs; query = the original itself):\n");
+    println!(
+        "\nFalse matches among distinct originals (ordered pairs; query = the original itself):\n"
+    );
     println!("| method | threshold | pairs | false matches | rate | false matches start at | 1st percentile |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (m, name) in methods.iter().enumerate() {
@@ -422,7 +428,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     )
                 })
                 .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
-            format!("{} {:.4}% ({})", methods[m], 100.0 * rate, transforms[t].name())
+            format!(
+                "{} {:.4}% ({})",
+                methods[m],
+                100.0 * rate,
+                transforms[t].name()
+            )
         })
         .collect();
     println!(
@@ -542,7 +553,13 @@ mod plot {
             let norm = |b: &[u64]| -> Vec<f64> {
                 let total: u64 = b.iter().sum();
                 b.iter()
-                    .map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 })
+                    .map(|&c| {
+                        if total == 0 {
+                            0.0
+                        } else {
+                            c as f64 / total as f64
+                        }
+                    })
                     .collect()
             };
             let (tn, dn) = (norm(true_bins), norm(distinct_bins));
@@ -569,7 +586,10 @@ mod plot {
                 vec![(LEFT, TOP + plot_h), (LEFT + plot_w, TOP + plot_h)],
                 axis,
             ))?;
-            area.draw(&PathElement::new(vec![(LEFT, TOP), (LEFT, TOP + plot_h)], axis))?;
+            area.draw(&PathElement::new(
+                vec![(LEFT, TOP), (LEFT, TOP + plot_h)],
+                axis,
+            ))?;
             let tx = x_of(threshold as usize + 1);
             area.draw(&PathElement::new(
                 vec![(tx, TOP), (tx, TOP + plot_h)],

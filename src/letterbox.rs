@@ -233,9 +233,7 @@ pub fn find_content(img: &LumaImage, cfg: &LetterboxConfig) -> Rect {
                 let r = &px[y * w + x0..y * w + x1];
                 mean_abs_diff(r.windows(2).map(|p| (p[0], p[1])))
             },
-            |y| {
-                mean_abs_diff((x0..x1).map(|x| (px[y * w + x], px[(y - 1) * w + x])))
-            },
+            |y| mean_abs_diff((x0..x1).map(|x| (px[y * w + x], px[(y - 1) * w + x]))),
         ))
     };
     let blurred_cols = |y0: usize, y1: usize| {

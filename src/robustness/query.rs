@@ -178,12 +178,8 @@ mod tests {
 
     #[test]
     fn plain_options_give_one_hash() {
-        let img = LumaImage::from_f32(
-            40,
-            30,
-            (0..1200).map(|k| ((k * 7) % 255) as f32).collect(),
-        )
-        .unwrap();
+        let img = LumaImage::from_f32(40, 30, (0..1200).map(|k| ((k * 7) % 255) as f32).collect())
+            .unwrap();
         let h = PdqHasher::new();
         let q = query_hashes(&h, &img, &QueryOptions::plain());
         assert_eq!(q, vec![h.hash(&img)]);

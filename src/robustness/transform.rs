@@ -538,7 +538,10 @@ mod tests {
             .to_rgb8();
         assert_eq!(lb.get_pixel(5, 0), &Rgb([0, 0, 0]));
         assert_eq!(lb.get_pixel(5, 1 + 4), rgb.get_pixel(5, 4));
-        let c = Transform::Crop { percent: 20 }.apply(&img, 0).unwrap().to_rgb8();
+        let c = Transform::Crop { percent: 20 }
+            .apply(&img, 0)
+            .unwrap()
+            .to_rgb8();
         assert_eq!(c.get_pixel(0, 0), rgb.get_pixel(1, 0));
         let b = Transform::Brightness { delta: 300 }
             .apply(&img, 0)
