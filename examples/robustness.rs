@@ -493,8 +493,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pngs.insert(name.clone(), file);
     }
     eprintln!(
-        "wrote {} and {} histograms to {} in {:.1} s",
-        "results.csv",
+        "wrote results.csv and {} histograms to {} in {:.1} s",
         pngs.len(),
         args.out.display(),
         start.elapsed().as_secs_f64()
