@@ -382,8 +382,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", header("transformation"));
     for (t, tr) in transforms.iter().enumerate() {
         let mut row = format!("| {} |", tr.name());
-        for m in 0..methods.len() {
-            let s = TruePairStats::new(&cells[t][m].true_pairs, threshold_of(m));
+        for (m, cell) in cells[t].iter().enumerate() {
+            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
             row.push_str(&format!(" {} |", fmt_pct(s.recall())));
         }
         println!("{row}");
@@ -394,8 +394,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", header("transformation"));
     for (t, tr) in transforms.iter().enumerate() {
         let mut row = format!("| {} |", tr.name());
-        for m in 0..methods.len() {
-            let s = TruePairStats::new(&cells[t][m].true_pairs, threshold_of(m));
+        for (m, cell) in cells[t].iter().enumerate() {
+            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
             row.push_str(&format!(" {} / {} |", fmt_opt(s.median), fmt_opt(s.p95)));
         }
         println!("{row}");

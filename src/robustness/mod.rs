@@ -9,7 +9,7 @@
 //!   use, public so that examples and tests can generate media and labels without extra crates.
 //!
 //! ```
-//! use mediamatch::robustness::{query_distance, query_hashes, QueryOptions, Transform};
+//! use mediamatch::robustness::{query_distance, query_hashes, Bars, QueryOptions, Transform};
 //! use mediamatch::{LumaImage, PdqHash, PdqHasher};
 //! use image::{DynamicImage, RgbImage};
 //! let img = DynamicImage::ImageRgb8(RgbImage::from_fn(160, 120, |x, y| {
@@ -17,7 +17,7 @@
 //! }));
 //! let hasher = PdqHasher::new();
 //! let stored = hasher.hash_image(&img).hash;
-//! let copy = Transform::Mirror.apply(&img, 0)?;
+//! let copy = Transform::Letterbox { bars: Bars::Black }.apply(&img, 0)?;
 //! let q = query_hashes(&hasher, &LumaImage::from_image(&copy), &QueryOptions::default());
 //! assert!(query_distance(&q, &stored).distance <= PdqHash::MATCH_THRESHOLD);
 //! Ok::<(), mediamatch::Error>(())
