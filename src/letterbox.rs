@@ -1,9 +1,17 @@
-//! Letterbox and pillarbox removal: find the content rectangle inside uniform bars.
+//! Letterbox and pillarbox removal: find the content rectangle inside bars.
 //!
-//! Re-uploads often add bars (black, grey or any flat colour) above/below or left/right of the
-//! content, which moves PDQ far away from the original's hash. Cropping them before hashing wins
-//! those copies back. This is a pre-processing step: it is **off by default for images**, so
-//! that the stored hash of an image stays the plain reference PDQ that other platforms compute.
+//! Re-uploads often add bars above/below or left/right of the content, which moves PDQ far away
+//! from the original's hash. Two kinds are found:
+//! * **uniform** bars (black, grey or any flat colour), on any side;
+//! * **blurred** bars (the picture itself stretched and blurred behind it, as phone apps and
+//!   social video do), found as smooth bands of equal size on two opposite sides that end at a
+//!   sharp edge ([`LetterboxConfig::blurred`]).
+//!
+//! Bars on opposite sides must have about the same size ([`LetterboxConfig::max_asymmetry`]):
+//! real letterboxing centres the picture, while a flat sky or floor at one edge of a photo is not
+//! a bar. Cropping bars before hashing wins those copies back. This is a pre-processing step on
+//! the *query* side ([`crate::robustness::QueryOptions`]): the stored hash of an image stays the
+//! plain reference PDQ that other platforms compute.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +44,18 @@ pub struct LetterboxConfig {
     pub max_fraction: f32,
     /// Bars thinner than this many pixels are ignored (encoder edge noise).
     pub min_bar: usize,
+    /// Bars on opposite sides are accepted only if their sizes differ by at most
+    /// `2 + max_asymmetry * larger` pixels; otherwise that axis is left uncropped. `1.0` accepts
+    /// one-sided bars.
+    pub max_asymmetry: f32,
+    /// Also look for blurred bars on an axis where no uniform bars were found.
+    pub blurred: bool,
+    /// Blurred bars: the largest mean absolute difference (luma levels) between neighbouring
+    /// pixels, along and across lines, for a line to count as part of a smooth bar.
+    pub blur_smoothness: f32,
+    /// Blurred bars: the smallest mean absolute difference between the last bar line and the
+    /// first content line (the sharp edge where the picture starts).
+    pub blur_edge: f32,
 }
 
 impl Default for LetterboxConfig {
@@ -44,6 +64,10 @@ impl Default for LetterboxConfig {
             tolerance: 12.0,
             max_fraction: 0.6,
             min_bar: 2,
+            max_asymmetry: 0.1,
+            blurred: true,
+            blur_smoothness: 2.5,
+            blur_edge: 6.0,
         }
     }
 }
@@ -98,7 +122,65 @@ fn bar_len(
     }
 }
 
-/// Finds the content rectangle of `img` inside uniform bars on any of its four sides.
+/// Sizes of smooth (blurred) bars at both ends of an axis of `n` lines, or `(0, 0)`.
+///
+/// `detail(k)` is the mean absolute difference between neighbouring pixels along line `k`;
+/// `step(k)` the mean absolute difference between lines `k - 1` and `k` (`1 <= k < n`).
+fn blurred_bars(
+    n: usize,
+    limit: usize,
+    cfg: &LetterboxConfig,
+    detail: impl Fn(usize) -> f32,
+    step: impl Fn(usize) -> f32,
+) -> (usize, usize) {
+    let min_bar = cfg.min_bar.max(n / 50).max(2);
+    // Walk inward from one end: `line(i)` maps the i-th line from that end to its index.
+    let run = |line: &dyn Fn(usize) -> usize, between: &dyn Fn(usize) -> f32| -> usize {
+        let mut k = 0;
+        let mut worst = 0.0f32;
+        while k < limit.min(n) {
+            let d = detail(line(k));
+            let s = if k == 0 { 0.0 } else { between(k) };
+            if d > cfg.blur_smoothness || s > cfg.blur_smoothness {
+                break;
+            }
+            worst = worst.max(d).max(s);
+            k += 1;
+        }
+        if k < min_bar || k >= n {
+            return 0;
+        }
+        let edge = between(k);
+        if edge >= cfg.blur_edge && edge >= 3.0 * worst {
+            k
+        } else {
+            0
+        }
+    };
+    // Steps between the (k-1)-th and k-th line counted from each end.
+    let first = run(&|k| k, &|k| step(k));
+    let last = run(&|k| n - 1 - k, &|k| step(n - k));
+    if first == 0 || last == 0 {
+        return (0, 0);
+    }
+    (first, last)
+}
+
+fn symmetric(a: usize, b: usize, cfg: &LetterboxConfig) -> bool {
+    let (lo, hi) = (a.min(b), a.max(b));
+    (hi - lo) as f32 <= 2.0 + cfg.max_asymmetry * hi as f32
+}
+
+fn mean_abs_diff(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for (a, b) in pairs {
+        sum += f64::from((a - b).abs());
+        n += 1;
+    }
+    (sum / n.max(1) as f64) as f32
+}
+
+/// Finds the content rectangle of `img` inside uniform or blurred bars (see the module docs).
 /// Returns the whole image when there are no bars or when the bars would eat too much.
 pub fn find_content(img: &LumaImage, cfg: &LetterboxConfig) -> Rect {
     let (w, h) = (img.width(), img.height());
@@ -114,6 +196,13 @@ pub fn find_content(img: &LumaImage, cfg: &LetterboxConfig) -> Rect {
     let px = img.as_slice();
     let max_v = ((h as f32) * cfg.max_fraction) as usize;
     let max_h = ((w as f32) * cfg.max_fraction) as usize;
+    let sym = |(a, b): (usize, usize)| {
+        if symmetric(a, b, cfg) {
+            (a, b)
+        } else {
+            (0, 0)
+        }
+    };
     // Rows over columns x0..x1, columns over rows y0..y1: bars on one axis do not spoil the
     // uniformity of the other axis' bars (a pillarboxed letterbox has black corners).
     let rows = |x0: usize, x1: usize| {
@@ -124,7 +213,7 @@ pub fn find_content(img: &LumaImage, cfg: &LetterboxConfig) -> Rect {
             let y = h - 1 - k;
             line_stats(px[y * w + x0..y * w + x1].iter().copied())
         });
-        (top, bottom)
+        sym((top, bottom))
     };
     let cols = |y0: usize, y1: usize| {
         let left = bar_len(w, max_h, cfg, |x| {
@@ -133,18 +222,47 @@ pub fn find_content(img: &LumaImage, cfg: &LetterboxConfig) -> Rect {
         let right = bar_len(w, max_h, cfg, |k| {
             line_stats((y0..y1).map(|y| px[y * w + w - 1 - k]))
         });
-        (left, right)
+        sym((left, right))
+    };
+    let blurred_rows = |x0: usize, x1: usize| {
+        sym(blurred_bars(
+            h,
+            max_v / 2,
+            cfg,
+            |y| {
+                let r = &px[y * w + x0..y * w + x1];
+                mean_abs_diff(r.windows(2).map(|p| (p[0], p[1])))
+            },
+            |y| mean_abs_diff((x0..x1).map(|x| (px[y * w + x], px[(y - 1) * w + x]))),
+        ))
+    };
+    let blurred_cols = |y0: usize, y1: usize| {
+        sym(blurred_bars(
+            w,
+            max_h / 2,
+            cfg,
+            |x| mean_abs_diff((y0 + 1..y1).map(|y| (px[y * w + x], px[(y - 1) * w + x]))),
+            |x| mean_abs_diff((y0..y1).map(|y| (px[y * w + x], px[y * w + x - 1]))),
+        ))
     };
     let (mut top, mut bottom) = rows(0, w);
     if top + bottom + 5 > h {
         return whole;
     }
-    let (left, right) = cols(top, h - bottom);
+    let (mut left, mut right) = cols(top, h - bottom);
     if left + right + 5 > w {
         return whole;
     }
     if left + right > 0 {
         (top, bottom) = rows(left, w - right);
+    }
+    if cfg.blurred {
+        if top + bottom == 0 {
+            (top, bottom) = blurred_rows(left, w - right);
+        }
+        if left + right == 0 && top + bottom + 5 <= h {
+            (left, right) = blurred_cols(top, h - bottom);
+        }
     }
     if top + bottom > max_v || left + right > max_h || top + bottom + 5 > h || left + right + 5 > w
     {
@@ -213,6 +331,58 @@ mod tests {
         );
         let cropped = remove_letterbox(&img, &LetterboxConfig::default());
         assert_eq!(cropped.as_slice(), &c[..]);
+    }
+
+    fn with_bars(c: &[f32], cw: usize, ch: usize, top: usize, bottom: usize, bar: f32) -> Vec<f32> {
+        let mut d = vec![bar; cw * top];
+        d.extend_from_slice(c);
+        d.extend(std::iter::repeat_n(bar, cw * bottom));
+        d.truncate(cw * (ch + top + bottom));
+        d
+    }
+
+    #[test]
+    fn blurred_bars_found_and_one_sided_flat_band_ignored() {
+        let (cw, ch) = (80, 50);
+        let c = content(cw, ch);
+        // Smooth bars: a slow gradient (what a heavy blur of the picture looks like).
+        let (t, b) = (12, 12);
+        let h = ch + t + b;
+        let mut d = vec![0.0f32; cw * h];
+        for y in 0..h {
+            for x in 0..cw {
+                d[y * cw + x] = if y < t || y >= t + ch {
+                    60.0 + 0.5 * x as f32 + 0.3 * y as f32
+                } else {
+                    c[(y - t) * cw + x]
+                };
+            }
+        }
+        let img = LumaImage::from_f32(cw, h, d).unwrap();
+        let cfg = LetterboxConfig::default();
+        assert_eq!(
+            find_content(&img, &cfg),
+            Rect {
+                left: 0,
+                top: t,
+                width: cw,
+                height: ch
+            }
+        );
+        let off = LetterboxConfig {
+            blurred: false,
+            ..cfg
+        };
+        assert_eq!(find_content(&img, &off).height, h);
+        // A flat band at the top only (a sky): not a letterbox.
+        let sky = with_bars(&c, cw, ch, 15, 0, 200.0);
+        let img = LumaImage::from_f32(cw, ch + 15, sky).unwrap();
+        assert_eq!(find_content(&img, &cfg).height, ch + 15);
+        let one_sided = LetterboxConfig {
+            max_asymmetry: 1.0,
+            ..cfg
+        };
+        assert_eq!(find_content(&img, &one_sided).top, 15);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod letterbox;
 mod luma;
 pub mod pdq;
 pub mod video;
+pub mod robustness;
 
 pub use classic::{ClassicAlg, ClassicHasher};
 pub use decode::{decode_image, decode_image_file, DecodeLimits};

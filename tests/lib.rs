@@ -5,4 +5,5 @@ mod formats;
 mod hash_props;
 mod index;
 mod pdq;
+mod robustness;
 mod video;

@@ -1,0 +1,622 @@
+//! Robustness benchmark: how often is a transformed copy found, and how often is distinct content
+//! wrongly matched, per transformation and per hashing method.
+//!
+//! ```text
+//! cargo run --release --example robustness -- DIR [DIR...] [--out OUTDIR] [--max-side N]
+//! ```
+//!
+//! Walks the directories for images, makes every transformed copy of
+//! [`Transform::standard_set`] in memory, hashes originals and copies on all cores, and prints
+//! Markdown tables on stdout; `OUTDIR` (default `robustness-out`) receives `results.csv` and one
+//! PNG histogram per method (true-pair vs distinct-pair distances).
+//!
+//! Methods. The stored hash of an original is always its plain hash; only the query changes:
+//! * `pdq`: plain PDQ of the copy.
+//! * `pdq+dih`: the copy's 8 dihedral PDQ hashes, best distance.
+//! * `pdq+unlb-u`: PDQ of the copy after the *previous* letterbox remover (uniform bars only,
+//!   one-sided bars accepted), plain PDQ when it finds none: the "before" of the blurred-bar
+//!   and symmetry features.
+//! * `pdq+unlb`: PDQ of the copy after letterbox/pillarbox removal with the current default
+//!   detector (uniform and blurred bars, opposite bars of similar size), plain PDQ when none found.
+//! * `pdq+dih+unlb`: [`QueryOptions::default`], the recommended matching default: plain and
+//!   unletterboxed copy, 8 dihedral hashes each, best distance.
+//! * `ahash`, `dhash`, `phash`, `blockhash`: the classic 64-bit hashes.
+//!
+//! PDQ rule: match at distance ≤ 31; originals with quality < 50 are excluded (and counted), and a
+//! query whose hashes all have quality < 50 is a miss. The classic hashes have no quality score;
+//! they use threshold 8 of 64 bits (1/8 of the bits, PDQ's 31/256 ≈ 1/8 scaled; `--classic-threshold`)
+//! and the same set of originals as PDQ, so the rows compare like with like.
+//!
+//! False matches: every ordered pair (copy of original i, stored hash of original j ≠ i). The
+//! `identity` row is the false-match rate among distinct originals.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Parser;
+use image::DynamicImage;
+use indicatif::{ProgressBar, ProgressStyle};
+use mediamatch::letterbox::LetterboxConfig;
+use mediamatch::robustness::{
+    content_inside_bars, histogram, query_distance, query_hashes, text_mask, DistinctPairStats,
+    QueryOptions, Transform, TruePair, TruePairStats,
+};
+use mediamatch::{
+    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash64, LumaImage, PdqHash,
+    PdqHasher,
+};
+use rayon::prelude::*;
+
+const IMAGE_EXT: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "pnm", "ppm", "pgm",
+];
+const VIDEO_EXT: &[&str] = &[
+    "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts",
+];
+
+const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+unlb-u", "pdq+unlb", "pdq+dih+unlb"];
+const NPDQ: usize = PDQ_METHODS.len();
+const CLASSIC: [ClassicAlg; 4] = [
+    ClassicAlg::AHash,
+    ClassicAlg::DHash,
+    ClassicAlg::PHash,
+    ClassicAlg::Blockhash,
+];
+
+#[derive(Parser, Debug)]
+#[command(about = "Recall and false matches per transformation and hashing method")]
+struct Args {
+    /// Directories (searched recursively) or image files.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output directory for results.csv and the histogram PNGs.
+    #[arg(long, default_value = "robustness-out")]
+    out: PathBuf,
+    /// Shrink originals larger than this many pixels on a side first (0 = keep full size).
+    #[arg(long, default_value_t = 0)]
+    max_side: u32,
+    /// PDQ match threshold (inclusive).
+    #[arg(long, default_value_t = PdqHash::MATCH_THRESHOLD)]
+    threshold: u32,
+    /// Threshold for the 64-bit classic hashes (inclusive).
+    #[arg(long, default_value_t = 8)]
+    classic_threshold: u32,
+    /// Seed for the random parts of the transformations (noise, overlay position).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Blurred-bar detector: smoothness limit (see `LetterboxConfig::blur_smoothness`).
+    #[arg(long)]
+    blur_smoothness: Option<f32>,
+    /// Blurred-bar detector: minimum edge (see `LetterboxConfig::blur_edge`).
+    #[arg(long)]
+    blur_edge: Option<f32>,
+    /// Skip the classic hashes (faster on large photos).
+    #[arg(long)]
+    no_classic: bool,
+}
+
+/// What is stored for an original.
+struct Stored {
+    pdq: PdqHash,
+    classic: Vec<Hash64>,
+}
+
+/// The query hashes made from one transformed copy.
+struct Query {
+    /// Per PDQ method, the hashes to try.
+    pdq: [Vec<PdqHash>; NPDQ],
+    classic: Vec<Hash64>,
+}
+
+fn walk(path: &Path, images: &mut Vec<PathBuf>, videos: &mut Vec<PathBuf>) {
+    if path.is_dir() {
+        let Ok(rd) = std::fs::read_dir(path) else {
+            eprintln!("warning: cannot read directory {}", path.display());
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            walk(&p, images, videos);
+        }
+        return;
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if IMAGE_EXT.contains(&ext.as_str()) {
+        images.push(path.to_path_buf());
+    } else if VIDEO_EXT.contains(&ext.as_str()) {
+        videos.push(path.to_path_buf());
+    }
+}
+
+fn classic_hashes(hashers: &[ClassicHasher], img: &DynamicImage) -> Vec<Hash64> {
+    hashers.iter().map(|h| h.hash_image(img)).collect()
+}
+
+fn make_query(
+    pdq: &PdqHasher,
+    classic: &[ClassicHasher],
+    copy: &DynamicImage,
+    opts: &QueryOptions,
+) -> Query {
+    let luma = LumaImage::from_image(copy);
+    let plain = pdq.hash(&luma);
+    let unletterboxed = |cfg: &LetterboxConfig| match content_inside_bars(&luma, cfg) {
+        Some(c) => pdq.hash(&c),
+        None => plain,
+    };
+    let mut old_cfg = LetterboxConfig::default();
+    old_cfg.blurred = false;
+    old_cfg.max_asymmetry = 1.0;
+    Query {
+        pdq: [
+            vec![plain],
+            pdq.hash_dihedral(&luma).to_vec(),
+            vec![unletterboxed(&old_cfg)],
+            vec![unletterboxed(&opts.letterbox_config)],
+            query_hashes(pdq, &luma, opts),
+        ],
+        classic: classic_hashes(classic, copy),
+    }
+}
+
+fn seed_for(base: u64, original: usize, transform: usize) -> u64 {
+    base ^ ((original as u64) << 20) ^ (transform as u64).wrapping_mul(0x9E37_79B9)
+}
+
+fn fmt_pct(x: f64) -> String {
+    format!("{:.1}", 100.0 * x)
+}
+
+fn fmt_opt(x: Option<u32>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let start = Instant::now();
+    let (mut paths, mut videos) = (Vec::new(), Vec::new());
+    for p in &args.inputs {
+        walk(p, &mut paths, &mut videos);
+    }
+    if !videos.is_empty() {
+        eprintln!(
+            "skipping {} video file(s): video methods (vPDQ, temporal alignment) arrive with the \
+             video module; this run measures images only",
+            videos.len()
+        );
+    }
+    if paths.is_empty() {
+        return Err("no images found in the given inputs".into());
+    }
+
+    // Decode originals.
+    let limits = DecodeLimits::default();
+    let decoded: Vec<(PathBuf, DynamicImage)> = paths
+        .par_iter()
+        .filter_map(|p| match decode_image_file(p, limits, false) {
+            Ok(img) => {
+                let img = if args.max_side > 0
+                    && (img.width() > args.max_side || img.height() > args.max_side)
+                {
+                    img.resize(
+                        args.max_side,
+                        args.max_side,
+                        image::imageops::FilterType::Triangle,
+                    )
+                } else {
+                    img
+                };
+                Some((p.clone(), img))
+            }
+            Err(e) => {
+                eprintln!("warning: skipping {}: {e}", p.display());
+                None
+            }
+        })
+        .collect();
+
+    let pdq = PdqHasher::new();
+    let classic: Vec<ClassicHasher> = if args.no_classic {
+        Vec::new()
+    } else {
+        CLASSIC.iter().map(|&a| ClassicHasher::new(a)).collect()
+    };
+    let mut opts = QueryOptions::default();
+    if let Some(v) = args.blur_smoothness {
+        opts.letterbox_config.blur_smoothness = v;
+    }
+    if let Some(v) = args.blur_edge {
+        opts.letterbox_config.blur_edge = v;
+    }
+
+    // Stored hashes; the quality rule decides which originals take part.
+    let stored_all: Vec<Stored> = decoded
+        .par_iter()
+        .map(|(_, img)| Stored {
+            pdq: pdq.hash_image(img),
+            classic: classic_hashes(&classic, img),
+        })
+        .collect();
+    let keep: Vec<usize> = (0..decoded.len())
+        .filter(|&i| stored_all[i].pdq.is_usable())
+        .collect();
+    let excluded = decoded.len() - keep.len();
+    for (i, (p, _)) in decoded.iter().enumerate() {
+        if !stored_all[i].pdq.is_usable() {
+            eprintln!(
+                "excluded (PDQ quality {} < 50): {}",
+                stored_all[i].pdq.quality,
+                p.display()
+            );
+        }
+    }
+    if keep.is_empty() {
+        return Err("no original reaches PDQ quality 50".into());
+    }
+
+    // Transformed copies and their query hashes.
+    let transforms = Transform::standard_set();
+    let jobs: Vec<(usize, usize)> = keep
+        .iter()
+        .flat_map(|&i| (0..transforms.len()).map(move |t| (i, t)))
+        .collect();
+    let pb = ProgressBar::new(jobs.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} copies hashed (eta {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let results: Vec<Result<Query, String>> = jobs
+        .par_iter()
+        .map(|&(i, t)| {
+            let r = transforms[t]
+                .apply(&decoded[i].1, seed_for(args.seed, i, t))
+                .map(|copy| make_query(&pdq, &classic, &copy, &opts))
+                .map_err(|e| format!("{} on {}: {e}", transforms[t], decoded[i].0.display()));
+            pb.inc(1);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    // queries[k][t] for the k-th kept original.
+    let mut queries: Vec<Vec<Option<Query>>> = Vec::with_capacity(keep.len());
+    let mut failures = 0;
+    let mut it = results.into_iter();
+    for _ in 0..keep.len() {
+        let mut row = Vec::with_capacity(transforms.len());
+        for r in it.by_ref().take(transforms.len()) {
+            row.push(match r {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    eprintln!("warning: {e}");
+                    failures += 1;
+                    None
+                }
+            });
+        }
+        queries.push(row);
+    }
+
+    let stored: Vec<&Stored> = keep.iter().map(|&i| &stored_all[i]).collect();
+    let n = stored.len();
+    let mut methods: Vec<String> = PDQ_METHODS.iter().map(|s| s.to_string()).collect();
+    methods.extend(classic.iter().map(|c| c.alg().name().to_string()));
+
+    // Distances per (transform, method).
+    struct Cell {
+        true_pairs: Vec<TruePair>,
+        distinct: Vec<u32>,
+    }
+    let cells: Vec<Vec<Cell>> = (0..transforms.len())
+        .into_par_iter()
+        .map(|t| {
+            (0..methods.len())
+                .map(|m| {
+                    let mut cell = Cell {
+                        true_pairs: Vec::with_capacity(n),
+                        distinct: Vec::with_capacity(n * n),
+                    };
+                    for (k, qs) in queries.iter().enumerate() {
+                        let Some(q) = &qs[t] else { continue };
+                        for (j, s) in stored.iter().enumerate() {
+                            let pair = if m < NPDQ {
+                                query_distance(&q.pdq[m], &s.pdq.hash)
+                            } else {
+                                TruePair {
+                                    distance: q.classic[m - NPDQ].distance(&s.classic[m - NPDQ]),
+                                    usable: true,
+                                }
+                            };
+                            if j == k {
+                                cell.true_pairs.push(pair);
+                            } else if pair.usable {
+                                cell.distinct.push(pair.distance);
+                            }
+                        }
+                    }
+                    cell
+                })
+                .collect()
+        })
+        .collect();
+
+    let threshold_of = |m: usize| {
+        if m < NPDQ {
+            args.threshold
+        } else {
+            args.classic_threshold
+        }
+    };
+
+    // Markdown.
+    println!(
+        "## Robustness: {} originals ({} excluded by PDQ quality < 50, {} undecodable), {} transformations\n",
+        n,
+        excluded,
+        paths.len() - decoded.len(),
+        transforms.len()
+    );
+    println!(
+        "Recall in % (PDQ: distance ≤ {} and query quality ≥ 50; classic 64-bit hashes: distance ≤ {}). \
+         Stored hashes are always plain; `dih` = query with the 8 dihedral variants, `unlb` = query after letterbox removal.\n",
+        args.threshold, args.classic_threshold
+    );
+    let header = |first: &str| {
+        let mut s = format!("| {first} |");
+        for m in &methods {
+            s.push_str(&format!(" {m} |"));
+        }
+        s.push_str("\n|---|");
+        for _ in &methods {
+            s.push_str("---:|");
+        }
+        s
+    };
+    println!("{}", header("transformation"));
+    for (t, tr) in transforms.iter().enumerate() {
+        let mut row = format!("| {} |", tr.name());
+        for (m, cell) in cells[t].iter().enumerate() {
+            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
+            row.push_str(&format!(" {} |", fmt_pct(s.recall())));
+        }
+        println!("{row}");
+    }
+    println!(
+        "\nTrue-pair distance, median / 95th percentile (PDQ: of 256 bits; classic: of 64 bits).\n"
+    );
+    println!("{}", header("transformation"));
+    for (t, tr) in transforms.iter().enumerate() {
+        let mut row = format!("| {} |", tr.name());
+        for (m, cell) in cells[t].iter().enumerate() {
+            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
+            row.push_str(&format!(" {} / {} |", fmt_opt(s.median), fmt_opt(s.p95)));
+        }
+        println!("{row}");
+    }
+    println!(
+        "\nFalse matches among distinct originals (ordered pairs; query = the original itself):\n"
+    );
+    println!("| method | threshold | pairs | false matches | rate | false matches start at | 1st percentile |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (m, name) in methods.iter().enumerate() {
+        let d = DistinctPairStats::new(&cells[0][m].distinct, threshold_of(m));
+        println!(
+            "| {name} | {} | {} | {} | {:.4}% | {} | {} |",
+            threshold_of(m),
+            d.pairs,
+            d.false_matches,
+            100.0 * d.false_match_rate(),
+            fmt_opt(d.min_distance),
+            fmt_opt(d.p1)
+        );
+    }
+    let worst: Vec<String> = (0..methods.len())
+        .map(|m| {
+            let (t, rate) = (0..transforms.len())
+                .map(|t| {
+                    (
+                        t,
+                        DistinctPairStats::new(&cells[t][m].distinct, threshold_of(m))
+                            .false_match_rate(),
+                    )
+                })
+                .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
+            format!(
+                "{} {:.4}% ({})",
+                methods[m],
+                100.0 * rate,
+                transforms[t].name()
+            )
+        })
+        .collect();
+    println!(
+        "\nHighest false-match rate of transformed copies against other originals, per method: {}.",
+        worst.join("; ")
+    );
+    if failures > 0 {
+        println!("\n{failures} transformed copies failed and were left out (see stderr).");
+    }
+
+    // CSV and plots.
+    std::fs::create_dir_all(&args.out)?;
+    let mut csv = String::from(
+        "transformation,method,threshold,originals,excluded_by_quality,pairs,matched,recall,unusable_queries,median,p95,distinct_pairs,false_matches,false_match_rate,false_matches_start\n",
+    );
+    for (t, tr) in transforms.iter().enumerate() {
+        for (m, name) in methods.iter().enumerate() {
+            let s = TruePairStats::new(&cells[t][m].true_pairs, threshold_of(m));
+            let d = DistinctPairStats::new(&cells[t][m].distinct, threshold_of(m));
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{:.8},{}\n",
+                tr.name(),
+                name,
+                threshold_of(m),
+                n,
+                excluded,
+                s.pairs,
+                s.matched,
+                s.recall(),
+                s.unusable,
+                fmt_opt(s.median),
+                fmt_opt(s.p95),
+                d.pairs,
+                d.false_matches,
+                d.false_match_rate(),
+                fmt_opt(d.min_distance)
+            ));
+        }
+    }
+    std::fs::write(args.out.join("results.csv"), csv)?;
+    let mut pngs = BTreeMap::new();
+    for (m, name) in methods.iter().enumerate() {
+        let bits = if m < NPDQ { 256 } else { 64 };
+        let true_d: Vec<u32> = (0..transforms.len())
+            .flat_map(|t| cells[t][m].true_pairs.iter().map(|p| p.distance))
+            .collect();
+        let file = args
+            .out
+            .join(format!("hist-{}.png", name.replace('+', "_")));
+        plot::histogram_png(
+            &file,
+            name,
+            &histogram(&true_d, bits),
+            &histogram(&cells[0][m].distinct, bits),
+            threshold_of(m),
+        )?;
+        pngs.insert(name.clone(), file);
+    }
+    eprintln!(
+        "wrote results.csv and {} histograms to {} in {:.1} s",
+        pngs.len(),
+        args.out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// PNG histograms with plotters' bitmap backend. Text comes from the crate's blocky font, so no
+/// font files or font libraries are needed.
+mod plot {
+    use super::text_mask;
+    use plotters::prelude::*;
+    use std::path::Path;
+
+    const W: u32 = 900;
+    const H: u32 = 420;
+    const LEFT: i32 = 50;
+    const RIGHT: i32 = 20;
+    const TOP: i32 = 50;
+    const BOTTOM: i32 = 40;
+    const TRUE_COLOUR: RGBColor = RGBColor(30, 110, 200);
+    const DISTINCT_COLOUR: RGBColor = RGBColor(220, 90, 30);
+
+    fn text(
+        area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+        s: &str,
+        x: i32,
+        y: i32,
+        colour: &RGBColor,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let (w, h, mask) = text_mask(s, 2);
+        for yy in 0..h {
+            for xx in 0..w {
+                if mask[yy * w + xx] {
+                    area.draw_pixel((x + xx as i32, y + yy as i32), colour)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Both histograms are normalised to fractions of their own pairs, so that a few hundred true
+    /// pairs and many thousand distinct pairs share one vertical axis.
+    pub(super) fn histogram_png(
+        path: &Path,
+        method: &str,
+        true_bins: &[u64],
+        distinct_bins: &[u64],
+        threshold: u32,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let mut buf = vec![255u8; (W * H * 3) as usize];
+        {
+            let area = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+            area.fill(&WHITE)?;
+            let bins = true_bins.len().max(1);
+            let norm = |b: &[u64]| -> Vec<f64> {
+                let total: u64 = b.iter().sum();
+                b.iter()
+                    .map(|&c| {
+                        if total == 0 {
+                            0.0
+                        } else {
+                            c as f64 / total as f64
+                        }
+                    })
+                    .collect()
+            };
+            let (tn, dn) = (norm(true_bins), norm(distinct_bins));
+            let peak = tn.iter().chain(dn.iter()).cloned().fold(1e-9, f64::max);
+            let plot_w = W as i32 - LEFT - RIGHT;
+            let plot_h = H as i32 - TOP - BOTTOM;
+            let x_of = |k: usize| LEFT + (k as i64 * plot_w as i64 / bins as i64) as i32;
+            let y_of = |v: f64| TOP + plot_h - (v / peak * plot_h as f64).round() as i32;
+            for (series, colour) in [(&dn, DISTINCT_COLOUR), (&tn, TRUE_COLOUR)] {
+                for (k, &v) in series.iter().enumerate() {
+                    if v <= 0.0 {
+                        continue;
+                    }
+                    let (x0, x1) = (x_of(k), x_of(k + 1).max(x_of(k) + 1));
+                    area.draw(&Rectangle::new(
+                        [(x0, y_of(v)), (x1, TOP + plot_h)],
+                        colour.mix(0.75).filled(),
+                    ))?;
+                }
+            }
+            // Axes, threshold line and ticks every 32 (PDQ) or 8 (classic) bits.
+            let axis = BLACK.stroke_width(1);
+            area.draw(&PathElement::new(
+                vec![(LEFT, TOP + plot_h), (LEFT + plot_w, TOP + plot_h)],
+                axis,
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(LEFT, TOP), (LEFT, TOP + plot_h)],
+                axis,
+            ))?;
+            let tx = x_of(threshold as usize + 1);
+            area.draw(&PathElement::new(
+                vec![(tx, TOP), (tx, TOP + plot_h)],
+                RGBColor(0, 150, 0).stroke_width(2),
+            ))?;
+            let step = if bins > 100 { 32 } else { 8 };
+            for k in (0..bins).step_by(step) {
+                let x = x_of(k);
+                area.draw(&PathElement::new(
+                    vec![(x, TOP + plot_h), (x, TOP + plot_h + 5)],
+                    axis,
+                ))?;
+                text(&area, &k.to_string(), x - 4, TOP + plot_h + 10, &BLACK)?;
+            }
+            text(
+                &area,
+                &format!("{method}: distance histogram, threshold {threshold}"),
+                LEFT,
+                8,
+                &BLACK,
+            )?;
+            text(&area, "TRUE PAIRS", LEFT, 28, &TRUE_COLOUR)?;
+            text(&area, "DISTINCT PAIRS", LEFT + 150, 28, &DISTINCT_COLOUR)?;
+            text(&area, "THRESHOLD", LEFT + 340, 28, &RGBColor(0, 150, 0))?;
+            area.present()?;
+        }
+        let img = image::RgbImage::from_raw(W, H, buf).ok_or("plot buffer has the wrong size")?;
+        img.save(path)?;
+        Ok(())
+    }
+}
