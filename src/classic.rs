@@ -131,7 +131,7 @@ mod tests {
         // Large flat rectangles over a gentle gradient: structure every algorithm can see.
         DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 120, |x, y| {
             let mut v = (x / 2 + y / 3) as u8;
-            if (x / 40 + y / 30 + seed) % 3 == 0 {
+            if (x / 40 + y / 30 + seed).is_multiple_of(3) {
                 v = 230;
             } else if (x / 40 * 7 + y / 30 * 3 + seed) % 4 == 1 {
                 v = 20;

@@ -10,8 +10,8 @@ mod hash;
 pub mod letterbox;
 mod luma;
 pub mod pdq;
-pub mod video;
 pub mod robustness;
+pub mod video;
 
 pub use classic::{ClassicAlg, ClassicHasher};
 pub use decode::{decode_image, decode_image_file, DecodeLimits};

@@ -390,7 +390,7 @@ fn overlay(mut img: RgbImage, seed: u64) -> RgbImage {
     let side = (w.min(h) as f32 * 0.18).round().max(3.0) as u32;
     let margin = (w.min(h) / 30).max(1);
     let corner = rng.below(4);
-    let lx = if corner % 2 == 0 {
+    let lx = if corner.is_multiple_of(2) {
         margin
     } else {
         w.saturating_sub(side + margin)

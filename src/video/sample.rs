@@ -75,7 +75,7 @@ impl Sampler {
     pub fn wants(&self, frame_number: u64, keyframe: bool) -> bool {
         match self.modulus {
             None => keyframe,
-            Some(m) => frame_number % m == 0,
+            Some(m) => frame_number.is_multiple_of(m),
         }
     }
 
