@@ -1,11 +1,11 @@
-//! Builds a hash database from image files/directories and/or hash lists.
+//! Builds a hash database from image and video files/directories and/or hash lists.
 //!
 //! ```text
 //! cargo run --release --example build_db -- --out bank.mmdb --source my-bank photos/ \
 //!     --list shared/pdq-vectors/hash-lists/haystack.txt
 //! ```
 //!
-//! Images are hashed with PDQ (in parallel); lists are one hex hash per line or CSV/TSV
+//! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); lists are one hex hash per line or CSV/TSV
 //! `hash,quality,...`. With `--append` an existing database is extended. Exit status: 0 on
 //! success, 2 on error (files that fail to decode are reported and skipped; with `--strict`
 //! they are an error).
@@ -15,7 +15,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use mediamatch::db::{Database, ImportOptions, Metadata, OnBadLine};
+use mediamatch::db::{Database, ImportOptions, MediaKind, Metadata, OnBadLine};
+use mediamatch::video::{FrameHash, VideoHasher};
 use mediamatch::{PdqHash, PdqHasher};
 use rayon::prelude::*;
 
@@ -43,12 +44,12 @@ struct Args {
     /// Fail if any media file cannot be hashed.
     #[arg(long)]
     strict: bool,
-    /// Image files or directories (searched recursively).
+    /// Image and video files or directories (searched recursively).
     paths: Vec<PathBuf>,
 }
 
-/// What a file is, by extension. Videos are recognised so that a video hasher can be slotted
-/// in here; until then they are reported and skipped.
+/// What a file is, by extension. Videos are hashed one frame per second (vPDQ semantics) and
+/// stored one entry per frame, with the video's id and the frame's timestamp.
 enum Media {
     Image,
     Video,
@@ -89,12 +90,16 @@ pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 enum Hashed {
     Image(PdqHash),
+    Video(Vec<FrameHash>),
     Failed(String),
 }
 
 fn hash_one(hasher: &PdqHasher, path: &Path) -> Hashed {
     match media_kind(path) {
-        Some(Media::Video) => Hashed::Failed("video hashing is not available in this build".into()),
+        Some(Media::Video) => match VideoHasher::new().hash_file(path) {
+            Ok(frames) => Hashed::Video(frames),
+            Err(e) => Hashed::Failed(e.to_string()),
+        },
         _ => match hasher.hash_file(path) {
             Ok(h) => Hashed::Image(h),
             Err(e) => Hashed::Failed(e.to_string()),
@@ -161,6 +166,18 @@ fn run(args: Args) -> mediamatch::Result<bool> {
                 Hashed::Image(h) => {
                     let meta = template.clone().content_id(path.display().to_string());
                     entries.push((h.hash, Some(h.quality), meta));
+                }
+                Hashed::Video(frames) => {
+                    let video_id = path.display().to_string();
+                    for f in frames {
+                        let meta = template.clone().content_id(video_id.clone()).media(
+                            MediaKind::VideoFrame {
+                                video_id: video_id.clone(),
+                                timestamp_ms: f.timestamp_ms,
+                            },
+                        );
+                        entries.push((f.hash.hash, Some(f.hash.quality), meta));
+                    }
                 }
                 Hashed::Failed(why) => {
                     eprintln!("{}: {why}", path.display());

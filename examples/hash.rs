@@ -8,6 +8,10 @@
 //! (orig rot90 rot180 rot270 flipx flipy flipplus1 flipminus1) then quality and path; with
 //! `--json` one JSON object per line. Unreadable files are reported on stderr with the reason,
 //! the others are still hashed, and the exit status is then 1.
+//!
+//! Videos (`.mp4`, `.mov`, `.m4v`; more with the `ffmpeg` feature) are hashed one frame per
+//! second with vPDQ semantics and printed as vPDQ lines `frame,quality,hex,timestamp` followed
+//! by a space and the path (`--json`: one object per frame).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +51,14 @@ struct Args {
     paths: Vec<PathBuf>,
 }
 
+const VIDEO_EXTS: &[&str] = &["mp4", "mov", "m4v", "mkv", "webm", "avi"];
+
+fn has_video_ext(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| VIDEO_EXTS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 const IMAGE_EXTS: &[&str] = &[
     "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "pnm", "ppm", "pgm", "pbm",
 ];
@@ -81,7 +93,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
     for p in items {
         if p.is_dir() {
             walk(&p, out, errors);
-        } else if has_image_ext(&p) {
+        } else if has_image_ext(&p) || has_video_ext(&p) {
             out.push(p);
         }
     }
@@ -90,6 +102,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
 enum Hashed {
     Plain(PdqHash),
     Dihedral(Box<[PdqHash; 8]>),
+    Video(Vec<mediamatch::video::FrameHash>),
 }
 
 fn main() -> ExitCode {
@@ -117,7 +130,11 @@ fn main() -> ExitCode {
     let results: Vec<mediamatch::Result<Hashed>> = files
         .par_iter()
         .map(|f| {
-            let r = if args.dihedral {
+            let r = if has_video_ext(f) {
+                mediamatch::VideoHasher::new()
+                    .hash_file(f)
+                    .map(Hashed::Video)
+            } else if args.dihedral {
                 hasher
                     .hash_file_dihedral(f)
                     .map(|d| Hashed::Dihedral(Box::new(d)))
@@ -152,6 +169,28 @@ fn main() -> ExitCode {
             Ok(Hashed::Dihedral(d)) => {
                 let hs: Vec<String> = d.iter().map(|h| h.hash.to_string()).collect();
                 println!("{} {} {}", hs.join(" "), d[0].quality, path);
+            }
+            Ok(Hashed::Video(frames)) => {
+                for fr in frames {
+                    if args.json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"path": path, "frame": fr.frame_number,
+                                "timestamp_ms": fr.timestamp_ms, "pdq": fr.hash.hash,
+                                "quality": fr.hash.quality})
+                        );
+                    } else {
+                        println!(
+                            "{},{},{},{}.{:03} {}",
+                            fr.frame_number,
+                            fr.hash.quality,
+                            fr.hash.hash,
+                            fr.timestamp_ms / 1000,
+                            fr.timestamp_ms % 1000,
+                            path
+                        );
+                    }
+                }
             }
             Err(e) => {
                 failed = true;
