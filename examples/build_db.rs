@@ -48,45 +48,9 @@ struct Args {
     paths: Vec<PathBuf>,
 }
 
-/// What a file is, by extension. Videos are hashed one frame per second (vPDQ semantics) and
-/// stored one entry per frame, with the video's id and the frame's timestamp.
-enum Media {
-    Image,
-    Video,
-}
-
-fn media_kind(path: &Path) -> Option<Media> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "jpg" | "jpeg" | "png" | "gif" | "bmp" | "tif" | "tiff" | "webp" | "pnm" | "ppm"
-        | "pgm" | "pbm" => Some(Media::Image),
-        "mp4" | "mov" | "mkv" | "webm" | "avi" | "m4v" => Some(Media::Video),
-        _ => None,
-    }
-}
-
-/// All media files under `paths` (files given explicitly are kept whatever their extension).
-pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)?
-                .map(|e| e.map(|e| e.path()))
-                .collect::<Result<_, _>>()?;
-            entries.sort();
-            entries.reverse();
-            stack.extend(
-                entries
-                    .into_iter()
-                    .filter(|e| e.is_dir() || media_kind(e).is_some()),
-            );
-        } else {
-            out.push(p);
-        }
-    }
-    Ok(out)
-}
+#[path = "common/media.rs"]
+mod media;
+use media::{collect_files, media_kind, Media};
 
 enum Hashed {
     Image(PdqHash),

@@ -51,22 +51,12 @@ struct Args {
     paths: Vec<PathBuf>,
 }
 
-const VIDEO_EXTS: &[&str] = &["mp4", "mov", "m4v", "mkv", "webm", "avi"];
+#[path = "common/media.rs"]
+mod media;
+use media::{media_kind, Media};
 
 fn has_video_ext(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| VIDEO_EXTS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-const IMAGE_EXTS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "pnm", "ppm", "pgm", "pbm",
-];
-
-fn has_image_ext(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTS.contains(&e.to_ascii_lowercase().as_str()))
+    matches!(media_kind(p), Some(Media::Video))
 }
 
 /// Expands the arguments into files, sorted within each directory; errors for unreadable paths.
@@ -93,7 +83,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
     for p in items {
         if p.is_dir() {
             walk(&p, out, errors);
-        } else if has_image_ext(&p) || has_video_ext(&p) {
+        } else if media_kind(&p).is_some() {
             out.push(p);
         }
     }

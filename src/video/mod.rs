@@ -368,7 +368,8 @@ impl FramePixels {
                 stride,
                 data,
             } => {
-                LumaImage::from_rgb8(data, *width, *height, *stride)?;
+                // Validate the buffer only: building a luma plane here would be wasted work.
+                crate::luma::check_buffer(data.len(), *width, *height, *stride, 3)?;
                 let mut out = Vec::with_capacity(width * height * 3);
                 for r in 0..*height {
                     out.extend_from_slice(&data[r * stride..r * stride + width * 3]);
@@ -381,7 +382,7 @@ impl FramePixels {
                 stride,
                 data,
             } => {
-                LumaImage::from_gray8(data, *width, *height, *stride)?;
+                crate::luma::check_buffer(data.len(), *width, *height, *stride, 1)?;
                 let mut out = Vec::with_capacity(width * height * 3);
                 for r in 0..*height {
                     for &g in &data[r * stride..r * stride + width] {
