@@ -51,8 +51,18 @@ impl std::fmt::Debug for FfmpegSource {
 }
 
 impl FfmpegSource {
-    /// Opens a file.
+    /// Opens a file (single-threaded decoding, like the reference for streams with one slice).
     pub fn open(path: impl AsRef<Path>, limits: VideoLimits) -> Result<FfmpegSource> {
+        Self::open_with_threads(path, limits, 1)
+    }
+
+    /// Opens a file, decoding with `threads` frame threads (slice threading when 1). FFmpeg's
+    /// frame threading returns the same frames in the same order, later.
+    pub fn open_with_threads(
+        path: impl AsRef<Path>,
+        limits: VideoLimits,
+        threads: usize,
+    ) -> Result<FfmpegSource> {
         let path = path.as_ref();
         ff::init().map_err(|e| ff_err(VideoErrorKind::Decoder, "initialising FFmpeg", e))?;
         ff::util::log::set_level(ff::util::log::Level::Fatal);
@@ -87,10 +97,18 @@ impl FfmpegSource {
         let codec_name = params.id().name().to_string();
         let mut ctx = ff::codec::context::Context::from_parameters(params)
             .map_err(|e| ff_err(VideoErrorKind::Decoder, "codec parameters", e))?;
-        ctx.set_threading(ff::codec::threading::Config {
-            kind: ff::codec::threading::Type::Slice,
-            count: 0,
-            ..Default::default()
+        ctx.set_threading(if threads > 1 {
+            ff::codec::threading::Config {
+                kind: ff::codec::threading::Type::Frame,
+                count: threads.min(16),
+                ..Default::default()
+            }
+        } else {
+            ff::codec::threading::Config {
+                kind: ff::codec::threading::Type::Slice,
+                count: 0,
+                ..Default::default()
+            }
         });
         let decoder = ctx.decoder().video().map_err(|e| {
             ff_err(
