@@ -499,9 +499,7 @@ impl Mp4H264Source {
         } else {
             vec![false; n]
         };
-        let action = self
-            .stream
-            .plan(&self.sampler, &idr, self.skip_gop_tails);
+        let action = self.stream.plan(&self.sampler, &idr, self.skip_gop_tails);
         self.make_plan_with(Arc::new(action), 0..n);
     }
 
@@ -523,6 +521,11 @@ impl Mp4H264Source {
     /// `None` when this source cannot (opened from a plain reader, already started) or need
     /// not be split (fewer than two tasks' worth of work).
     pub(crate) fn splitter(&mut self, sampling: Sampling) -> Option<Splitter> {
+        self.splitter_with(sampling, MIN_TASK_SAMPLES)
+    }
+
+    /// [`Mp4H264Source::splitter`] with tasks of at least `min_task` decoded samples.
+    fn splitter_with(&mut self, sampling: Sampling, min_task: usize) -> Option<Splitter> {
         if self.plan_made {
             return None;
         }
@@ -537,7 +540,7 @@ impl Mp4H264Source {
         let mut start = 0;
         let mut work = 0;
         for i in 0..n {
-            if idr[i] && i > start && work >= MIN_TASK_SAMPLES {
+            if idr[i] && i > start && work >= min_task {
                 tasks.push(start..i);
                 start = i;
                 work = 0;
@@ -822,5 +825,97 @@ impl FrameSource for Mp4H264Source {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
+    }
+
+    fn drain(mut src: Mp4H264Source) -> Vec<VideoFrame> {
+        let mut out = Vec::new();
+        while let Some(f) = src.next_frame().unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    /// Every frame, every sample decoded: the oracle.
+    fn decode_all(sampling: Sampling) -> Vec<VideoFrame> {
+        let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+        src.set_skip_non_reference(false);
+        src.set_skip_gop_tails(false);
+        src.set_sampling(sampling);
+        drain(src)
+    }
+
+    /// The fixture's 9 keyframes are IDR access units, found without decoding; the plan drops
+    /// GOP tails at one frame per second; the sampled frames still equal a full decode.
+    #[test]
+    fn idr_segments_and_tail_plan() {
+        let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+        let (idr, ps) = src.find_idr(true);
+        let syncs: Vec<usize> = (0..idr.len())
+            .filter(|&i| src.stream.track.samples[i].sync)
+            .collect();
+        let idrs: Vec<usize> = (0..idr.len()).filter(|&i| idr[i]).collect();
+        assert_eq!(idrs.len(), 9);
+        assert_eq!(idrs, syncs);
+        assert!(!ps.iter().any(|&p| p), "avc1: parameter sets only in avcC");
+        src.set_sampling(Sampling::Interval { millis: 1000 });
+        let plan = src.stream.plan(&src.sampler, &idr, true);
+        let dropped = plan.iter().filter(|&&a| a == Action::Drop).count();
+        // frames 0, 25, ..., 125 are hashed; GOPs of 18: most of each GOP is never decoded
+        assert!(dropped > 60, "{dropped} samples dropped");
+        let want = decode_all(Sampling::Interval { millis: 1000 });
+        assert_eq!(
+            want.iter().map(|f| f.frame_number).collect::<Vec<_>>(),
+            [0, 25, 50, 75, 100, 125]
+        );
+        assert_eq!(drain(src), want);
+    }
+
+    /// Split at every IDR (the finest split), each task decoded by its own decoder: the
+    /// frames, concatenated, equal a sequential decode of everything, for several samplings.
+    #[test]
+    fn every_task_split_equals_full_decode() {
+        for sampling in [
+            Sampling::EveryFrame,
+            Sampling::Interval { millis: 1000 },
+            Sampling::Interval { millis: 280 },
+            Sampling::Keyframes,
+        ] {
+            let want = decode_all(sampling);
+            let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+            let split = src.splitter_with(sampling, 1).expect("splits");
+            assert!(
+                split.tasks().len() >= 5,
+                "{sampling:?}: {:?}",
+                split.tasks()
+            );
+            let mut got = Vec::new();
+            for t in 0..split.tasks().len() {
+                got.extend(drain(split.source(t).unwrap()));
+            }
+            assert_eq!(got.len(), want.len(), "{sampling:?}");
+            assert!(got == want, "{sampling:?}: split decode differs");
+        }
+    }
+
+    /// A plain reader cannot be reopened, so it is never split.
+    #[test]
+    fn plain_reader_is_not_split() {
+        let bytes = std::fs::read(fixture()).unwrap();
+        let len = bytes.len() as u64;
+        let mut src =
+            Mp4H264Source::from_reader(Cursor::new(bytes), len, VideoLimits::default()).unwrap();
+        assert!(src.splitter_with(Sampling::EveryFrame, 1).is_none());
+        let bytes: Arc<[u8]> = std::fs::read(fixture()).unwrap().into();
+        let mut src = Mp4H264Source::from_bytes(bytes, VideoLimits::default()).unwrap();
+        assert!(src.splitter_with(Sampling::EveryFrame, 1).is_some());
     }
 }
