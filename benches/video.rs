@@ -1,5 +1,7 @@
 //! Video hashing speed: a 720p H.264 file hashed at one frame per second (vPDQ default) and
-//! keyframes only, built-in backend (and FFmpeg with the `ffmpeg` feature).
+//! keyframes only, built-in backend (and FFmpeg with the `ffmpeg` feature); `*/1fps` decodes
+//! one video on all threads of the rayon pool, `*/1fps-1thread` on one, `builtin/1fps-decode-all`
+//! decodes every frame on one thread (no skipping: the old baseline).
 //!
 //! `cargo bench --bench video`; the file is `$MEDIAMATCH_SHARED/vpdq-vectors/videos/
 //! pattern-hd-no-bar.mp4` (720x1280, 30 fps, 206 frames, 7 hashed at 1 frame/s), or
@@ -36,14 +38,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("video");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for (name, backend) in backends {
-        for (sname, sampling) in [
-            ("1fps", Sampling::Interval { millis: 1000 }),
-            ("keyframes", Sampling::Keyframes),
+        for (sname, sampling, parallel) in [
+            ("1fps", Sampling::Interval { millis: 1000 }, true),
+            ("1fps-1thread", Sampling::Interval { millis: 1000 }, false),
+            ("keyframes", Sampling::Keyframes, true),
         ] {
             let hasher = VideoHasher::with_config(
                 VideoConfig::default()
                     .with_backend(backend)
-                    .with_sampling(sampling),
+                    .with_sampling(sampling)
+                    .with_parallel(parallel),
             );
             let n = hasher.hash_file(&path).expect("bench video").len();
             g.throughput(Throughput::Elements(n as u64));
@@ -52,7 +56,7 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
-    // the same 1 frame/s work with every non-reference frame decoded too (to measure the skip)
+    // the same 1 frame/s work with every frame decoded, on one thread (to measure the skipping)
     let hasher = VideoHasher::new();
     let n = hasher.hash_file(&path).expect("bench video").len();
     g.throughput(Throughput::Elements(n as u64));
@@ -60,6 +64,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut src = Mp4H264Source::open(&path, VideoLimits::default()).expect("bench video");
             src.set_skip_non_reference(false);
+            src.set_skip_gop_tails(false);
             hasher
                 .frames(src)
                 .collect::<Result<Vec<_>, _>>()

@@ -81,7 +81,7 @@ impl AsRef<[u8]> for ArcBytes {
 
 /// What is done with a sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
+pub(crate) enum Action {
     /// Not read at all (keyframes mode: not a sync sample).
     Skip,
     /// Read; only its non-slice NAL units (parameter sets, SEI) go to the decoder.
@@ -210,6 +210,45 @@ impl Stream {
         }
         action
     }
+}
+
+/// Which samples of an H.264 MP4 another decoder (the FFmpeg backend, reading the same file)
+/// must decode for a sampling: GOP tails and unsampled non-reference frames are not needed.
+#[derive(Debug)]
+pub(crate) struct SkipPlan {
+    /// Byte offset and size per sample (decode order), to check that the other demuxer's
+    /// packets are these samples.
+    pub samples: Vec<(u64, u32)>,
+    /// Display index per sample.
+    pub display: Vec<Option<u64>>,
+    /// What to do with each sample.
+    pub action: Vec<Action>,
+    /// Whether each sample's frame is hashed.
+    pub wanted: Vec<bool>,
+    /// Bytes of the NAL unit length prefix.
+    pub length_size: usize,
+}
+
+/// The [`SkipPlan`] of an H.264 MP4/MOV file; `None` if the built-in demuxer does not read it
+/// (another container or codec), so the caller decodes everything.
+pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> Option<SkipPlan> {
+    let mut src = Mp4H264Source::open(path, limits).ok()?;
+    src.sampler = sampler;
+    let (idr, _) = src.find_idr(false);
+    let stream = src.stream.clone();
+    let n = stream.track.samples.len();
+    Some(SkipPlan {
+        samples: stream
+            .track
+            .samples
+            .iter()
+            .map(|s| (s.offset, s.size))
+            .collect(),
+        display: stream.display.clone(),
+        action: stream.plan(&sampler, &idr, true),
+        wanted: (0..n).map(|i| stream.wanted(&sampler, i)).collect(),
+        length_size: stream.length_size,
+    })
 }
 
 /// A decode plan cut into independent IDR-delimited tasks, for [`super::VideoHasher`] to run
@@ -729,7 +768,7 @@ impl Mp4H264Source {
 
 /// The NAL units (header byte first) of a sample whose units are prefixed by their
 /// `length_size`-byte big-endian lengths; stops at the first inconsistent length.
-fn raw_nals(buf: &[u8], length_size: usize) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn raw_nals(buf: &[u8], length_size: usize) -> impl Iterator<Item = &[u8]> {
     let mut rest = buf;
     std::iter::from_fn(move || {
         if rest.len() <= length_size {

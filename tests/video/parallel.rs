@@ -112,12 +112,17 @@ fn parallel_equals_full_sequential_decode_on_shared_videos() {
     }
 }
 
-/// FFmpeg with frame threading returns the same frames as single-threaded FFmpeg and the
-/// built-in oracle.
+/// FFmpeg, with packets of GOP tails and unsampled non-reference frames withheld, on one
+/// thread and with frame threading, hashes the same frames as the built-in oracle.
 #[cfg(feature = "ffmpeg")]
 #[test]
 fn ffmpeg_frame_threads_equal_single_thread() {
-    for sampling in [Sampling::EveryFrame, Sampling::Interval { millis: 280 }] {
+    for sampling in [
+        Sampling::EveryFrame,
+        Sampling::Interval { millis: 1000 },
+        Sampling::Interval { millis: 280 },
+        Sampling::Keyframes,
+    ] {
         let want = decode_all(&data(GOPS), sampling);
         for parallel in [false, true] {
             let h = VideoHasher::with_config(
