@@ -13,6 +13,7 @@
 //!     anything before it, so within each IDR-delimited segment the samples after (in decode
 //!     order) the last hashed one are not decoded; their parameter sets are still read;
 //!   - with [`Sampling::Keyframes`] only sync samples are decoded.
+//!
 //!   Splitting happens only at samples whose first slice is an IDR slice, never at other sync
 //!   samples (open-GOP recovery points), whose successors may refer to earlier pictures.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
@@ -215,6 +216,7 @@ impl Stream {
 /// Which samples of an H.264 MP4 another decoder (the FFmpeg backend, reading the same file)
 /// must decode for a sampling: GOP tails and unsampled non-reference frames are not needed.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
 pub(crate) struct SkipPlan {
     /// Byte offset and size per sample (decode order), to check that the other demuxer's
     /// packets are these samples.
@@ -231,6 +233,7 @@ pub(crate) struct SkipPlan {
 
 /// The [`SkipPlan`] of an H.264 MP4/MOV file; `None` if the built-in demuxer does not read it
 /// (another container or codec), so the caller decodes everything.
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
 pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> Option<SkipPlan> {
     let mut src = Mp4H264Source::open(path, limits).ok()?;
     src.sampler = sampler;
