@@ -6,6 +6,10 @@
 //! `cargo bench --bench video`; the file is `$MEDIAMATCH_SHARED/vpdq-vectors/videos/
 //! pattern-hd-no-bar.mp4` (720x1280, 30 fps, 206 frames, 7 hashed at 1 frame/s), or
 //! `$MEDIAMATCH_BENCH_VIDEO` if set. Throughput is reported in hashed frames.
+//!
+//! For long files, `MEDIAMATCH_BENCH_QUICK=N` skips criterion and prints, per configuration,
+//! the median wall time of N runs and the hashed frames per second (the same measure as
+//! `../shared/bench/vpdq_reference.py`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +35,13 @@ fn bench(c: &mut Criterion) {
         );
         return;
     };
+    if let Some(runs) = std::env::var("MEDIAMATCH_BENCH_QUICK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        quick(&path, runs.max(1));
+        return;
+    }
     let mut backends = vec![("builtin", Backend::Builtin)];
     if cfg!(feature = "ffmpeg") {
         backends.push(("ffmpeg", Backend::Ffmpeg));
@@ -72,6 +83,35 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn quick(path: &std::path::Path, runs: usize) {
+    let mut backends = vec![("builtin", Backend::Builtin)];
+    if cfg!(feature = "ffmpeg") {
+        backends.push(("ffmpeg", Backend::Ffmpeg));
+    }
+    for (name, backend) in backends {
+        for (sname, parallel) in [("1fps", true), ("1fps-1thread", false)] {
+            let hasher = VideoHasher::with_config(
+                VideoConfig::default()
+                    .with_backend(backend)
+                    .with_parallel(parallel),
+            );
+            let mut times = Vec::new();
+            let mut n = 0;
+            for _ in 0..runs {
+                let t = std::time::Instant::now();
+                n = hasher.hash_file(path).expect("bench video").len();
+                times.push(t.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            let wall = times[times.len() / 2];
+            println!(
+                "video/{name}/{sname}: {n} frames hashed, median wall {wall:.3} s of {runs}, {:.2} frames hashed/s",
+                n as f64 / wall
+            );
+        }
+    }
 }
 
 criterion_group!(benches, bench);
