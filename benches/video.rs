@@ -9,7 +9,7 @@
 //!
 //! For long files, `MEDIAMATCH_BENCH_QUICK=N` skips criterion and prints, per configuration,
 //! the median wall time of N runs and the hashed frames per second (the same measure as
-//! `../shared/bench/vpdq_reference.py`).
+//! `../shared/bench/vpdq_reference.py`); `MEDIAMATCH_BENCH_ONLY=ffmpeg/1fps-1thread` runs one.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,6 +92,10 @@ fn quick(path: &std::path::Path, runs: usize) {
     }
     for (name, backend) in backends {
         for (sname, parallel) in [("1fps", true), ("1fps-1thread", false)] {
+            let id = format!("{name}/{sname}");
+            if std::env::var("MEDIAMATCH_BENCH_ONLY").is_ok_and(|o| o != id) {
+                continue;
+            }
             let hasher = VideoHasher::with_config(
                 VideoConfig::default()
                     .with_backend(backend)

@@ -14,6 +14,12 @@
 //! * the timestamp is `frame_number / fps` (the reference computes it in `float` and prints 3
 //!   decimals; [`FrameHash::timestamp_ms`] is that printed value as an exact integer).
 //!
+//! Speed: the frames to hash are known from the container before decoding, so only they and
+//! the frames they depend on are decoded (unsampled non-reference frames and the rest of each
+//! closed GOP after its last sampled frame are skipped), and one file is decoded on several
+//! threads ([`VideoConfig::parallel`]); the hashes are the same as those of a decode of every
+//! frame.
+//!
 //! Beyond the reference: a keyframes-only mode ([`Sampling::Keyframes`], 40–100× cheaper
 //! to decode), optional letterbox removal, and temporal alignment of matches ([`align`]).
 //!
