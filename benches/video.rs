@@ -1,9 +1,15 @@
 //! Video hashing speed: a 720p H.264 file hashed at one frame per second (vPDQ default) and
-//! keyframes only, built-in backend (and FFmpeg with the `ffmpeg` feature).
+//! keyframes only, built-in backend (and FFmpeg with the `ffmpeg` feature); `*/1fps` decodes
+//! one video on all threads of the rayon pool, `*/1fps-1thread` on one, `builtin/1fps-decode-all`
+//! decodes every frame on one thread (no skipping: the old baseline).
 //!
 //! `cargo bench --bench video`; the file is `$MEDIAMATCH_SHARED/vpdq-vectors/videos/
 //! pattern-hd-no-bar.mp4` (720x1280, 30 fps, 206 frames, 7 hashed at 1 frame/s), or
 //! `$MEDIAMATCH_BENCH_VIDEO` if set. Throughput is reported in hashed frames.
+//!
+//! For long files, `MEDIAMATCH_BENCH_QUICK=N` skips criterion and prints, per configuration,
+//! the median wall time of N runs and the hashed frames per second (the same measure as
+//! `../shared/bench/vpdq_reference.py`); `MEDIAMATCH_BENCH_ONLY=ffmpeg/1fps-1thread` runs one.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +35,13 @@ fn bench(c: &mut Criterion) {
         );
         return;
     };
+    if let Some(runs) = std::env::var("MEDIAMATCH_BENCH_QUICK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        quick(&path, runs.max(1));
+        return;
+    }
     let mut backends = vec![("builtin", Backend::Builtin)];
     if cfg!(feature = "ffmpeg") {
         backends.push(("ffmpeg", Backend::Ffmpeg));
@@ -36,14 +49,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("video");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for (name, backend) in backends {
-        for (sname, sampling) in [
-            ("1fps", Sampling::Interval { millis: 1000 }),
-            ("keyframes", Sampling::Keyframes),
+        for (sname, sampling, parallel) in [
+            ("1fps", Sampling::Interval { millis: 1000 }, true),
+            ("1fps-1thread", Sampling::Interval { millis: 1000 }, false),
+            ("keyframes", Sampling::Keyframes, true),
         ] {
             let hasher = VideoHasher::with_config(
                 VideoConfig::default()
                     .with_backend(backend)
-                    .with_sampling(sampling),
+                    .with_sampling(sampling)
+                    .with_parallel(parallel),
             );
             let n = hasher.hash_file(&path).expect("bench video").len();
             g.throughput(Throughput::Elements(n as u64));
@@ -52,7 +67,7 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
-    // the same 1 frame/s work with every non-reference frame decoded too (to measure the skip)
+    // the same 1 frame/s work with every frame decoded, on one thread (to measure the skipping)
     let hasher = VideoHasher::new();
     let n = hasher.hash_file(&path).expect("bench video").len();
     g.throughput(Throughput::Elements(n as u64));
@@ -60,6 +75,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut src = Mp4H264Source::open(&path, VideoLimits::default()).expect("bench video");
             src.set_skip_non_reference(false);
+            src.set_skip_gop_tails(false);
             hasher
                 .frames(src)
                 .collect::<Result<Vec<_>, _>>()
@@ -67,6 +83,39 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn quick(path: &std::path::Path, runs: usize) {
+    let mut backends = vec![("builtin", Backend::Builtin)];
+    if cfg!(feature = "ffmpeg") {
+        backends.push(("ffmpeg", Backend::Ffmpeg));
+    }
+    for (name, backend) in backends {
+        for (sname, parallel) in [("1fps", true), ("1fps-1thread", false)] {
+            let id = format!("{name}/{sname}");
+            if std::env::var("MEDIAMATCH_BENCH_ONLY").is_ok_and(|o| o != id) {
+                continue;
+            }
+            let hasher = VideoHasher::with_config(
+                VideoConfig::default()
+                    .with_backend(backend)
+                    .with_parallel(parallel),
+            );
+            let mut times = Vec::new();
+            let mut n = 0;
+            for _ in 0..runs {
+                let t = std::time::Instant::now();
+                n = hasher.hash_file(path).expect("bench video").len();
+                times.push(t.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            let wall = times[times.len() / 2];
+            println!(
+                "video/{name}/{sname}: {n} frames hashed, median wall {wall:.3} s of {runs}, {:.2} frames hashed/s",
+                n as f64 / wall
+            );
+        }
+    }
 }
 
 criterion_group!(benches, bench);

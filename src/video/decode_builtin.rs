@@ -5,23 +5,36 @@
 //! * Decoding: `rust_h264` (pinned `=0.6.0`), measured bit-exact against FFmpeg on High-profile
 //!   B-frame streams (`../shared/notes/video-decoding.md`), hidden behind this module. Its
 //!   low-level decode-order API is used; display order comes from the container's composition
-//!   times, so every frame carries its vPDQ frame number even when others are skipped.
-//! * Work skipping: samples that are neither hashed nor referenced (`nal_ref_idc == 0`) are
-//!   not decoded at all; with [`Sampling::Keyframes`] only sync samples are decoded.
+//!   times, so every frame carries its vPDQ frame number even when others are skipped, and the
+//!   set of hashed frames is known before anything is decoded.
+//! * Work skipping, all exact (the output equals a decode of every frame):
+//!   - samples that are neither hashed nor referenced (`nal_ref_idc == 0`) are not decoded;
+//!   - *GOP tails*: an IDR access unit (NAL type 5) starts a closed GOP that never refers to
+//!     anything before it, so within each IDR-delimited segment the samples after (in decode
+//!     order) the last hashed one are not decoded; their parameter sets are still read;
+//!   - with [`Sampling::Keyframes`] only sync samples are decoded.
+//!
+//!   Splitting happens only at samples whose first slice is an IDR slice, never at other sync
+//!   samples (open-GOP recovery points), whose successors may refer to earlier pictures.
+//! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
+//!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
+//!   hashing its frames as they come and keeping only the hashes.
 //! * Refused with [`VideoErrorKind::UnsupportedCodec`] (naming the `ffmpeg` feature): other
 //!   codecs, and H.264 other than 8-bit 4:2:0/4:0:0, because our colour conversion reproduces
 //!   FFmpeg's exactly only for those.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rust_h264::decoder::{ChromaFormat, Decoder, Frame};
 use rust_h264::nal::{parse_avcc, parse_avcc_config, parse_sps_info, NalUnit, NalUnitType};
 
-use super::mp4::{read_video_track, Mp4Track};
+use super::mp4::{read_video_track, Mp4Track, Sample};
 use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
@@ -34,6 +47,260 @@ const FEATURE_HINT: &str = "build mediamatch with the `ffmpeg` feature to decode
 /// Frames kept waiting for an earlier display index before giving up on it.
 const REORDER_DEPTH: usize = 34;
 
+/// A parallel task decodes at least this many samples (fewer, larger tasks for short GOPs).
+const MIN_TASK_SAMPLES: usize = 48;
+
+/// In-band parameter sets carried into parallel tasks at most (beyond: decode sequentially).
+const MAX_PRELUDE_BYTES: usize = 4 << 20;
+
+/// How a parallel task gets its own reader of the same bytes.
+#[derive(Clone, Debug)]
+enum Opener {
+    File(PathBuf),
+    Bytes(Arc<[u8]>),
+}
+
+impl Opener {
+    fn open(&self) -> Result<Box<dyn ReadSeek>> {
+        Ok(match self {
+            Opener::File(p) => Box::new(BufReader::new(
+                File::open(p).map_err(|e| Error::io(Some(p.clone()), e))?,
+            )),
+            Opener::Bytes(b) => Box::new(Cursor::new(ArcBytes(b.clone()))),
+        })
+    }
+}
+
+/// `AsRef<[u8]>` for a shared buffer, so a `Cursor` can read it.
+struct ArcBytes(Arc<[u8]>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What is done with a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Not read at all (keyframes mode: not a sync sample).
+    Skip,
+    /// Read; only its non-slice NAL units (parameter sets, SEI) go to the decoder.
+    Drop,
+    /// Decoded (its slices too, unless it is neither hashed nor referenced).
+    Decode,
+}
+
+/// The stream as parsed from the container, shared by the tasks of a parallel decode.
+#[derive(Debug)]
+struct Stream {
+    info: VideoInfo,
+    limits: VideoLimits,
+    file_len: u64,
+    track: Mp4Track,
+    /// Display index per sample (decode order); `None` = outside the edit list.
+    display: Vec<Option<u64>>,
+    length_size: usize,
+}
+
+impl Stream {
+    fn wanted(&self, sampler: &Sampler, i: usize) -> bool {
+        self.display[i].is_some_and(|d| sampler.wants(d, self.track.samples[i].sync))
+    }
+
+    /// A decoder loaded with the `avcC` parameter sets; returns it and the full-range flag.
+    fn new_decoder(&self) -> Result<(Decoder, bool)> {
+        let mut decoder = Decoder::new();
+        let mut full_range = false;
+        if let Some(avcc) = &self.track.codec.avcc {
+            let cfg = parse_avcc_config(avcc).map_err(|e| {
+                Error::from(VideoError::new(
+                    VideoErrorKind::Container,
+                    format!("bad avcC box: {e}"),
+                ))
+            })?;
+            for nal in cfg.sps_nals.iter().chain(cfg.pps_nals.iter()) {
+                if nal.nal_unit_type == NalUnitType::Sps {
+                    full_range = check_sps(nal, &self.limits)?;
+                }
+                decode_guarded(&mut decoder, nal)?;
+            }
+        }
+        Ok((decoder, full_range))
+    }
+
+    fn check_sample(&self, i: usize) -> Result<Sample> {
+        let s = self.track.samples[i];
+        if s.size > self.limits.max_sample_bytes {
+            return Err(VideoError::new(
+                VideoErrorKind::LimitsExceeded,
+                format!("a frame of {} bytes exceeds the limit", s.size),
+            )
+            .into());
+        }
+        let end = s.offset.checked_add(s.size as u64);
+        if end.is_none_or(|e| e > self.file_len) {
+            return Err(VideoError::new(
+                VideoErrorKind::Container,
+                format!("frame {i} lies beyond the end of the file (truncated file?)"),
+            )
+            .into());
+        }
+        Ok(s)
+    }
+
+    /// Walks the NAL unit headers of sample `i` without reading the payloads: the type of its
+    /// first slice (`None` without one) and whether it carries parameter sets. `None` if the
+    /// sample cannot be read (the decode reports that later).
+    fn scan(&self, reader: &mut dyn ReadSeek, i: usize) -> Option<(Option<u8>, bool)> {
+        let s = self.check_sample(i).ok()?;
+        let ls = self.length_size;
+        let mut pos = 0u64;
+        let mut has_ps = false;
+        let mut hdr = [0u8; 5];
+        reader.seek(SeekFrom::Start(s.offset)).ok()?;
+        let mut at = 0u64; // reader position relative to the sample
+        while pos + (ls as u64) < s.size as u64 {
+            if at != pos {
+                reader.seek(SeekFrom::Current((pos - at) as i64)).ok()?;
+            }
+            reader.read_exact(&mut hdr[..ls + 1]).ok()?;
+            at = pos + ls as u64 + 1;
+            let len = hdr[..ls].iter().fold(0u64, |a, &b| (a << 8) | b as u64);
+            let kind = hdr[ls] & 0x1f;
+            match kind {
+                1 | 5 => return Some((Some(kind), has_ps)),
+                7 | 8 => has_ps = true,
+                _ => {}
+            }
+            if len == 0 {
+                break;
+            }
+            pos += ls as u64 + len;
+        }
+        Some((None, has_ps))
+    }
+
+    /// Which samples are decoded, given the sampling and which samples start a closed GOP
+    /// (`idr[i]`). Every sample after the last wanted one of its IDR segment is dropped.
+    fn plan(&self, sampler: &Sampler, idr: &[bool], skip_tails: bool) -> Vec<Action> {
+        let n = self.track.samples.len();
+        let mut action: Vec<Action> = (0..n)
+            .map(|i| {
+                if sampler.keyframes_only() && !self.track.samples[i].sync {
+                    Action::Skip
+                } else {
+                    Action::Decode
+                }
+            })
+            .collect();
+        if !skip_tails {
+            return action;
+        }
+        // walk backwards: a sample is dropped until a wanted sample is met, and the state
+        // resets at each IDR (the start of an independent segment)
+        let mut needed = false;
+        for i in (0..n).rev() {
+            needed |= self.wanted(sampler, i);
+            if !needed && action[i] == Action::Decode {
+                action[i] = Action::Drop;
+            }
+            if idr[i] {
+                needed = false;
+            }
+        }
+        action
+    }
+}
+
+/// Which samples of an H.264 MP4 another decoder (the FFmpeg backend, reading the same file)
+/// must decode for a sampling: GOP tails and unsampled non-reference frames are not needed.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+pub(crate) struct SkipPlan {
+    /// Byte offset and size per sample (decode order), to check that the other demuxer's
+    /// packets are these samples.
+    pub samples: Vec<(u64, u32)>,
+    /// Display index per sample.
+    pub display: Vec<Option<u64>>,
+    /// What to do with each sample.
+    pub action: Vec<Action>,
+    /// Whether each sample's frame is hashed.
+    pub wanted: Vec<bool>,
+    /// Bytes of the NAL unit length prefix.
+    pub length_size: usize,
+}
+
+/// The [`SkipPlan`] of an H.264 MP4/MOV file; `None` if the built-in demuxer does not read it
+/// (another container or codec), so the caller decodes everything.
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> Option<SkipPlan> {
+    let mut src = Mp4H264Source::open(path, limits).ok()?;
+    src.sampler = sampler;
+    let (idr, _) = src.find_idr(false);
+    let stream = src.stream.clone();
+    let n = stream.track.samples.len();
+    Some(SkipPlan {
+        samples: stream
+            .track
+            .samples
+            .iter()
+            .map(|s| (s.offset, s.size))
+            .collect(),
+        display: stream.display.clone(),
+        action: stream.plan(&sampler, &idr, true),
+        wanted: (0..n).map(|i| stream.wanted(&sampler, i)).collect(),
+        length_size: stream.length_size,
+    })
+}
+
+/// A decode plan cut into independent IDR-delimited tasks, for [`super::VideoHasher`] to run
+/// in parallel. `Sync`: each task opens its own reader and decoder.
+#[derive(Debug)]
+pub(crate) struct Splitter {
+    stream: Arc<Stream>,
+    opener: Opener,
+    sampler: Sampler,
+    action: Arc<Vec<Action>>,
+    skip_non_reference: bool,
+    /// In-band parameter sets, each with the sample that carries it, length-prefixed (4).
+    parameter_sets: Vec<(usize, Vec<u8>)>,
+    tasks: Vec<Range<usize>>,
+}
+
+impl Splitter {
+    /// The sample ranges, in decode order.
+    pub fn tasks(&self) -> &[Range<usize>] {
+        &self.tasks
+    }
+
+    /// The source decoding task `t` alone.
+    pub fn source(&self, t: usize) -> Result<Mp4H264Source> {
+        let range = self.tasks[t].clone();
+        let (mut decoder, mut full_range) = self.stream.new_decoder()?;
+        // the parameter sets of earlier samples, in order, as a sequential decode has seen them
+        for (_, ps) in self.parameter_sets.iter().filter(|(i, _)| *i < range.start) {
+            for nal in parse_avcc(ps, 4) {
+                if nal.nal_unit_type == NalUnitType::Sps {
+                    full_range = check_sps(&nal, &self.stream.limits)?;
+                }
+                decode_guarded(&mut decoder, &nal)?;
+            }
+        }
+        let mut src = Mp4H264Source::new(
+            self.stream.clone(),
+            Some(self.opener.clone()),
+            self.opener.open()?,
+            decoder,
+            full_range,
+        );
+        src.sampler = self.sampler;
+        src.skip_non_reference = self.skip_non_reference;
+        src.make_plan_with(self.action.clone(), range);
+        Ok(src)
+    }
+}
+
 /// Decodes H.264 video from an MP4/MOV file or reader.
 ///
 /// ```no_run
@@ -45,18 +312,16 @@ const REORDER_DEPTH: usize = 34;
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 pub struct Mp4H264Source {
+    stream: Arc<Stream>,
+    /// For parallel tasks: how to open the same bytes again.
+    opener: Option<Opener>,
     reader: Box<dyn ReadSeek>,
-    file_len: u64,
-    info: VideoInfo,
-    limits: VideoLimits,
-    track: Mp4Track,
-    /// Display index per sample (decode order); `None` = outside the edit list.
-    display: Vec<Option<u64>>,
-    length_size: usize,
     decoder: Decoder,
     /// The SPS signals full-range ("PC") levels.
     full_range: bool,
     sampler: Sampler,
+    /// Samples this source decodes (all, or one parallel task's).
+    range: Range<usize>,
     next_sample: usize,
     /// Sample whose picture the decoder is building.
     building: Option<usize>,
@@ -65,18 +330,19 @@ pub struct Mp4H264Source {
     /// Display indices still expected, in order.
     expected: VecDeque<u64>,
     plan_made: bool,
-    feed: Vec<bool>,
+    action: Arc<Vec<Action>>,
     buf: Vec<u8>,
     flushed: bool,
     failed: bool,
     skip_non_reference: bool,
+    skip_gop_tails: bool,
 }
 
 impl std::fmt::Debug for Mp4H264Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mp4H264Source")
-            .field("info", &self.info)
-            .field("samples", &self.track.samples.len())
+            .field("info", &self.stream.info)
+            .field("samples", &self.range)
             .field("next_sample", &self.next_sample)
             .finish_non_exhaustive()
     }
@@ -90,6 +356,10 @@ fn decoder_err(detail: impl Into<String>) -> Error {
     VideoError::new(VideoErrorKind::Decoder, detail.into()).into()
 }
 
+fn is_vcl(n: &NalUnit<'_>) -> bool {
+    matches!(n.nal_unit_type, NalUnitType::Slice | NalUnitType::SliceIdr)
+}
+
 impl Mp4H264Source {
     /// Opens a file.
     pub fn open(path: impl AsRef<Path>, limits: VideoLimits) -> Result<Mp4H264Source> {
@@ -99,10 +369,21 @@ impl Mp4H264Source {
             .metadata()
             .map_err(|e| Error::io(Some(path.to_path_buf()), e))?
             .len();
-        Self::from_reader(BufReader::new(f), len, limits)
+        let mut src = Self::from_reader(BufReader::new(f), len, limits)?;
+        src.opener = Some(Opener::File(path.to_path_buf()));
+        Ok(src)
     }
 
-    /// Reads from any seekable reader of `len` bytes.
+    /// Reads an MP4/MOV held in memory (parallel decoding shares the buffer).
+    pub fn from_bytes(bytes: Arc<[u8]>, limits: VideoLimits) -> Result<Mp4H264Source> {
+        let len = bytes.len() as u64;
+        let mut src = Self::from_reader(Cursor::new(ArcBytes(bytes.clone())), len, limits)?;
+        src.opener = Some(Opener::Bytes(bytes));
+        Ok(src)
+    }
+
+    /// Reads from any seekable reader of `len` bytes (decoded sequentially: a parallel
+    /// decode needs [`Mp4H264Source::open`] or [`Mp4H264Source::from_bytes`]).
     pub fn from_reader<R: Read + Seek + Send + 'static>(
         mut reader: R,
         len: u64,
@@ -115,9 +396,7 @@ impl Mp4H264Source {
                 "{codec_name} is not decoded by the built-in backend (H.264 only); {FEATURE_HINT}"
             )));
         }
-        let mut decoder = Decoder::new();
         let mut length_size = 4;
-        let mut full_range = false;
         match &track.codec.avcc {
             Some(avcc) => {
                 let cfg = parse_avcc_config(avcc).map_err(|e| {
@@ -127,12 +406,6 @@ impl Mp4H264Source {
                     ))
                 })?;
                 length_size = cfg.length_size;
-                for nal in cfg.sps_nals.iter().chain(cfg.pps_nals.iter()) {
-                    if nal.nal_unit_type == NalUnitType::Sps {
-                        full_range |= check_sps(nal, &limits)?;
-                    }
-                    decode_guarded(&mut decoder, nal)?;
-                }
             }
             None if track.codec.fourcc == *b"avc1" => {
                 return Err(VideoError::new(
@@ -142,6 +415,13 @@ impl Mp4H264Source {
                 .into());
             }
             None => {}
+        }
+        if !(1..=4).contains(&length_size) {
+            return Err(VideoError::new(
+                VideoErrorKind::Container,
+                format!("bad avcC NAL length size {length_size}"),
+            )
+            .into());
         }
         limits.check_size(track.width.max(1), track.height.max(1))?;
 
@@ -170,28 +450,52 @@ impl Mp4H264Source {
             frame_count: Some(order.len() as u64),
             codec: codec_name,
         };
-        Ok(Mp4H264Source {
-            reader: Box::new(reader),
-            file_len: len,
+        let stream = Arc::new(Stream {
             info,
             limits,
+            file_len: len,
             track,
             display,
             length_size,
+        });
+        let (decoder, full_range) = stream.new_decoder()?;
+        Ok(Mp4H264Source::new(
+            stream,
+            None,
+            Box::new(reader),
+            decoder,
+            full_range,
+        ))
+    }
+
+    fn new(
+        stream: Arc<Stream>,
+        opener: Option<Opener>,
+        reader: Box<dyn ReadSeek>,
+        decoder: Decoder,
+        full_range: bool,
+    ) -> Mp4H264Source {
+        let n = stream.track.samples.len();
+        Mp4H264Source {
+            stream,
+            opener,
+            reader,
             decoder,
             full_range,
             sampler: Sampler::new(Sampling::EveryFrame, None),
+            range: 0..n,
             next_sample: 0,
             building: None,
             ready: BTreeMap::new(),
             expected: VecDeque::new(),
             plan_made: false,
-            feed: Vec::new(),
+            action: Arc::new(Vec::new()),
             buf: Vec::new(),
             flushed: false,
             failed: false,
             skip_non_reference: true,
-        })
+            skip_gop_tails: true,
+        }
     }
 
     /// Whether frames that are neither hashed nor used as references are skipped without
@@ -200,43 +504,133 @@ impl Mp4H264Source {
         self.skip_non_reference = skip;
     }
 
-    /// Decides which samples are decoded and which frames come out.
-    fn make_plan(&mut self) {
-        self.plan_made = true;
-        let n = self.track.samples.len();
-        self.feed = vec![true; n];
-        let mut wanted: Vec<u64> = Vec::new();
+    /// Whether the samples of a closed GOP (IDR-delimited) that follow, in decode order, its
+    /// last hashed frame are skipped without decoding (default `true`; the output is
+    /// identical either way, only slower without). Set before the first frame is read.
+    pub fn set_skip_gop_tails(&mut self, skip: bool) {
+        self.skip_gop_tails = skip;
+    }
+
+    /// `idr[i]`: sample `i` starts a closed GOP. Only sync samples are looked at, unless
+    /// `all`; also returns which samples carry parameter sets when `all`.
+    fn find_idr(&mut self, all: bool) -> (Vec<bool>, Vec<bool>) {
+        let stream = self.stream.clone();
+        let n = stream.track.samples.len();
+        let mut idr = vec![false; n];
+        let mut ps = vec![false; n];
         for i in 0..n {
-            let s = self.track.samples[i];
-            let w = self.display[i].is_some_and(|d| self.sampler.wants(d, s.sync));
-            if self.sampler.keyframes_only() {
-                self.feed[i] = s.sync;
+            if !all && !stream.track.samples[i].sync {
+                continue;
             }
-            if w {
-                wanted.push(self.display[i].unwrap_or(0));
+            if let Some((kind, has_ps)) = stream.scan(&mut *self.reader, i) {
+                idr[i] = stream.track.samples[i].sync && kind == Some(5);
+                ps[i] = has_ps;
+            } else if all {
+                // unreadable: treat as a parameter-set carrier so that it is looked at again
+                ps[i] = true;
             }
         }
+        (idr, ps)
+    }
+
+    /// Decides which samples are decoded and which frames come out.
+    fn make_plan(&mut self) {
+        let n = self.stream.track.samples.len();
+        let idr = if self.skip_gop_tails {
+            self.find_idr(false).0
+        } else {
+            vec![false; n]
+        };
+        let action = self.stream.plan(&self.sampler, &idr, self.skip_gop_tails);
+        self.make_plan_with(Arc::new(action), 0..n);
+    }
+
+    fn make_plan_with(&mut self, action: Arc<Vec<Action>>, range: Range<usize>) {
+        self.plan_made = true;
+        self.action = action;
+        self.next_sample = range.start;
+        let mut wanted: Vec<u64> = range
+            .clone()
+            .filter(|&i| self.stream.wanted(&self.sampler, i))
+            .filter_map(|i| self.stream.display[i])
+            .collect();
         wanted.sort_unstable();
         self.expected = wanted.into();
+        self.range = range;
+    }
+
+    /// Cuts the decode into independent tasks at IDR access units, for a parallel decode.
+    /// `None` when this source cannot (opened from a plain reader, already started) or need
+    /// not be split (fewer than two tasks' worth of work).
+    pub(crate) fn splitter(&mut self, sampling: Sampling) -> Option<Splitter> {
+        self.splitter_with(sampling, MIN_TASK_SAMPLES)
+    }
+
+    /// [`Mp4H264Source::splitter`] with tasks of at least `min_task` decoded samples.
+    fn splitter_with(&mut self, sampling: Sampling, min_task: usize) -> Option<Splitter> {
+        if self.plan_made {
+            return None;
+        }
+        let opener = self.opener.clone()?;
+        self.set_sampling(sampling);
+        let stream = self.stream.clone();
+        let n = stream.track.samples.len();
+        let (idr, ps) = self.find_idr(true);
+        let action = stream.plan(&self.sampler, &idr, self.skip_gop_tails);
+        // group IDR segments into tasks of at least MIN_TASK_SAMPLES decoded samples
+        let mut tasks: Vec<Range<usize>> = Vec::new();
+        let mut start = 0;
+        let mut work = 0;
+        for i in 0..n {
+            if idr[i] && i > start && work >= min_task {
+                tasks.push(start..i);
+                start = i;
+                work = 0;
+            }
+            if action[i] == Action::Decode {
+                work += 1;
+            }
+        }
+        if work > 0 || tasks.is_empty() {
+            tasks.push(start..n);
+        } else if let Some(last) = tasks.last_mut() {
+            last.end = n;
+        }
+        if tasks.len() < 2 {
+            return None;
+        }
+        let mut parameter_sets = Vec::new();
+        let mut bytes = 0;
+        let last_start = tasks.last().map_or(0, |r| r.start);
+        for i in (0..last_start).filter(|&i| ps[i]) {
+            stream.check_sample(i).ok()?;
+            self.read_sample(i).ok()?;
+            let mut out = Vec::new();
+            for raw in raw_nals(&self.buf, stream.length_size) {
+                if matches!(raw[0] & 0x1f, 7 | 8) {
+                    out.extend_from_slice(&(raw.len() as u32).to_be_bytes());
+                    out.extend_from_slice(raw);
+                }
+            }
+            bytes += out.len();
+            if bytes > MAX_PRELUDE_BYTES {
+                return None;
+            }
+            parameter_sets.push((i, out));
+        }
+        Some(Splitter {
+            stream,
+            opener,
+            sampler: self.sampler,
+            action: Arc::new(action),
+            skip_non_reference: self.skip_non_reference,
+            parameter_sets,
+            tasks,
+        })
     }
 
     fn read_sample(&mut self, i: usize) -> Result<()> {
-        let s = self.track.samples[i];
-        if s.size > self.limits.max_sample_bytes {
-            return Err(VideoError::new(
-                VideoErrorKind::LimitsExceeded,
-                format!("a frame of {} bytes exceeds the limit", s.size),
-            )
-            .into());
-        }
-        let end = s.offset.checked_add(s.size as u64);
-        if end.is_none_or(|e| e > self.file_len) {
-            return Err(VideoError::new(
-                VideoErrorKind::Container,
-                format!("frame {i} lies beyond the end of the file (truncated file?)"),
-            )
-            .into());
-        }
+        let s = self.stream.check_sample(i)?;
         self.buf.clear();
         self.buf.resize(s.size as usize, 0);
         self.reader
@@ -252,7 +646,7 @@ impl Mp4H264Source {
     /// Feeds one NAL, catching decoder panics; returns a finished frame if any.
     fn feed_nal(&mut self, nal: &NalUnit<'_>) -> Result<Option<Frame>> {
         if nal.nal_unit_type == NalUnitType::Sps {
-            self.full_range = check_sps(nal, &self.limits)?;
+            self.full_range = check_sps(nal, &self.stream.limits)?;
         }
         decode_guarded(&mut self.decoder, nal)
     }
@@ -260,10 +654,10 @@ impl Mp4H264Source {
     /// Takes a frame that the decoder finished for sample `idx`.
     fn accept(&mut self, idx: Option<usize>, frame: Frame) -> Result<()> {
         let Some(idx) = idx else { return Ok(()) };
-        let Some(d) = self.display.get(idx).copied().flatten() else {
+        let Some(d) = self.stream.display.get(idx).copied().flatten() else {
             return Ok(());
         };
-        let sync = self.track.samples[idx].sync;
+        let sync = self.stream.track.samples[idx].sync;
         if !self.sampler.wants(d, sync) {
             return Ok(());
         }
@@ -316,7 +710,7 @@ impl Mp4H264Source {
 
     fn step(&mut self) -> Result<bool> {
         // returns false when the input is exhausted
-        if self.next_sample >= self.track.samples.len() {
+        if self.next_sample >= self.range.end {
             if !self.flushed {
                 self.flushed = true;
                 let dec = &mut self.decoder;
@@ -331,22 +725,21 @@ impl Mp4H264Source {
         }
         let i = self.next_sample;
         self.next_sample += 1;
-        if !self.feed[i] {
+        let action = self.action[i];
+        if action == Action::Skip {
             return Ok(true);
         }
         self.read_sample(i)?;
         let buf = std::mem::take(&mut self.buf);
-        let nals = parse_avcc(&buf, self.length_size);
-        let wanted =
-            self.display[i].is_some_and(|d| self.sampler.wants(d, self.track.samples[i].sync));
-        let is_vcl =
-            |n: &NalUnit<'_>| matches!(n.nal_unit_type, NalUnitType::Slice | NalUnitType::SliceIdr);
-        let droppable = self.skip_non_reference
-            && !wanted
-            && nals
-                .iter()
-                .filter(|n| is_vcl(n))
-                .all(|n| n.nal_ref_idc == 0);
+        let nals = parse_avcc(&buf, self.stream.length_size);
+        let wanted = self.stream.wanted(&self.sampler, i);
+        let droppable = action == Action::Drop
+            || (self.skip_non_reference
+                && !wanted
+                && nals
+                    .iter()
+                    .filter(|n| is_vcl(n))
+                    .all(|n| n.nal_ref_idc == 0));
         let mut result = Ok(true);
         for nal in &nals {
             if droppable && is_vcl(nal) {
@@ -374,6 +767,25 @@ impl Mp4H264Source {
         self.buf = buf;
         result
     }
+}
+
+/// The NAL units (header byte first) of a sample whose units are prefixed by their
+/// `length_size`-byte big-endian lengths; stops at the first inconsistent length.
+pub(crate) fn raw_nals(buf: &[u8], length_size: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = buf;
+    std::iter::from_fn(move || {
+        if rest.len() <= length_size {
+            return None;
+        }
+        let (len, tail) = rest.split_at(length_size);
+        let len = len.iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+        if len == 0 || len > tail.len() {
+            return None;
+        }
+        let (nal, next) = tail.split_at(len);
+        rest = next;
+        Some(nal)
+    })
 }
 
 /// Feeds one NAL to the decoder, turning its panics and unsupported features into errors.
@@ -426,12 +838,12 @@ fn check_sps(nal: &NalUnit<'_>, limits: &VideoLimits) -> Result<bool> {
 
 impl FrameSource for Mp4H264Source {
     fn info(&self) -> &VideoInfo {
-        &self.info
+        &self.stream.info
     }
 
     fn set_sampling(&mut self, sampling: Sampling) {
         if !self.plan_made {
-            self.sampler = Sampler::new(sampling, self.info.frame_rate.map(|r| r.as_f64()));
+            self.sampler = Sampler::new(sampling, self.stream.info.frame_rate.map(|r| r.as_f64()));
         }
     }
 
@@ -455,5 +867,97 @@ impl FrameSource for Mp4H264Source {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
+    }
+
+    fn drain(mut src: Mp4H264Source) -> Vec<VideoFrame> {
+        let mut out = Vec::new();
+        while let Some(f) = src.next_frame().unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    /// Every frame, every sample decoded: the oracle.
+    fn decode_all(sampling: Sampling) -> Vec<VideoFrame> {
+        let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+        src.set_skip_non_reference(false);
+        src.set_skip_gop_tails(false);
+        src.set_sampling(sampling);
+        drain(src)
+    }
+
+    /// The fixture's 9 keyframes are IDR access units, found without decoding; the plan drops
+    /// GOP tails at one frame per second; the sampled frames still equal a full decode.
+    #[test]
+    fn idr_segments_and_tail_plan() {
+        let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+        let (idr, ps) = src.find_idr(true);
+        let syncs: Vec<usize> = (0..idr.len())
+            .filter(|&i| src.stream.track.samples[i].sync)
+            .collect();
+        let idrs: Vec<usize> = (0..idr.len()).filter(|&i| idr[i]).collect();
+        assert_eq!(idrs.len(), 9);
+        assert_eq!(idrs, syncs);
+        assert!(!ps.iter().any(|&p| p), "avc1: parameter sets only in avcC");
+        src.set_sampling(Sampling::Interval { millis: 1000 });
+        let plan = src.stream.plan(&src.sampler, &idr, true);
+        let dropped = plan.iter().filter(|&&a| a == Action::Drop).count();
+        // frames 0, 25, ..., 125 are hashed; GOPs of 18: most of each GOP is never decoded
+        assert!(dropped > 60, "{dropped} samples dropped");
+        let want = decode_all(Sampling::Interval { millis: 1000 });
+        assert_eq!(
+            want.iter().map(|f| f.frame_number).collect::<Vec<_>>(),
+            [0, 25, 50, 75, 100, 125]
+        );
+        assert_eq!(drain(src), want);
+    }
+
+    /// Split at every IDR (the finest split), each task decoded by its own decoder: the
+    /// frames, concatenated, equal a sequential decode of everything, for several samplings.
+    #[test]
+    fn every_task_split_equals_full_decode() {
+        for sampling in [
+            Sampling::EveryFrame,
+            Sampling::Interval { millis: 1000 },
+            Sampling::Interval { millis: 280 },
+            Sampling::Keyframes,
+        ] {
+            let want = decode_all(sampling);
+            let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+            let split = src.splitter_with(sampling, 1).expect("splits");
+            assert!(
+                split.tasks().len() >= 5,
+                "{sampling:?}: {:?}",
+                split.tasks()
+            );
+            let mut got = Vec::new();
+            for t in 0..split.tasks().len() {
+                got.extend(drain(split.source(t).unwrap()));
+            }
+            assert_eq!(got.len(), want.len(), "{sampling:?}");
+            assert!(got == want, "{sampling:?}: split decode differs");
+        }
+    }
+
+    /// A plain reader cannot be reopened, so it is never split.
+    #[test]
+    fn plain_reader_is_not_split() {
+        let bytes = std::fs::read(fixture()).unwrap();
+        let len = bytes.len() as u64;
+        let mut src =
+            Mp4H264Source::from_reader(Cursor::new(bytes), len, VideoLimits::default()).unwrap();
+        assert!(src.splitter_with(Sampling::EveryFrame, 1).is_none());
+        let bytes: Arc<[u8]> = std::fs::read(fixture()).unwrap().into();
+        let mut src = Mp4H264Source::from_bytes(bytes, VideoLimits::default()).unwrap();
+        assert!(src.splitter_with(Sampling::EveryFrame, 1).is_some());
     }
 }

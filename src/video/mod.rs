@@ -14,6 +14,12 @@
 //! * the timestamp is `frame_number / fps` (the reference computes it in `float` and prints 3
 //!   decimals; [`FrameHash::timestamp_ms`] is that printed value as an exact integer).
 //!
+//! Speed: the frames to hash are known from the container before decoding, so only they and
+//! the frames they depend on are decoded (unsampled non-reference frames and the rest of each
+//! closed GOP after its last sampled frame are skipped), and one file is decoded on several
+//! threads ([`VideoConfig::parallel`]); the hashes are the same as those of a decode of every
+//! frame.
+//!
 //! Beyond the reference: a keyframes-only mode ([`Sampling::Keyframes`], 40–100× cheaper
 //! to decode), optional letterbox removal, and temporal alignment of matches ([`align`]).
 //!
@@ -245,6 +251,17 @@ pub struct VideoConfig {
     pub limits: VideoLimits,
     /// Decoder backend for files.
     pub backend: Backend,
+    /// Decode one video on several threads (default `true`): the built-in backend decodes
+    /// independent IDR-delimited parts of a file as tasks on the current rayon pool, FFmpeg
+    /// uses frame threading with as many threads as that pool. The hashes are identical either
+    /// way; turn it off when many videos are already hashed in parallel (as
+    /// [`VideoHasher::hash_files`] does) or for the lowest latency on tiny files.
+    #[serde(default = "default_parallel")]
+    pub parallel: bool,
+}
+
+fn default_parallel() -> bool {
+    true
 }
 
 impl VideoConfig {
@@ -272,6 +289,12 @@ impl VideoConfig {
         self.backend = backend;
         self
     }
+    /// Turns decoding one video on several threads on or off.
+    #[must_use]
+    pub fn with_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
 }
 
 impl Default for VideoConfig {
@@ -281,6 +304,7 @@ impl Default for VideoConfig {
             letterbox: None,
             limits: VideoLimits::default(),
             backend: Backend::Auto,
+            parallel: true,
         }
     }
 }
@@ -606,10 +630,18 @@ impl VideoHasher {
         let path = path.as_ref();
         match self.config.backend {
             #[cfg(feature = "ffmpeg")]
-            Backend::Auto | Backend::Ffmpeg => Ok(Box::new(FfmpegSource::open(
-                path,
-                self.config.limits,
-            )?)),
+            Backend::Auto | Backend::Ffmpeg => {
+                let threads = if self.config.parallel {
+                    rayon::current_num_threads()
+                } else {
+                    1
+                };
+                Ok(Box::new(FfmpegSource::open_with_threads(
+                    path,
+                    self.config.limits,
+                    threads,
+                )?))
+            }
             #[cfg(not(feature = "ffmpeg"))]
             Backend::Ffmpeg => Err(VideoError::new(
                 VideoErrorKind::UnsupportedCodec,
@@ -621,24 +653,60 @@ impl VideoHasher {
     }
 
     /// Hashes a video file: the sampled frames in order.
+    ///
+    /// With [`VideoConfig::parallel`] (the default) one file is decoded on several threads;
+    /// the result is the same as that of [`VideoHasher::frames`] over [`VideoHasher::open`].
     pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<Vec<FrameHash>> {
+        let use_builtin = match self.config.backend {
+            Backend::Builtin => true,
+            Backend::Auto => !cfg!(feature = "ffmpeg"),
+            Backend::Ffmpeg => false,
+        };
+        if use_builtin {
+            return self.hash_builtin(Mp4H264Source::open(path, self.config.limits)?);
+        }
         self.frames(self.open(path)?).collect()
     }
 
     /// Hashes an in-memory MP4/MOV (built-in backend).
     pub fn hash_bytes(&self, bytes: &[u8]) -> Result<Vec<FrameHash>> {
-        let src = Mp4H264Source::from_reader(
-            std::io::Cursor::new(bytes.to_vec()),
-            bytes.len() as u64,
-            self.config.limits,
-        )?;
+        let src = Mp4H264Source::from_bytes(bytes.into(), self.config.limits)?;
+        self.hash_builtin(src)
+    }
+
+    /// The built-in backend's path: independent IDR-delimited parts in parallel when allowed
+    /// and worth it, hashes kept in frame order.
+    fn hash_builtin(&self, mut src: Mp4H264Source) -> Result<Vec<FrameHash>> {
+        use rayon::prelude::*;
+        if self.config.parallel && rayon::current_num_threads() > 1 {
+            if let Some(split) = src.splitter(self.config.sampling) {
+                let parts: Vec<Result<Vec<FrameHash>>> = (0..split.tasks().len())
+                    .into_par_iter()
+                    .map(|t| self.frames(split.source(t)?).collect())
+                    .collect();
+                let mut out = Vec::new();
+                for p in parts {
+                    out.extend(p?);
+                }
+                // each part is in display order; parts of a well-formed stream follow each
+                // other, and the sequential decode's output is sorted the same way
+                out.sort_by_key(|h| h.frame_number);
+                return Ok(out);
+            }
+        }
         self.frames(src).collect()
     }
 
-    /// Hashes many files in parallel on the current rayon pool (one video per task).
+    /// Hashes many files in parallel on the current rayon pool (one video per task; when
+    /// there are at least as many videos as threads, each video's own decode is sequential).
     pub fn hash_files<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Vec<FrameHash>>> {
         use rayon::prelude::*;
-        paths.par_iter().map(|p| self.hash_file(p)).collect()
+        let parallel = self.config.parallel && paths.len() < rayon::current_num_threads();
+        let one = VideoHasher {
+            config: self.config.with_parallel(parallel),
+            pdq: self.pdq.clone(),
+        };
+        paths.par_iter().map(|p| one.hash_file(p)).collect()
     }
 
     /// Hashes the frames of a source lazily, in display order.

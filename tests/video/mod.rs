@@ -6,5 +6,6 @@ mod conformance;
 mod ffmpeg;
 mod fixture;
 mod make;
+mod parallel;
 mod robustness;
 mod support;
