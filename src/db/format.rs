@@ -1,36 +1,48 @@
 //! The database file format: the only code that knows the bytes.
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
-//! All integers are little-endian. Offsets are from the start of the file.
+//! All integers are little-endian. Offsets are from the start of the file. `N` is the number
+//! of entries, `U` the number of distinct hashes (`U <= N`: a hash stored under several ids,
+//! e.g. the same frame in several videos or the same image in several banks, is written once).
 //!
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `MMHASHDB` |
-//! | 8 | 4 | `u32` format version (1) |
+//! | 8 | 4 | `u32` format version (2) |
 //! | 12 | 4 | `u32` header length `H` (at most 64 MiB) |
-//! | 16 | `H` | header: [`Header`] encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
+//! | 16 | `H` | header: `count` `N`, `distinct` `U`, `next_id`, the metadata table; encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
 //! | 16 + `H` | 0..7 | zero padding to a multiple of 8: the body starts at `B = align8(16 + H)` |
-//! | `B` | `32 N` | the `N` hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first |
-//! | `B + 32 N` | `8 N` | `u64` ids, strictly increasing, each below `next_id` |
-//! | `B + 40 N` | `4 N` | `u32` index of each entry's metadata in the header's table |
-//! | `B + 44 N` | `N` | `u8` quality 0..=100, or 255 for "no quality" |
-//! | `B + 45 N` | 0..7 | zero padding: the body length is `L = align8(45 N)` |
+//! | `B` | `32 U` | the `U` distinct hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first, in order of first use by the entries below |
+//! | `B + 32 U` | `8 N` | `u64` entry ids, strictly increasing, each below `next_id` |
+//! | `B + 32 U + 8 N` | `4 N` | `u32` position of each entry's hash among the distinct hashes |
+//! | `B + 32 U + 12 N` | `4 N` | `u32` index of each entry's metadata in the header's table |
+//! | `B + 32 U + 16 N` | `N` | `u8` quality 0..=100, or 255 for "no quality" |
+//! | `B + 32 U + 17 N` | 0..7 | zero padding: the body length is `L = align8(32 U + 17 N)` |
 //! | `B + L` | 8 | footer: `u64` body length `L` |
 //! | `B + L + 8` | 4 | footer: CRC-32 (IEEE, `crc32fast`) of every byte before this field |
 //! | `B + L + 12` | 8 | footer: magic `MMHASHDB` again |
 //!
-//! The hashes are one contiguous, 8-byte aligned block, so opening is one bulk read (and a
-//! memory map could serve them directly later). The header holds the entry count, the next
-//! id to assign, and the table of distinct metadata records.
+//! "In order of first use" means: walking the entries in id order, each hash position is
+//! either one already seen or exactly the next new one, and every distinct hash is used. This
+//! is the order in which the [`Index`](crate::index::Index) keeps its distinct hashes, so
+//! opening needs neither sorting nor hashing: the hashes are one contiguous, 8-byte aligned
+//! block read in bulk and used as they are.
+//!
+//! # Version 1 (still read)
+//!
+//! Version 1 stored one hash per entry: header `count`, `next_id`, metadata table; body
+//! `32 N` hashes (entry order), `8 N` ids, `4 N` metadata indices, `N` qualities, padded to
+//! `align8(45 N)`; same prefix and footer. Opening a version-1 file groups equal hashes
+//! while building the index; saving writes version 2.
 //!
 //! # Reading
 //!
 //! [`decode`] checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
 //! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
 //! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
-//! id, metadata index and quality. Nothing is returned before all checks pass. Any change of
-//! layout, header fields or bincode configuration bumps `FORMAT_VERSION`.
+//! id, hash position, metadata index and quality. Nothing is returned before all checks pass.
+//! Any change of layout, header fields or bincode configuration bumps `FORMAT_VERSION`.
 
 use std::io::{self, Write};
 
@@ -43,33 +55,61 @@ use crate::index::Limbs;
 /// First and last 8 bytes of a database file.
 pub const MAGIC: [u8; 8] = *b"MMHASHDB";
 /// The version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest version this build reads.
 pub const OLDEST_SUPPORTED: u32 = 1;
 /// Largest header accepted (and bincode's allocation limit).
 const HEADER_LIMIT: usize = 64 << 20;
 const PREFIX: usize = 16;
 const FOOTER: usize = 20;
-/// Bytes per entry in the body.
-const ENTRY_BYTES: u64 = 32 + 8 + 4 + 1;
+/// Bytes per entry in a version-1 body.
+const ENTRY_BYTES_V1: u64 = 32 + 8 + 4 + 1;
+/// Bytes per entry (besides its distinct hash) in a version-2 body.
+const ENTRY_BYTES: u64 = 8 + 4 + 4 + 1;
 /// Quality byte meaning "none".
 pub(crate) const NO_QUALITY: u8 = 255;
 
-/// The bincode-encoded header.
+/// The bincode-encoded header of version 1.
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Header {
+pub(crate) struct HeaderV1 {
     pub(crate) count: u64,
     pub(crate) next_id: u64,
     pub(crate) metas: Vec<Metadata>,
 }
 
-/// A database as columns, in id order.
+/// The bincode-encoded header of version 2.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub(crate) count: u64,
+    pub(crate) distinct: u64,
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+}
+
+/// What [`encode`] writes: entries in id order, borrowing the distinct hashes.
+#[derive(Debug)]
+pub(crate) struct Layout<'a> {
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+    /// Distinct hashes, in order of first use.
+    pub(crate) hashes: &'a [Limbs],
+    pub(crate) ids: Vec<u64>,
+    pub(crate) hash_ref: Vec<u32>,
+    pub(crate) meta_ref: Vec<u32>,
+    pub(crate) quality: Vec<u8>,
+}
+
+/// A decoded database as columns, in id order.
 #[derive(Debug, Default)]
 pub(crate) struct Columns {
     pub(crate) next_id: u64,
     pub(crate) metas: Vec<Metadata>,
     pub(crate) ids: Vec<u64>,
+    /// Version 2: the distinct hashes; version 1: one hash per entry.
     pub(crate) hashes: Vec<Limbs>,
+    /// Version 2: position of each entry's hash in `hashes` (in order of first use, not yet
+    /// checked: the index checks it); version 1: `None`.
+    pub(crate) hash_ref: Option<Vec<u32>>,
     pub(crate) meta_ref: Vec<u32>,
     pub(crate) quality: Vec<u8>,
 }
@@ -99,11 +139,13 @@ impl CrcWriter<'_> {
     }
 }
 
-/// Writes `c` in the format above.
-pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
+/// Writes `c` in the format above (version 2).
+pub(crate) fn encode(c: &Layout<'_>, w: &mut dyn Write) -> io::Result<()> {
     let n = c.ids.len();
+    let u = c.hashes.len();
     let header = Header {
         count: n as u64,
+        distinct: u as u64,
         next_id: c.next_id,
         metas: c.metas.clone(),
     };
@@ -132,7 +174,7 @@ pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
         }
         io::Result::Ok(())
     };
-    for h in &c.hashes {
+    for h in c.hashes {
         for l in h {
             buf.extend_from_slice(&l.to_le_bytes());
         }
@@ -142,12 +184,14 @@ pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
         buf.extend_from_slice(&id.to_le_bytes());
         flush(&mut w, &mut buf, false)?;
     }
-    for m in &c.meta_ref {
-        buf.extend_from_slice(&m.to_le_bytes());
-        flush(&mut w, &mut buf, false)?;
+    for column in [&c.hash_ref, &c.meta_ref] {
+        for m in column {
+            buf.extend_from_slice(&m.to_le_bytes());
+            flush(&mut w, &mut buf, false)?;
+        }
     }
     buf.extend_from_slice(&c.quality);
-    let body = n as u64 * ENTRY_BYTES;
+    let body = 32 * u as u64 + n as u64 * ENTRY_BYTES;
     let body_len = align8(body);
     buf.resize(buf.len() + (body_len - body) as usize, 0);
     flush(&mut w, &mut buf, true)?;
@@ -230,21 +274,41 @@ pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
         ));
     }
     let hbytes = &b[PREFIX..PREFIX + header_len as usize];
-    let (header, used): (Header, usize) =
-        bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(|e| {
-            FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
-        })?;
+    let decode_header = |_: ()| FormatError::new(Corrupt, "header does not decode");
+    let (count, distinct, next_id, metas, used) = if version == 1 {
+        let (h, used): (HeaderV1, usize) =
+            bincode::serde::decode_from_slice(hbytes, bincode_config())
+                .map_err(|e| decode_header(()).with_source(Box::new(e)))?;
+        (h.count, None, h.next_id, h.metas, used)
+    } else {
+        let (h, used): (Header, usize) =
+            bincode::serde::decode_from_slice(hbytes, bincode_config())
+                .map_err(|e| decode_header(()).with_source(Box::new(e)))?;
+        (h.count, Some(h.distinct), h.next_id, h.metas, used)
+    };
     if used != hbytes.len() {
         return Err(err(Corrupt, "trailing bytes after the header"));
     }
-    let n = header.count;
-    if n.checked_mul(ENTRY_BYTES).map(align8) != Some(body_len) {
+    let expected_body = match distinct {
+        None => count.checked_mul(ENTRY_BYTES_V1),
+        Some(u) if u <= count => count
+            .checked_mul(ENTRY_BYTES)
+            .and_then(|x| x.checked_add(u.checked_mul(32)?)),
+        Some(_) => None,
+    };
+    if expected_body.map(align8) != Some(body_len) {
         return Err(err(Corrupt, "entry count does not match the body length"));
     }
-    let n = n as usize;
+    let n = count as usize;
+    let u = distinct.map_or(n, |u| u as usize);
     let body = &b[body_start as usize..(body_start + body_len) as usize];
-    let (hash_bytes, rest) = body.split_at(32 * n);
+    let (hash_bytes, rest) = body.split_at(32 * u);
     let (id_bytes, rest) = rest.split_at(8 * n);
+    let (ref_bytes, rest) = if distinct.is_some() {
+        rest.split_at(4 * n)
+    } else {
+        rest.split_at(0)
+    };
     let (meta_bytes, rest) = rest.split_at(4 * n);
     let quality = rest[..n].to_vec();
     let hashes: Vec<Limbs> = hash_bytes
@@ -252,24 +316,44 @@ pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
         .map(|c| [u64_at(c, 0), u64_at(c, 8), u64_at(c, 16), u64_at(c, 24)])
         .collect();
     let ids: Vec<u64> = id_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
+    let hash_ref: Option<Vec<u32>> = distinct
+        .is_some()
+        .then(|| ref_bytes.chunks_exact(4).map(|c| u32_at(c, 0)).collect());
     let meta_ref: Vec<u32> = meta_bytes.chunks_exact(4).map(|c| u32_at(c, 0)).collect();
     if ids.windows(2).any(|w| w[0] >= w[1]) {
         return Err(err(Corrupt, "ids are not strictly increasing"));
     }
-    if ids.last().is_some_and(|&l| l >= header.next_id) {
+    if ids.last().is_some_and(|&l| l >= next_id) {
         return Err(err(Corrupt, "an id is not below next_id"));
     }
-    if meta_ref.iter().any(|&m| m as usize >= header.metas.len()) {
+    if let Some(r) = &hash_ref {
+        // In order of first use: each position is an old one or exactly the next new one.
+        let mut seen = 0usize;
+        for &p in r {
+            match (p as usize).cmp(&seen) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => seen += 1,
+                std::cmp::Ordering::Greater => {
+                    return Err(err(Corrupt, "hash positions are not in order of first use"))
+                }
+            }
+        }
+        if seen != u {
+            return Err(err(Corrupt, "a distinct hash is not used by any entry"));
+        }
+    }
+    if meta_ref.iter().any(|&m| m as usize >= metas.len()) {
         return Err(err(Corrupt, "metadata index out of range"));
     }
     if quality.iter().any(|&q| q > 100 && q != NO_QUALITY) {
         return Err(err(Corrupt, "quality out of range"));
     }
     Ok(Columns {
-        next_id: header.next_id,
-        metas: header.metas,
+        next_id,
+        metas,
         ids,
         hashes,
+        hash_ref,
         meta_ref,
         quality,
     })

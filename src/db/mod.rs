@@ -64,7 +64,7 @@ pub use import::{
 use crate::error::{Error, ParseError, Result};
 use crate::hash::{Hash256, PdqHash};
 use crate::index::{Index, IndexConfig, Match};
-use format::{Columns, NO_QUALITY};
+use format::{Layout, NO_QUALITY};
 
 /// What kind of media a hash was computed from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -276,38 +276,56 @@ impl Snapshot {
         self.index.k_nearest(query, k)
     }
 
-    fn columns(&self) -> Columns {
-        let n = self.len();
-        let mut c = Columns {
-            next_id: self.next_id,
-            ids: Vec::with_capacity(n),
-            hashes: Vec::with_capacity(n),
-            meta_ref: Vec::with_capacity(n),
-            quality: Vec::with_capacity(n),
-            metas: Vec::new(),
-        };
-        // Compact the metadata table: only referenced records, in order of first use.
-        let mut remap = vec![EMPTY; self.meta_len];
-        for (id, h) in self.index.iter() {
-            let Some((q, m)) = self.slot(id) else {
-                continue;
+    /// Runs `f` on the file layout of this snapshot (entries in id order, each distinct
+    /// hash once).
+    fn with_layout<R>(&self, f: impl FnOnce(&Layout<'_>) -> R) -> R {
+        self.index.with_parts(|entries, hashes| {
+            let n = entries.len();
+            let mut c = Layout {
+                next_id: self.next_id,
+                metas: Vec::new(),
+                hashes,
+                ids: Vec::with_capacity(n),
+                hash_ref: Vec::with_capacity(n),
+                meta_ref: Vec::with_capacity(n),
+                quality: Vec::with_capacity(n),
             };
-            let r = &mut remap[m as usize];
-            if *r == EMPTY {
-                *r = c.metas.len() as u32;
-                c.metas.push(self.meta(m).clone());
+            // Compact the metadata table: only referenced records, in order of first use.
+            let mut remap = vec![EMPTY; self.meta_len];
+            let mut orphan = EMPTY;
+            for &(id, pos) in entries {
+                let r = match self.slot(id) {
+                    Some((q, m)) => {
+                        c.quality.push(q);
+                        let r = &mut remap[m as usize];
+                        if *r == EMPTY {
+                            *r = c.metas.len() as u32;
+                            c.metas.push(self.meta(m).clone());
+                        }
+                        *r
+                    }
+                    None => {
+                        // Not reachable through the public API (every entry has a slot);
+                        // written with empty metadata rather than breaking the layout.
+                        c.quality.push(NO_QUALITY);
+                        if orphan == EMPTY {
+                            orphan = c.metas.len() as u32;
+                            c.metas.push(Metadata::default());
+                        }
+                        orphan
+                    }
+                };
+                c.ids.push(id);
+                c.hash_ref.push(pos);
+                c.meta_ref.push(r);
             }
-            c.ids.push(id);
-            c.hashes.push(h.limbs());
-            c.meta_ref.push(*r);
-            c.quality.push(q);
-        }
-        c
+            f(&c)
+        })
     }
 
     /// Writes the database file format to `w` (not atomic; see [`Database::save`]).
     pub fn write_to(&self, mut w: impl Write) -> Result<()> {
-        format::encode(&self.columns(), &mut w)?;
+        self.with_layout(|c| format::encode(c, &mut w))?;
         Ok(())
     }
 
@@ -317,8 +335,7 @@ impl Snapshot {
     }
 
     fn save_inner(&self, path: &Path, fail_after: Option<u64>) -> Result<()> {
-        let cols = self.columns();
-        atomic::write_atomic(path, fail_after, |w| format::encode(&cols, w))
+        self.with_layout(|c| atomic::write_atomic(path, fail_after, |w| format::encode(c, w)))
     }
 }
 
@@ -624,13 +641,17 @@ impl Database {
         if let Some((k, chunk)) = cur {
             state.slots.insert(k, Arc::new(chunk));
         }
-        state.index =
-            Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false).map_err(|_| {
-                crate::error::FormatError::new(
-                    crate::error::FormatErrorKind::Corrupt,
-                    "too many entries",
-                )
-            })?;
+        let corrupt = |_| {
+            crate::error::FormatError::new(
+                crate::error::FormatErrorKind::Corrupt,
+                "the entries do not form a valid index",
+            )
+        };
+        state.index = match c.hash_ref {
+            Some(r) => Index::from_parts(&c.ids, &r, c.hashes, IndexConfig::default()),
+            None => Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false),
+        }
+        .map_err(corrupt)?;
         Ok(Database::from_state(state))
     }
 
