@@ -7,7 +7,15 @@
 //! quality (hashes imported from lists may have none) and [`Metadata`]: the bank or source,
 //! the external content id, labels, and the media kind (image, or video frame with the video
 //! id and timestamp). The same hash from several sources is several entries, each with its own
-//! metadata, so nothing is lost; [`Snapshot::search`] returns all of them.
+//! metadata, so nothing is lost; [`Snapshot::search`] returns all of them. The index and the
+//! file store such a hash once, however many entries share it (see [`crate::index`]).
+//!
+//! # Memory
+//!
+//! Per entry, a snapshot holds about 45 bytes on the heap: the index (32-byte hash and 8-byte
+//! id per distinct hash, one removal bit; see [`crate::index`] for the opt-in multi-index
+//! tables), the quality byte and a 4-byte reference into a table of distinct metadata records
+//! ([`Snapshot::heap_bytes`]).
 //!
 //! # Readers and the writer
 //!
@@ -21,7 +29,10 @@
 //!
 //! [`Database::save`] writes the format described in [`format`](self::format) atomically
 //! (temporary file, `fsync`, rename, directory `fsync`); [`Database::open`] checks magic,
-//! version, lengths and a CRC-32 of the whole file before returning anything.
+//! version, lengths and a CRC-32 of the whole file before returning anything. Files of format
+//! version 2 (the current one) hold each distinct hash once, in the order the index keeps
+//! them, so an opened database is ready to search without building anything; version-1
+//! files are still read (equal hashes are then grouped while opening).
 //!
 //! ```
 //! use mediamatch::{Hash256, db::{Database, Metadata}};
@@ -586,9 +597,9 @@ impl Database {
         )
     }
 
-    /// Opens a database file, verifying everything (see [`format`](self::format)); the
-    /// multi-index tables are built on the first search that needs them, or by
-    /// [`Index::prepare`].
+    /// Opens a database file, verifying everything (see [`format`](self::format)). The index
+    /// is ready to search at once; multi-index tables, if a configuration set with
+    /// [`Database::set_index_config`] wants them, are built by it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Self::open_inner(path.as_ref(), true)
     }

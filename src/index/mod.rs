@@ -7,23 +7,39 @@
 //!
 //! * **flat scan** — compares the query with every hash, using the widest popcount instruction
 //!   the CPU has (AVX-512 `VPOPCNTDQ`, AVX2, `popcnt`, or portable code, chosen at run time).
-//!   Costs 32 bytes per hash and works for any radius;
+//!   Needs nothing besides the hashes and works for any radius. A single query is bound by
+//!   memory bandwidth; a batch ([`Index::search_many`], [`Index::search_dihedral`]) shares one
+//!   cache-blocked pass: each L2-sized tile of hashes is compared with every query of the
+//!   batch before the next tile is read, and the tiles are shared out between threads, so a
+//!   batch of about 100 queries is bound by popcount throughput instead;
 //! * **multi-index hashing** — 16 tables keyed by the 16-bit chunks of the hash; a hash within
 //!   `r` has at least one chunk within `r / 16` of the query's (pigeonhole), so only those
-//!   buckets are probed and their hashes verified. Costs 64 more bytes per hash and is much
-//!   faster for the usual PDQ radius (31) on large sets.
+//!   buckets are probed and their hashes verified. Costs 64 more bytes per distinct hash (plus
+//!   4 MiB) and gives the lowest single-query latency for the usual PDQ radius (31).
 //!
-//! [`Strategy::Auto`] (the default) uses multi-index hashing for radii below 32 once the
-//! indexed set holds at least [`IndexConfig::mih_min_len`] hashes, and the flat scan
-//! otherwise. With [`Strategy::Flat`] the index stays at 40 bytes per hash (hash + id).
+//! [`Strategy::Auto`] (the default) uses multi-index hashing for radii below 32 on a merged
+//! set of at least [`IndexConfig::mih_min_len`] hashes *if* the tables fit the memory budget
+//! [`IndexConfig::max_bytes_per_hash`], and the flat scan otherwise. The default budget, 48
+//! bytes per entry, never fits the tables, so by default the index holds about 40 bytes per
+//! entry and runs the flat scan; raise the budget (or choose [`Strategy::MultiIndex`]) to trade
+//! memory for single-query latency.
+//!
+//! # Memory: each distinct hash once
+//!
+//! The merged part of the index stores every distinct hash once, in the order of its smallest
+//! id, next to that id (32 + 8 bytes, plus one bit for removals). A hash stored under several
+//! ids — the same frame in several known videos, the same image in several banks — costs 12
+//! more bytes per further id (its id and the position of the hash) instead of another 32-byte
+//! hash, and every search reports all of its ids. [`Index::heap_bytes`] counts it all.
 //!
 //! # Live updates and concurrency
 //!
-//! An index is a large immutable *base* (sorted by id, with its tables), a small *delta* of
-//! recent inserts (searched by flat scan), and a bitmap of removed base entries. Inserts and
-//! removes touch only the delta and the bitmap, so they are visible to the next search at once;
-//! when the delta grows past [`IndexConfig::delta_limit`], or a quarter of the base is removed,
-//! the writer merges them into a new base (amortised `O(1)` per update).
+//! An index is a large immutable *base* (the distinct hashes with their ids, and the tables
+//! if built), a small *delta* of recent inserts (searched by flat scan, stored as given), and
+//! a bitmap of removed base entries. Inserts and removes touch only the delta and the bitmap,
+//! so they are visible to the next search at once; when the delta grows past
+//! [`IndexConfig::delta_limit`], or a quarter of the base is removed, the writer merges them
+//! into a new base (amortised `O(1)` per update), grouping equal hashes again.
 //!
 //! All parts are shared through [`Arc`]s and copied on write, so cloning an `Index` is cheap
 //! (it copies at most the small delta when the clone is next modified) and a clone is an
@@ -34,8 +50,9 @@
 //!
 //! # Threads
 //!
-//! A single search runs on the calling thread. [`Index::search_many`] runs on the *current*
-//! rayon pool; to choose the threads, call it inside `pool.install(|| ..)`.
+//! A single search (and [`Index::search_dihedral`]) runs on the calling thread.
+//! [`Index::search_many`] runs on the *current* rayon pool; to choose the threads, call it
+//! inside `pool.install(|| ..)`.
 //!
 //! ```
 //! use mediamatch::{Hash256, index::{Index, Match}};
@@ -102,12 +119,14 @@ impl Ord for Match {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// Multi-index hashing below radius 32 on large sets, flat scan otherwise.
+    /// Multi-index hashing below radius 32 on large sets when the tables fit
+    /// [`IndexConfig::max_bytes_per_hash`], flat scan otherwise.
     #[default]
     Auto,
-    /// Always the flat scan (and never build the multi-index tables: 40 bytes per hash).
+    /// Always the flat scan (and never build the multi-index tables: about 40 bytes per hash).
     Flat,
-    /// Always multi-index hashing (exact at every radius, but slow above ~47).
+    /// Always multi-index hashing for single queries, whatever the memory budget (exact at
+    /// every radius, but slow above ~47).
     MultiIndex,
 }
 
