@@ -23,16 +23,13 @@ pub(crate) fn search(level: Level, hashes: &[Limbs], q: &Limbs, r: u32, out: &mu
     simd::scan(level, hashes, q, r, 0, out);
 }
 
-/// One hit of a batch: query number, position of the hash, distance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Hit {
-    pub(crate) query: u32,
-    pub(crate) pos: u32,
-    pub(crate) distance: u32,
-}
+pub(crate) use simd::Hit;
 
 /// Like [`search`] for several queries in one pass over `hashes` (whose first position is
-/// `offset`), tile by tile: pushes a [`Hit`] for every query and hash within `r`.
+/// `offset`), tile by tile: pushes a [`Hit`] for every query and hash within `r`, in no
+/// particular order. With AVX-512 and at least 4 queries, each tile is first transposed
+/// into groups of 8 hashes ([`simd::transpose`]), which the batch kernel compares with 4
+/// queries per load.
 pub(crate) fn search_tiles(
     level: Level,
     hashes: &[Limbs],
@@ -41,12 +38,21 @@ pub(crate) fn search_tiles(
     r: u32,
     out: &mut Vec<Hit>,
 ) {
+    let grouped = qs.len() >= 4 && simd::groups_supported(level);
     let mut buf = Vec::new();
+    let mut groups = Vec::new();
     for (t, tile) in hashes.chunks(TILE).enumerate() {
         let base = offset + (t * TILE) as u32;
+        let rest = if grouped {
+            simd::transpose(tile, &mut groups);
+            simd::scan_groups(level, &groups, qs, r, base, out);
+            tile.len() / simd::GROUP * simd::GROUP
+        } else {
+            0
+        };
         for (qi, q) in qs.iter().enumerate() {
             buf.clear();
-            simd::scan(level, tile, q, r, base, &mut buf);
+            simd::scan(level, &tile[rest..], q, r, base + rest as u32, &mut buf);
             out.extend(buf.iter().map(|&(pos, distance)| Hit {
                 query: qi as u32,
                 pos,

@@ -5,7 +5,10 @@
 //! * [`scan`]: distances from one query to a contiguous run of hashes, reporting the positions
 //!   whose distance is at most `r` (the flat scan);
 //! * [`verify`]: the same for a list of positions into the hashes (multi-index hashing
-//!   candidates).
+//!   candidates);
+//! * [`scan_groups`]: many queries against a tile transposed by [`transpose`] into groups of 8
+//!   hashes stored limb by limb, so that one AVX-512 register holds the same limb of 8 hashes
+//!   and a distance needs no horizontal sums (AVX-512 only; the batch path of the flat scan).
 //!
 //! Tiers: AVX-512 with `VPOPCNTDQ` (8 hashes per step), AVX2 (nibble look-up popcount, 4 hashes
 //! per step), scalar with the `popcnt` instruction, and portable Rust. The tier is detected once
@@ -135,6 +138,72 @@ pub(crate) fn verify(
     }
 }
 
+/// One hit of a batch: query number, position of the hash, distance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Hit {
+    pub(crate) query: u32,
+    pub(crate) pos: u32,
+    pub(crate) distance: u32,
+}
+
+/// Hashes per transposed group.
+pub(crate) const GROUP: usize = 8;
+
+/// Whether [`scan_groups`] has a fast kernel for `level` on this CPU.
+pub(crate) fn groups_supported(level: Level) -> bool {
+    level == Level::Avx512 && level.is_supported()
+}
+
+/// Rewrites the first `hashes.len() / 8 * 8` hashes into `out` as groups of 8 hashes, each
+/// group limb-major: limb 0 of the 8 hashes, then limb 1, limb 2, limb 3 (32 words).
+pub(crate) fn transpose(hashes: &[Limbs], out: &mut Vec<u64>) {
+    out.clear();
+    for g in hashes.chunks_exact(GROUP) {
+        for j in 0..4 {
+            out.extend(g.iter().map(|h| h[j]));
+        }
+    }
+}
+
+/// For every query `qs[k]` and hash `i` of the transposed `groups` within distance `r`, pushes
+/// `Hit { query: k, pos: offset + i, distance }` (grouped by blocks of queries, then
+/// position). Needs [`groups_supported`]; otherwise falls back to portable code.
+pub(crate) fn scan_groups(
+    level: Level,
+    groups: &[u64],
+    qs: &[Limbs],
+    r: u32,
+    offset: u32,
+    out: &mut Vec<Hit>,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 if level.is_supported() => {
+            // SAFETY: `is_supported` checked avx512f, avx512vpopcntdq and popcnt at run time.
+            unsafe { x86::scan_groups_avx512(groups, qs, r, offset, out) }
+        }
+        _ => scan_groups_portable(groups, qs, r, offset, out),
+    }
+}
+
+fn scan_groups_portable(groups: &[u64], qs: &[Limbs], r: u32, offset: u32, out: &mut Vec<Hit>) {
+    for (k, q) in qs.iter().enumerate() {
+        for (g, w) in groups.chunks_exact(4 * GROUP).enumerate() {
+            for i in 0..GROUP {
+                let h = [w[i], w[GROUP + i], w[2 * GROUP + i], w[3 * GROUP + i]];
+                let d = dist(&h, q);
+                if d <= r {
+                    out.push(Hit {
+                        query: k as u32,
+                        pos: offset + (g * GROUP + i) as u32,
+                        distance: d,
+                    });
+                }
+            }
+        }
+    }
+}
+
 #[inline(always)]
 fn scan_portable(hashes: &[Limbs], q: &Limbs, r: u32, offset: u32, out: &mut Vec<(u32, u32)>) {
     for (i, h) in hashes.iter().enumerate() {
@@ -165,7 +234,7 @@ fn verify_portable(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{scan_portable, verify_portable, Limbs};
+    use super::{scan_portable, verify_portable, Hit, Limbs};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -254,6 +323,91 @@ mod x86 {
             base += 4;
         }
         scan_portable(chunks.remainder(), q, r, base, out);
+    }
+
+    /// # Safety
+    /// The CPU must support `avx512f`, `avx512vpopcntdq` and `popcnt`.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    pub(super) unsafe fn scan_groups_avx512(
+        groups: &[u64],
+        qs: &[Limbs],
+        r: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut blocks = qs.chunks_exact(4);
+        let mut first = 0u32;
+        for b in &mut blocks {
+            // SAFETY: same target features as this function.
+            unsafe { groups_block::<4>(groups, b, first, r, offset, out) };
+            first += 4;
+        }
+        for q in blocks.remainder() {
+            // SAFETY: same target features as this function.
+            unsafe { groups_block::<1>(groups, std::slice::from_ref(q), first, r, offset, out) };
+            first += 1;
+        }
+    }
+
+    /// `N` queries (numbered from `first`) against every group, the 4 limb vectors of a group
+    /// loaded once for all of them.
+    ///
+    /// # Safety
+    /// The CPU must support `avx512f`, `avx512vpopcntdq` and `popcnt`.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    unsafe fn groups_block<const N: usize>(
+        groups: &[u64],
+        qs: &[Limbs],
+        first: u32,
+        r: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        let rv = _mm512_set1_epi64(r as i64);
+        let mut qv = [[_mm512_setzero_si512(); 4]; N];
+        for (k, q) in qs.iter().take(N).enumerate() {
+            for j in 0..4 {
+                qv[k][j] = _mm512_set1_epi64(q[j] as i64);
+            }
+        }
+        for (g, w) in groups.chunks_exact(32).enumerate() {
+            // SAFETY: `w` is 32 readable words = 4 vectors; `loadu` has no alignment requirement.
+            let l = unsafe {
+                [
+                    _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()),
+                    _mm512_loadu_si512(w.as_ptr().add(8).cast::<__m512i>()),
+                    _mm512_loadu_si512(w.as_ptr().add(16).cast::<__m512i>()),
+                    _mm512_loadu_si512(w.as_ptr().add(24).cast::<__m512i>()),
+                ]
+            };
+            for (k, q) in qv.iter().enumerate() {
+                let a = _mm512_add_epi64(
+                    _mm512_popcnt_epi64(_mm512_xor_si512(l[0], q[0])),
+                    _mm512_popcnt_epi64(_mm512_xor_si512(l[1], q[1])),
+                );
+                let b = _mm512_add_epi64(
+                    _mm512_popcnt_epi64(_mm512_xor_si512(l[2], q[2])),
+                    _mm512_popcnt_epi64(_mm512_xor_si512(l[3], q[3])),
+                );
+                let d = _mm512_add_epi64(a, b);
+                let mut hits = _mm512_cmple_epu64_mask(d, rv) as u32;
+                if hits != 0 {
+                    let mut dd = [0u64; 8];
+                    // SAFETY: `dd` is 64 writable bytes; `storeu` has no alignment requirement.
+                    unsafe { _mm512_storeu_si512(dd.as_mut_ptr().cast::<__m512i>(), d) };
+                    while hits != 0 {
+                        let i = hits.trailing_zeros();
+                        out.push(Hit {
+                            query: first + k as u32,
+                            pos: offset + (g * 8) as u32 + i,
+                            distance: dd[i as usize] as u32,
+                        });
+                        hits &= hits - 1;
+                    }
+                }
+            }
+        }
     }
 
     /// # Safety
@@ -373,6 +527,51 @@ mod tests {
                     let mut got_v = Vec::new();
                     verify(level, &hashes, &positions, &q, r, &mut got_v);
                     assert_eq!(got_v, expected_v, "verify {level:?} n={n} r={r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_groups_match_portable() {
+        for (n, seed) in [(0, 1), (8, 2), (16, 3), (1000, 4), (4096, 5)] {
+            let (hashes, q) = data(n, seed);
+            let mut next = rng(seed + 100);
+            // Queries: the data's centre, a stored hash, and random ones (1..=6 of them, so
+            // that blocks of 4 and the remainder both run).
+            for nq in 1..=6usize {
+                let qs: Vec<Limbs> = (0..nq)
+                    .map(|k| match k {
+                        0 => q,
+                        1 if n > 0 => hashes[n / 2],
+                        _ => [next(), next(), next(), next()],
+                    })
+                    .collect();
+                let mut groups = Vec::new();
+                transpose(&hashes, &mut groups);
+                assert_eq!(groups.len(), n / GROUP * 32);
+                for r in [0, 1, 31, 64, 128, 256] {
+                    let mut want = Vec::new();
+                    for (k, q) in qs.iter().enumerate() {
+                        let mut v = Vec::new();
+                        scan_portable(&hashes[..n / GROUP * GROUP], q, r, 3, &mut v);
+                        want.extend(v.into_iter().map(|(pos, distance)| Hit {
+                            query: k as u32,
+                            pos,
+                            distance,
+                        }));
+                    }
+                    want.sort();
+                    let mut portable = Vec::new();
+                    scan_groups_portable(&groups, &qs, r, 3, &mut portable);
+                    portable.sort();
+                    assert_eq!(portable, want, "portable n={n} nq={nq} r={r}");
+                    if groups_supported(Level::detect()) {
+                        let mut got = Vec::new();
+                        scan_groups(Level::detect(), &groups, &qs, r, 3, &mut got);
+                        got.sort();
+                        assert_eq!(got, want, "avx512 n={n} nq={nq} r={r}");
+                    }
                 }
             }
         }
