@@ -611,8 +611,11 @@ impl Database {
     }
 
     fn open_inner(path: &Path, check_crc: bool) -> Result<Database> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path.to_path_buf(), e))?;
-        Self::decode(&bytes, check_crc)
+        let io = |e| Error::io(path.to_path_buf(), e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let columns = format::read_stream(std::io::BufReader::new(file), len, check_crc, path)?;
+        Self::from_columns(columns)
     }
 
     /// Reads a database from the bytes of a file, verifying everything.
@@ -621,7 +624,10 @@ impl Database {
     }
 
     fn decode(bytes: &[u8], check_crc: bool) -> Result<Database> {
-        let c = format::decode(bytes, check_crc)?;
+        Self::from_columns(format::decode(bytes, check_crc)?)
+    }
+
+    fn from_columns(c: format::Columns) -> Result<Database> {
         let mut state = Snapshot {
             next_id: c.next_id,
             meta_len: c.metas.len(),
@@ -659,7 +665,7 @@ impl Database {
             )
         };
         state.index = match c.hash_ref {
-            Some(r) => Index::from_parts(&c.ids, &r, c.hashes, IndexConfig::default()),
+            Some(r) => Index::from_parts(c.ids, &r, c.hashes, IndexConfig::default()),
             None => Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false),
         }
         .map_err(corrupt)?;

@@ -299,25 +299,34 @@ impl Segment {
 
     /// From distinct hashes and, for every entry in id order, its id and hash position, where
     /// hashes are numbered in order of first use (the layout of the database file).
-    fn from_parts(ids: &[u64], hash_ref: &[u32], hashes: Vec<Limbs>) -> Result<Segment> {
+    fn from_parts(mut ids: Vec<u64>, hash_ref: &[u32], hashes: Vec<Limbs>) -> Result<Segment> {
         let bad = || Error::invalid("hash references are not in order of first use");
         if ids.len() != hash_ref.len() || ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::invalid("ids must be strictly increasing"));
         }
-        let mut firsts = Vec::with_capacity(hashes.len());
+        // The first entry of each hash keeps its place in `ids` (compacted in place).
+        let mut firsts = 0;
         let mut list = Vec::new();
-        for (&id, &p) in ids.iter().zip(hash_ref) {
-            match (p as usize).cmp(&firsts.len()) {
-                std::cmp::Ordering::Equal => firsts.push(id),
+        for i in 0..ids.len() {
+            let (id, p) = (ids[i], hash_ref[i]);
+            match (p as usize).cmp(&firsts) {
+                std::cmp::Ordering::Equal => {
+                    ids[firsts] = id;
+                    firsts += 1;
+                }
                 std::cmp::Ordering::Less => list.push((p, id)),
                 std::cmp::Ordering::Greater => return Err(bad()),
             }
         }
-        if firsts.len() != hashes.len() {
+        if firsts != hashes.len() {
             return Err(bad());
         }
+        if !list.is_empty() {
+            ids.truncate(firsts);
+            ids.shrink_to_fit();
+        }
         list.sort_unstable();
-        Ok(Segment::with_dups(hashes, firsts, list))
+        Ok(Segment::with_dups(hashes, ids, list))
     }
 
     /// `list`: `(position, id)` of the further entries, sorted.
@@ -469,7 +478,7 @@ impl Index {
     /// the position of its hash, hashes numbered in order of first use. Fails if the parts
     /// do not have that shape.
     pub(crate) fn from_parts(
-        ids: &[u64],
+        ids: Vec<u64>,
         hash_ref: &[u32],
         hashes: Vec<Limbs>,
         config: IndexConfig,
