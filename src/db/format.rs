@@ -384,7 +384,11 @@ fn finish(
 /// not computed (every other check still runs).
 pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
     let len = b.len();
-    let version = check_ends(&b[..len.min(PREFIX)], &b[len.saturating_sub(8)..], len as u64)?;
+    let version = check_ends(
+        &b[..len.min(PREFIX)],
+        &b[len.saturating_sub(8)..],
+        len as u64,
+    )?;
     let crc_at = len - 12;
     if check_crc {
         let expected = u32_at(b, crc_at);
@@ -555,7 +559,10 @@ mod tests {
         assert_eq!(b.hashes, hashes);
         assert_eq!(b.hash_ref.as_deref(), Some(&layout.hash_ref[..]));
         for cut in 0..bytes.len() {
-            assert!(matches!(read(&bytes[..cut]), Err(crate::Error::Format(_))), "cut {cut}");
+            assert!(
+                matches!(read(&bytes[..cut]), Err(crate::Error::Format(_))),
+                "cut {cut}"
+            );
         }
         for at in 0..bytes.len() {
             for bit in [0, 3, 7] {

@@ -236,7 +236,10 @@ fn v2_structure_is_checked() {
     let mut bytes = Vec::new();
     db.write_to(&mut bytes).unwrap();
     let n = db.len();
-    let u = Database::from_bytes(&bytes).unwrap().index().distinct_hashes();
+    let u = Database::from_bytes(&bytes)
+        .unwrap()
+        .index()
+        .distinct_hashes();
     assert_eq!((n, u), (40, 39));
     let h = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
     let body = (16 + h).div_ceil(8) * 8;
@@ -250,7 +253,9 @@ fn v2_structure_is_checked() {
     let mut ok = bytes.clone();
     reseal(&mut ok);
     assert!(Database::from_bytes(&ok).is_ok());
-    let pos = |b: &[u8], i: usize| u32::from_le_bytes(b[refs + 4 * i..refs + 4 * i + 4].try_into().unwrap());
+    let pos = |b: &[u8], i: usize| {
+        u32::from_le_bytes(b[refs + 4 * i..refs + 4 * i + 4].try_into().unwrap())
+    };
     assert_eq!([pos(&bytes, 0), pos(&bytes, 1), pos(&bytes, 2)], [0, 0, 1]);
     for (entry, value) in [(2, 2u32), (2, 39), (2, u32::MAX), (39, 40), (39, 0)] {
         let mut b = bytes.clone();

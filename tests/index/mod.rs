@@ -406,7 +406,10 @@ fn same_hash_from_several_sources_is_stored_once() {
     db.save(&path).unwrap();
     let back = Database::open(&path).unwrap();
     assert_eq!(back.index().distinct_hashes(), 1000 + 1 + 1);
-    assert_eq!(hit_ids(&back), [ids.start + 1, ids.start + 2, ids.start + 4]);
+    assert_eq!(
+        hit_ids(&back),
+        [ids.start + 1, ids.start + 2, ids.start + 4]
+    );
     assert_eq!(back.get(ids.start + 4).unwrap().metadata, &sources[4]);
     check(&back, &all);
     std::fs::remove_dir_all(&dir).unwrap();
