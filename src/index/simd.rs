@@ -158,9 +158,15 @@ pub(crate) fn groups_supported(level: Level) -> bool {
 /// group limb-major: limb 0 of the 8 hashes, then limb 1, limb 2, limb 3 (32 words).
 pub(crate) fn transpose(hashes: &[Limbs], out: &mut Vec<u64>) {
     out.clear();
-    for g in hashes.chunks_exact(GROUP) {
-        for j in 0..4 {
-            out.extend(g.iter().map(|h| h[j]));
+    out.resize(hashes.len() / GROUP * 4 * GROUP, 0);
+    for (g, o) in hashes
+        .chunks_exact(GROUP)
+        .zip(out.chunks_exact_mut(4 * GROUP))
+    {
+        for (i, h) in g.iter().enumerate() {
+            for (j, &l) in h.iter().enumerate() {
+                o[j * GROUP + i] = l;
+            }
         }
     }
 }
@@ -349,6 +355,10 @@ mod x86 {
         }
     }
 
+    /// Groups per chunk of [`groups_block`]: the hot loop only records hit masks (it calls
+    /// nothing, so the query vectors stay in registers), and hits are read out per chunk.
+    const CHUNK: usize = 64;
+
     /// `N` queries (numbered from `first`) against every group, the 4 limb vectors of a group
     /// loaded once for all of them.
     ///
@@ -371,40 +381,71 @@ mod x86 {
                 qv[k][j] = _mm512_set1_epi64(q[j] as i64);
             }
         }
-        for (g, w) in groups.chunks_exact(32).enumerate() {
-            // SAFETY: `w` is 32 readable words = 4 vectors; `loadu` has no alignment requirement.
-            let l = unsafe {
-                [
-                    _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()),
-                    _mm512_loadu_si512(w.as_ptr().add(8).cast::<__m512i>()),
-                    _mm512_loadu_si512(w.as_ptr().add(16).cast::<__m512i>()),
-                    _mm512_loadu_si512(w.as_ptr().add(24).cast::<__m512i>()),
-                ]
-            };
-            for (k, q) in qv.iter().enumerate() {
-                let a = _mm512_add_epi64(
-                    _mm512_popcnt_epi64(_mm512_xor_si512(l[0], q[0])),
-                    _mm512_popcnt_epi64(_mm512_xor_si512(l[1], q[1])),
+        for (c, chunk) in groups.chunks(32 * CHUNK).enumerate() {
+            let mut masks = [[0u8; CHUNK]; N];
+            let mut any = 0u8;
+            for (g, w) in chunk.chunks_exact(32).enumerate() {
+                // SAFETY: `w` is 32 readable words = 4 vectors; `loadu` has no alignment
+                // requirement.
+                let l = unsafe {
+                    [
+                        _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(8).cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(16).cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(24).cast::<__m512i>()),
+                    ]
+                };
+                for k in 0..N {
+                    let q = &qv[k];
+                    let a = _mm512_add_epi64(
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[0], q[0])),
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[1], q[1])),
+                    );
+                    let b = _mm512_add_epi64(
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[2], q[2])),
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[3], q[3])),
+                    );
+                    let m = _mm512_cmple_epu64_mask(_mm512_add_epi64(a, b), rv);
+                    masks[k][g] = m;
+                    any |= m;
+                }
+            }
+            if any != 0 {
+                read_hits(
+                    chunk,
+                    &masks,
+                    qs,
+                    first,
+                    offset + (c * CHUNK * 8) as u32,
+                    out,
                 );
-                let b = _mm512_add_epi64(
-                    _mm512_popcnt_epi64(_mm512_xor_si512(l[2], q[2])),
-                    _mm512_popcnt_epi64(_mm512_xor_si512(l[3], q[3])),
-                );
-                let d = _mm512_add_epi64(a, b);
-                let mut hits = _mm512_cmple_epu64_mask(d, rv) as u32;
-                if hits != 0 {
-                    let mut dd = [0u64; 8];
-                    // SAFETY: `dd` is 64 writable bytes; `storeu` has no alignment requirement.
-                    unsafe { _mm512_storeu_si512(dd.as_mut_ptr().cast::<__m512i>(), d) };
-                    while hits != 0 {
-                        let i = hits.trailing_zeros();
-                        out.push(Hit {
-                            query: first + k as u32,
-                            pos: offset + (g * 8) as u32 + i,
-                            distance: dd[i as usize] as u32,
-                        });
-                        hits &= hits - 1;
-                    }
+            }
+        }
+    }
+
+    /// Pushes the hits recorded in `masks` for one chunk of groups.
+    #[cold]
+    fn read_hits<const N: usize>(
+        chunk: &[u64],
+        masks: &[[u8; CHUNK]; N],
+        qs: &[Limbs],
+        first: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        for (k, (row, q)) in masks.iter().zip(qs).enumerate() {
+            for (g, &m) in row.iter().enumerate() {
+                let mut m = m;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    let w = &chunk[32 * g..32 * g + 32];
+                    let h = [w[i], w[8 + i], w[16 + i], w[24 + i]];
+                    out.push(Hit {
+                        query: first + k as u32,
+                        pos: offset + (g * 8 + i) as u32,
+                        distance: super::dist(&h, q),
+                    });
+                    m &= m - 1;
                 }
             }
         }
