@@ -28,9 +28,10 @@
 //!
 //! The merged part of the index stores every distinct hash once, in the order of its smallest
 //! id, next to that id (32 + 8 bytes, plus one bit for removals). A hash stored under several
-//! ids — the same frame in several known videos, the same image in several banks — costs 12
-//! more bytes per further id (its id and the position of the hash) instead of another 32-byte
-//! hash, and every search reports all of its ids. [`Index::heap_bytes`] counts it all.
+//! ids — the same frame in several known videos, the same image in several banks — costs 16
+//! bytes per further id (its id, the position of the hash, and its place in an id-sorted
+//! order) instead of another 32-byte hash and 8-byte id, and every search reports all of its
+//! ids. [`Index::heap_bytes`] counts it all.
 //!
 //! # Live updates and concurrency
 //!
@@ -152,8 +153,9 @@ pub struct IndexConfig {
     /// Memory budget of [`Strategy::Auto`], in heap bytes per entry (hashes, ids, removal
     /// bitmap and tables together): the multi-index tables are only built if the total then
     /// stays within it. Default 48, which the flat scan (about 40 bytes per entry) always
-    /// meets and the 16 tables (64 more bytes per distinct hash) never do; raise it to about
-    /// 112 to let `Auto` trade memory for single-query latency.
+    /// meets and the 16 tables (64 more bytes per distinct hash, plus 4 MiB) never do; raise
+    /// it (to about 110 for a million hashes or more) to let `Auto` trade memory for
+    /// single-query latency.
     pub max_bytes_per_hash: usize,
 }
 
