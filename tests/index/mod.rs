@@ -414,3 +414,33 @@ fn same_hash_from_several_sources_is_stored_once() {
     check(&back, &all);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `Auto` stays within its memory budget: by default (48 bytes per entry) it never builds the
+/// multi-index tables; with a larger budget it does, and both give brute-force results.
+#[test]
+fn auto_respects_the_memory_budget() {
+    let mut next = rng(11);
+    let items: Vec<(u64, Hash256)> = (0..40_000u64)
+        .map(|i| (i, Hash256::from_limbs([next(), next(), next(), next()])))
+        .collect();
+    let q = flip(items[123].1, &[1, 50, 100, 150, 200]);
+    let want = brute(&items, &q, 31);
+    assert_eq!(want.len(), 1);
+    let small = Index::build(items.iter().copied()).unwrap();
+    assert_eq!(small.config().max_bytes_per_hash, 48);
+    assert_eq!(small.search(&q, 31), want);
+    assert_eq!(small.search_many(&[q], 31)[0], want);
+    assert!(
+        small.heap_bytes() <= 48 * items.len(),
+        "{}",
+        small.heap_bytes()
+    );
+    let roomy = Index::build_with_config(
+        items.iter().copied(),
+        IndexConfig::default().max_bytes_per_hash(1 << 20),
+    )
+    .unwrap();
+    assert_eq!(roomy.search(&q, 31), want);
+    // The tables were built: 64 more bytes per hash, plus the bucket offsets.
+    assert!(roomy.heap_bytes() >= small.heap_bytes() + 64 * items.len());
+}
