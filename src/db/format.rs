@@ -1,38 +1,50 @@
 //! The database file format: the only code that knows the bytes.
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
-//! All integers are little-endian. Offsets are from the start of the file.
+//! All integers are little-endian. Offsets are from the start of the file. `N` is the number
+//! of entries, `U` the number of distinct hashes (`U <= N`: a hash stored under several ids,
+//! e.g. the same frame in several videos or the same image in several banks, is written once).
 //!
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `MMHASHDB` |
-//! | 8 | 4 | `u32` format version (1) |
+//! | 8 | 4 | `u32` format version (2) |
 //! | 12 | 4 | `u32` header length `H` (at most 64 MiB) |
-//! | 16 | `H` | header: [`Header`] encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
+//! | 16 | `H` | header: `count` `N`, `distinct` `U`, `next_id`, the metadata table; encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
 //! | 16 + `H` | 0..7 | zero padding to a multiple of 8: the body starts at `B = align8(16 + H)` |
-//! | `B` | `32 N` | the `N` hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first |
-//! | `B + 32 N` | `8 N` | `u64` ids, strictly increasing, each below `next_id` |
-//! | `B + 40 N` | `4 N` | `u32` index of each entry's metadata in the header's table |
-//! | `B + 44 N` | `N` | `u8` quality 0..=100, or 255 for "no quality" |
-//! | `B + 45 N` | 0..7 | zero padding: the body length is `L = align8(45 N)` |
+//! | `B` | `32 U` | the `U` distinct hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first, in order of first use by the entries below |
+//! | `B + 32 U` | `8 N` | `u64` entry ids, strictly increasing, each below `next_id` |
+//! | `B + 32 U + 8 N` | `4 N` | `u32` position of each entry's hash among the distinct hashes |
+//! | `B + 32 U + 12 N` | `4 N` | `u32` index of each entry's metadata in the header's table |
+//! | `B + 32 U + 16 N` | `N` | `u8` quality 0..=100, or 255 for "no quality" |
+//! | `B + 32 U + 17 N` | 0..7 | zero padding: the body length is `L = align8(32 U + 17 N)` |
 //! | `B + L` | 8 | footer: `u64` body length `L` |
 //! | `B + L + 8` | 4 | footer: CRC-32 (IEEE, `crc32fast`) of every byte before this field |
 //! | `B + L + 12` | 8 | footer: magic `MMHASHDB` again |
 //!
-//! The hashes are one contiguous, 8-byte aligned block, so opening is one bulk read (and a
-//! memory map could serve them directly later). The header holds the entry count, the next
-//! id to assign, and the table of distinct metadata records.
+//! "In order of first use" means: walking the entries in id order, each hash position is
+//! either one already seen or exactly the next new one, and every distinct hash is used. This
+//! is the order in which the [`Index`](crate::index::Index) keeps its distinct hashes, so
+//! opening needs neither sorting nor hashing: the hashes are one contiguous, 8-byte aligned
+//! block read in bulk and used as they are.
+//!
+//! # Version 1 (still read)
+//!
+//! Version 1 stored one hash per entry: header `count`, `next_id`, metadata table; body
+//! `32 N` hashes (entry order), `8 N` ids, `4 N` metadata indices, `N` qualities, padded to
+//! `align8(45 N)`; same prefix and footer. Opening a version-1 file groups equal hashes
+//! while building the index; saving writes version 2.
 //!
 //! # Reading
 //!
 //! [`decode`] checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
 //! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
 //! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
-//! id, metadata index and quality. Nothing is returned before all checks pass. Any change of
-//! layout, header fields or bincode configuration bumps `FORMAT_VERSION`.
+//! id, hash position, metadata index and quality. Nothing is returned before all checks pass.
+//! Any change of layout, header fields or bincode configuration bumps `FORMAT_VERSION`.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,33 +55,61 @@ use crate::index::Limbs;
 /// First and last 8 bytes of a database file.
 pub const MAGIC: [u8; 8] = *b"MMHASHDB";
 /// The version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest version this build reads.
 pub const OLDEST_SUPPORTED: u32 = 1;
 /// Largest header accepted (and bincode's allocation limit).
 const HEADER_LIMIT: usize = 64 << 20;
 const PREFIX: usize = 16;
 const FOOTER: usize = 20;
-/// Bytes per entry in the body.
-const ENTRY_BYTES: u64 = 32 + 8 + 4 + 1;
+/// Bytes per entry in a version-1 body.
+const ENTRY_BYTES_V1: u64 = 32 + 8 + 4 + 1;
+/// Bytes per entry (besides its distinct hash) in a version-2 body.
+const ENTRY_BYTES: u64 = 8 + 4 + 4 + 1;
 /// Quality byte meaning "none".
 pub(crate) const NO_QUALITY: u8 = 255;
 
-/// The bincode-encoded header.
+/// The bincode-encoded header of version 1.
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Header {
+pub(crate) struct HeaderV1 {
     pub(crate) count: u64,
     pub(crate) next_id: u64,
     pub(crate) metas: Vec<Metadata>,
 }
 
-/// A database as columns, in id order.
+/// The bincode-encoded header of version 2.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub(crate) count: u64,
+    pub(crate) distinct: u64,
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+}
+
+/// What [`encode`] writes: entries in id order, borrowing the distinct hashes.
+#[derive(Debug)]
+pub(crate) struct Layout<'a> {
+    pub(crate) next_id: u64,
+    pub(crate) metas: Vec<Metadata>,
+    /// Distinct hashes, in order of first use.
+    pub(crate) hashes: &'a [Limbs],
+    pub(crate) ids: Vec<u64>,
+    pub(crate) hash_ref: Vec<u32>,
+    pub(crate) meta_ref: Vec<u32>,
+    pub(crate) quality: Vec<u8>,
+}
+
+/// A decoded database as columns, in id order.
 #[derive(Debug, Default)]
 pub(crate) struct Columns {
     pub(crate) next_id: u64,
     pub(crate) metas: Vec<Metadata>,
     pub(crate) ids: Vec<u64>,
+    /// Version 2: the distinct hashes; version 1: one hash per entry.
     pub(crate) hashes: Vec<Limbs>,
+    /// Version 2: position of each entry's hash in `hashes` (in order of first use, not yet
+    /// checked: the index checks it); version 1: `None`.
+    pub(crate) hash_ref: Option<Vec<u32>>,
     pub(crate) meta_ref: Vec<u32>,
     pub(crate) quality: Vec<u8>,
 }
@@ -99,11 +139,13 @@ impl CrcWriter<'_> {
     }
 }
 
-/// Writes `c` in the format above.
-pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
+/// Writes `c` in the format above (version 2).
+pub(crate) fn encode(c: &Layout<'_>, w: &mut dyn Write) -> io::Result<()> {
     let n = c.ids.len();
+    let u = c.hashes.len();
     let header = Header {
         count: n as u64,
+        distinct: u as u64,
         next_id: c.next_id,
         metas: c.metas.clone(),
     };
@@ -132,7 +174,7 @@ pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
         }
         io::Result::Ok(())
     };
-    for h in &c.hashes {
+    for h in c.hashes {
         for l in h {
             buf.extend_from_slice(&l.to_le_bytes());
         }
@@ -142,12 +184,14 @@ pub(crate) fn encode(c: &Columns, w: &mut dyn Write) -> io::Result<()> {
         buf.extend_from_slice(&id.to_le_bytes());
         flush(&mut w, &mut buf, false)?;
     }
-    for m in &c.meta_ref {
-        buf.extend_from_slice(&m.to_le_bytes());
-        flush(&mut w, &mut buf, false)?;
+    for column in [&c.hash_ref, &c.meta_ref] {
+        for m in column {
+            buf.extend_from_slice(&m.to_le_bytes());
+            flush(&mut w, &mut buf, false)?;
+        }
     }
     buf.extend_from_slice(&c.quality);
-    let body = n as u64 * ENTRY_BYTES;
+    let body = 32 * u as u64 + n as u64 * ENTRY_BYTES;
     let body_len = align8(body);
     buf.resize(buf.len() + (body_len - body) as usize, 0);
     flush(&mut w, &mut buf, true)?;
@@ -170,24 +214,24 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// Parses and fully validates a database file. With `check_crc == false` the checksum is
-/// not computed (every other check still runs).
-pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
+/// The magic, version and closing-magic checks, from the first `min(len, 16)` bytes and the
+/// last `min(len, 8)` bytes of a file of `len` bytes. Returns the version.
+fn check_ends(head: &[u8], tail: &[u8], len: u64) -> Result<u32> {
     use FormatErrorKind::*;
-    if b.len() < MAGIC.len() {
-        return Err(if MAGIC.starts_with(b) {
+    if len < MAGIC.len() as u64 {
+        return Err(if MAGIC.starts_with(head) {
             err(Truncated, "shorter than the magic")
         } else {
             err(BadMagic, "not a mediamatch database")
         });
     }
-    if b[..8] != MAGIC {
+    if head[..8] != MAGIC {
         return Err(err(BadMagic, "not a mediamatch database"));
     }
-    if b.len() < PREFIX + FOOTER {
+    if len < (PREFIX + FOOTER) as u64 {
         return Err(err(Truncated, "shorter than header and footer"));
     }
-    let version = u32_at(b, 8);
+    let version = u32_at(head, 8);
     if !(OLDEST_SUPPORTED..=FORMAT_VERSION).contains(&version) {
         return Err(FormatError::new(
             UnsupportedVersion {
@@ -198,79 +242,338 @@ pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
         )
         .into());
     }
-    let len = b.len();
-    if b[len - 8..] != MAGIC {
+    if tail != MAGIC {
         return Err(err(
             Truncated,
             "the closing magic is missing: the file was cut short or not completely written",
         ));
     }
-    let crc_at = len - 12;
-    if check_crc {
-        let expected = u32_at(b, crc_at);
-        let found = crc32fast::hash(&b[..crc_at]);
-        if expected != found {
-            return Err(FormatError::new(ChecksumMismatch { expected, found }, "").into());
-        }
-    }
-    let header_len = u32_at(b, 12) as u64;
+    Ok(version)
+}
+
+/// Where the body starts, from the header length and the footer's body length.
+fn body_start(header_len: u64, body_len: u64, len: u64) -> Result<u64> {
     if header_len as usize > HEADER_LIMIT {
-        return Err(err(Corrupt, "header longer than 64 MiB"));
+        return Err(err(FormatErrorKind::Corrupt, "header longer than 64 MiB"));
     }
     let body_start = align8(PREFIX as u64 + header_len);
-    let body_len = u64_at(b, len - FOOTER);
     if body_start
         .checked_add(body_len)
         .and_then(|x| x.checked_add(FOOTER as u64))
-        != Some(len as u64)
+        != Some(len)
     {
         return Err(err(
-            Corrupt,
+            FormatErrorKind::Corrupt,
             "section lengths do not add up to the file length",
         ));
     }
-    let hbytes = &b[PREFIX..PREFIX + header_len as usize];
-    let (header, used): (Header, usize) =
-        bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(|e| {
-            FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
-        })?;
+    Ok(body_start)
+}
+
+/// The decoded header, whatever the version.
+struct Head {
+    count: usize,
+    /// `Some(U)` for version 2.
+    distinct: Option<usize>,
+    next_id: u64,
+    metas: Vec<Metadata>,
+}
+
+fn parse_header(version: u32, hbytes: &[u8], body_len: u64) -> Result<Head> {
+    use FormatErrorKind::*;
+    let decode_err = |e: bincode::error::DecodeError| {
+        FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
+    };
+    let (count, distinct, next_id, metas, used) = if version == 1 {
+        let (h, used): (HeaderV1, usize) =
+            bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
+        (h.count, None, h.next_id, h.metas, used)
+    } else {
+        let (h, used): (Header, usize) =
+            bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
+        (h.count, Some(h.distinct), h.next_id, h.metas, used)
+    };
     if used != hbytes.len() {
         return Err(err(Corrupt, "trailing bytes after the header"));
     }
-    let n = header.count;
-    if n.checked_mul(ENTRY_BYTES).map(align8) != Some(body_len) {
+    let expected_body = match distinct {
+        None => count.checked_mul(ENTRY_BYTES_V1),
+        Some(u) if u <= count => count
+            .checked_mul(ENTRY_BYTES)
+            .and_then(|x| x.checked_add(u.checked_mul(32)?)),
+        Some(_) => None,
+    };
+    if expected_body.map(align8) != Some(body_len) {
         return Err(err(Corrupt, "entry count does not match the body length"));
     }
-    let n = n as usize;
-    let body = &b[body_start as usize..(body_start + body_len) as usize];
-    let (hash_bytes, rest) = body.split_at(32 * n);
-    let (id_bytes, rest) = rest.split_at(8 * n);
-    let (meta_bytes, rest) = rest.split_at(4 * n);
-    let quality = rest[..n].to_vec();
-    let hashes: Vec<Limbs> = hash_bytes
-        .chunks_exact(32)
-        .map(|c| [u64_at(c, 0), u64_at(c, 8), u64_at(c, 16), u64_at(c, 24)])
-        .collect();
-    let ids: Vec<u64> = id_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
-    let meta_ref: Vec<u32> = meta_bytes.chunks_exact(4).map(|c| u32_at(c, 0)).collect();
+    // The body length bounds both counts by the file length, so they fit in usize.
+    Ok(Head {
+        count: count as usize,
+        distinct: distinct.map(|u| u as usize),
+        next_id,
+        metas,
+    })
+}
+
+impl Head {
+    /// Number of hashes in the body.
+    fn hashes(&self) -> usize {
+        self.distinct.unwrap_or(self.count)
+    }
+}
+
+/// Appends the little-endian words in `b` (a multiple of `W` bytes long) to `out`.
+fn words<T, const W: usize>(b: &[u8], out: &mut Vec<T>, f: impl Fn(&[u8]) -> T) {
+    out.extend(b.chunks_exact(W).map(f));
+}
+
+fn limbs(c: &[u8]) -> Limbs {
+    [u64_at(c, 0), u64_at(c, 8), u64_at(c, 16), u64_at(c, 24)]
+}
+
+/// The checks on values, once every byte has been read (and the CRC checked).
+fn finish(
+    head: Head,
+    hashes: Vec<Limbs>,
+    ids: Vec<u64>,
+    hash_ref: Option<Vec<u32>>,
+    meta_ref: Vec<u32>,
+    quality: Vec<u8>,
+) -> Result<Columns> {
+    use FormatErrorKind::*;
     if ids.windows(2).any(|w| w[0] >= w[1]) {
         return Err(err(Corrupt, "ids are not strictly increasing"));
     }
-    if ids.last().is_some_and(|&l| l >= header.next_id) {
+    if ids.last().is_some_and(|&l| l >= head.next_id) {
         return Err(err(Corrupt, "an id is not below next_id"));
     }
-    if meta_ref.iter().any(|&m| m as usize >= header.metas.len()) {
+    if let Some(r) = &hash_ref {
+        // In order of first use: each position is an old one or exactly the next new one.
+        let mut seen = 0usize;
+        for &p in r {
+            match (p as usize).cmp(&seen) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => seen += 1,
+                std::cmp::Ordering::Greater => {
+                    return Err(err(Corrupt, "hash positions are not in order of first use"))
+                }
+            }
+        }
+        if seen != hashes.len() {
+            return Err(err(Corrupt, "a distinct hash is not used by any entry"));
+        }
+    }
+    if meta_ref.iter().any(|&m| m as usize >= head.metas.len()) {
         return Err(err(Corrupt, "metadata index out of range"));
     }
     if quality.iter().any(|&q| q > 100 && q != NO_QUALITY) {
         return Err(err(Corrupt, "quality out of range"));
     }
     Ok(Columns {
-        next_id: header.next_id,
-        metas: header.metas,
+        next_id: head.next_id,
+        metas: head.metas,
         ids,
         hashes,
+        hash_ref,
         meta_ref,
         quality,
     })
+}
+
+/// Parses and fully validates a database file. With `check_crc == false` the checksum is
+/// not computed (every other check still runs).
+pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
+    let len = b.len();
+    let version = check_ends(
+        &b[..len.min(PREFIX)],
+        &b[len.saturating_sub(8)..],
+        len as u64,
+    )?;
+    let crc_at = len - 12;
+    if check_crc {
+        let expected = u32_at(b, crc_at);
+        let found = crc32fast::hash(&b[..crc_at]);
+        if expected != found {
+            return Err(FormatError::new(
+                FormatErrorKind::ChecksumMismatch { expected, found },
+                "",
+            )
+            .into());
+        }
+    }
+    let header_len = u32_at(b, 12) as u64;
+    let body_len = u64_at(b, len - FOOTER);
+    let start = body_start(header_len, body_len, len as u64)? as usize;
+    let head = parse_header(version, &b[PREFIX..PREFIX + header_len as usize], body_len)?;
+    let (n, u) = (head.count, head.hashes());
+    let body = &b[start..start + body_len as usize];
+    let (hash_bytes, rest) = body.split_at(32 * u);
+    let (id_bytes, rest) = rest.split_at(8 * n);
+    let (ref_bytes, rest) = rest.split_at(if head.distinct.is_some() { 4 * n } else { 0 });
+    let (meta_bytes, rest) = rest.split_at(4 * n);
+    let mut hashes = Vec::with_capacity(u);
+    words::<_, 32>(hash_bytes, &mut hashes, limbs);
+    let mut ids = Vec::with_capacity(n);
+    words::<_, 8>(id_bytes, &mut ids, |c| u64_at(c, 0));
+    let hash_ref = head.distinct.map(|_| {
+        let mut v = Vec::with_capacity(n);
+        words::<_, 4>(ref_bytes, &mut v, |c| u32_at(c, 0));
+        v
+    });
+    let mut meta_ref = Vec::with_capacity(n);
+    words::<_, 4>(meta_bytes, &mut meta_ref, |c| u32_at(c, 0));
+    let quality = rest[..n].to_vec();
+    finish(head, hashes, ids, hash_ref, meta_ref, quality)
+}
+
+/// Reads bytes into the CRC as they pass.
+struct CrcReader<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: Read> CrcReader<R> {
+    fn take(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_exact(buf)?;
+        self.crc.update(buf);
+        Ok(())
+    }
+
+    /// Reads `count` words of `W` bytes through a small buffer, appending them to `out`.
+    fn column<T, const W: usize>(
+        &mut self,
+        count: usize,
+        buf: &mut [u8],
+        out: &mut Vec<T>,
+        f: impl Fn(&[u8]) -> T + Copy,
+    ) -> io::Result<()> {
+        out.reserve_exact(count);
+        let per = buf.len() / W;
+        let mut left = count;
+        while left > 0 {
+            let k = left.min(per);
+            let b = &mut buf[..k * W];
+            self.take(b)?;
+            words::<_, W>(b, out, f);
+            left -= k;
+        }
+        Ok(())
+    }
+}
+
+/// Like [`decode`], reading from `file` (of `len` bytes) section by section straight into
+/// the columns through a 1 MiB buffer, instead of holding the whole file in memory first.
+/// The checks are the same, except that section lengths and the header are checked before
+/// the CRC (which needs every byte). Read errors become [`crate::Error::Io`] with `path`.
+pub(crate) fn read_stream(
+    mut file: impl Read + Seek,
+    len: u64,
+    check_crc: bool,
+    path: &std::path::Path,
+) -> Result<Columns> {
+    let io = |e: io::Error| crate::Error::io(path.to_path_buf(), e);
+    let mut head = vec![0u8; len.min(PREFIX as u64) as usize];
+    let mut tail = vec![0u8; len.min(FOOTER as u64) as usize];
+    file.read_exact(&mut head).map_err(io)?;
+    file.seek(SeekFrom::Start(len - tail.len() as u64))
+        .map_err(io)?;
+    file.read_exact(&mut tail).map_err(io)?;
+    let version = check_ends(&head, &tail[tail.len().saturating_sub(8)..], len)?;
+    let header_len = u32_at(&head, 12) as u64;
+    let body_len = u64_at(&tail, 0);
+    let start = body_start(header_len, body_len, len)?;
+    let mut r = CrcReader {
+        inner: file,
+        crc: crc32fast::Hasher::new(),
+    };
+    let mut hbytes = vec![0u8; start as usize];
+    r.inner.seek(SeekFrom::Start(0)).map_err(io)?;
+    r.take(&mut hbytes).map_err(io)?;
+    let head = parse_header(
+        version,
+        &hbytes[PREFIX..PREFIX + header_len as usize],
+        body_len,
+    )?;
+    let (n, u) = (head.count, head.hashes());
+    let v2 = head.distinct.is_some();
+    let used = 32 * u + 13 * n + if v2 { 4 * n } else { 0 };
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut hashes, mut ids, mut meta_ref) = (Vec::new(), Vec::new(), Vec::new());
+    let mut hash_ref = head.distinct.map(|_| Vec::new());
+    let mut quality = vec![0u8; n];
+    // Padding and the footer's body length.
+    let mut rest = vec![0u8; body_len as usize - used + 8];
+    let mut crc_field = [0u8; 4];
+    (|| {
+        r.column::<_, 32>(u, &mut buf, &mut hashes, limbs)?;
+        r.column::<_, 8>(n, &mut buf, &mut ids, |c| u64_at(c, 0))?;
+        if let Some(v) = hash_ref.as_mut() {
+            r.column::<_, 4>(n, &mut buf, v, |c| u32_at(c, 0))?;
+        }
+        r.column::<_, 4>(n, &mut buf, &mut meta_ref, |c| u32_at(c, 0))?;
+        r.take(&mut quality)?;
+        r.take(&mut rest)?;
+        r.inner.read_exact(&mut crc_field)
+    })()
+    .map_err(io)?;
+    if check_crc {
+        let expected = u32::from_le_bytes(crc_field);
+        let found = r.crc.finalize();
+        if expected != found {
+            return Err(FormatError::new(
+                FormatErrorKind::ChecksumMismatch { expected, found },
+                "",
+            )
+            .into());
+        }
+    }
+    finish(head, hashes, ids, hash_ref, meta_ref, quality)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming reader accepts what the in-memory decoder accepts and refuses, with a
+    /// typed format error, every truncation and every single-bit flip of a small file.
+    #[test]
+    fn stream_reader_agrees_with_decode() {
+        let metas = vec![Metadata::new("a"), Metadata::new("b").label("x")];
+        let hashes: Vec<Limbs> = (0..5u64).map(|i| [i, !i, i * 3, 7]).collect();
+        let layout = Layout {
+            next_id: 20,
+            metas,
+            hashes: &hashes,
+            ids: vec![1, 2, 4, 8, 9, 11, 15],
+            hash_ref: vec![0, 1, 0, 2, 3, 4, 1],
+            meta_ref: vec![0, 1, 1, 0, 0, 1, 0],
+            quality: vec![100, 255, 3, 50, 60, 70, 0],
+        };
+        let mut bytes = Vec::new();
+        encode(&layout, &mut bytes).unwrap();
+        let path = std::path::Path::new("mem");
+        let read = |b: &[u8]| read_stream(io::Cursor::new(b), b.len() as u64, true, path);
+        let a = decode(&bytes, true).unwrap();
+        let b = read(&bytes).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(b.hashes, hashes);
+        assert_eq!(b.hash_ref.as_deref(), Some(&layout.hash_ref[..]));
+        for cut in 0..bytes.len() {
+            assert!(
+                matches!(read(&bytes[..cut]), Err(crate::Error::Format(_))),
+                "cut {cut}"
+            );
+        }
+        for at in 0..bytes.len() {
+            for bit in [0, 3, 7] {
+                let mut f = bytes.clone();
+                f[at] ^= 1 << bit;
+                assert!(
+                    matches!(read(&f), Err(crate::Error::Format(_))),
+                    "flip {at}.{bit}"
+                );
+                assert!(matches!(decode(&f, true), Err(crate::Error::Format(_))));
+            }
+        }
+    }
 }

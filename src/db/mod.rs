@@ -7,7 +7,15 @@
 //! quality (hashes imported from lists may have none) and [`Metadata`]: the bank or source,
 //! the external content id, labels, and the media kind (image, or video frame with the video
 //! id and timestamp). The same hash from several sources is several entries, each with its own
-//! metadata, so nothing is lost; [`Snapshot::search`] returns all of them.
+//! metadata, so nothing is lost; [`Snapshot::search`] returns all of them. The index and the
+//! file store such a hash once, however many entries share it (see [`crate::index`]).
+//!
+//! # Memory
+//!
+//! Per entry, a snapshot holds about 45 bytes on the heap: the index (32-byte hash and 8-byte
+//! id per distinct hash, one removal bit; see [`crate::index`] for the opt-in multi-index
+//! tables), the quality byte and a 4-byte reference into a table of distinct metadata records
+//! ([`Snapshot::heap_bytes`]).
 //!
 //! # Readers and the writer
 //!
@@ -21,7 +29,10 @@
 //!
 //! [`Database::save`] writes the format described in [`format`](self::format) atomically
 //! (temporary file, `fsync`, rename, directory `fsync`); [`Database::open`] checks magic,
-//! version, lengths and a CRC-32 of the whole file before returning anything.
+//! version, lengths and a CRC-32 of the whole file before returning anything. Files of format
+//! version 2 (the current one) hold each distinct hash once, in the order the index keeps
+//! them, so an opened database is ready to search without building anything; version-1
+//! files are still read (equal hashes are then grouped while opening).
 //!
 //! ```
 //! use mediamatch::{Hash256, db::{Database, Metadata}};
@@ -64,7 +75,7 @@ pub use import::{
 use crate::error::{Error, ParseError, Result};
 use crate::hash::{Hash256, PdqHash};
 use crate::index::{Index, IndexConfig, Match};
-use format::{Columns, NO_QUALITY};
+use format::{Layout, NO_QUALITY};
 
 /// What kind of media a hash was computed from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -276,38 +287,56 @@ impl Snapshot {
         self.index.k_nearest(query, k)
     }
 
-    fn columns(&self) -> Columns {
-        let n = self.len();
-        let mut c = Columns {
-            next_id: self.next_id,
-            ids: Vec::with_capacity(n),
-            hashes: Vec::with_capacity(n),
-            meta_ref: Vec::with_capacity(n),
-            quality: Vec::with_capacity(n),
-            metas: Vec::new(),
-        };
-        // Compact the metadata table: only referenced records, in order of first use.
-        let mut remap = vec![EMPTY; self.meta_len];
-        for (id, h) in self.index.iter() {
-            let Some((q, m)) = self.slot(id) else {
-                continue;
+    /// Runs `f` on the file layout of this snapshot (entries in id order, each distinct
+    /// hash once).
+    fn with_layout<R>(&self, f: impl FnOnce(&Layout<'_>) -> R) -> R {
+        self.index.with_parts(|entries, hashes| {
+            let n = entries.len();
+            let mut c = Layout {
+                next_id: self.next_id,
+                metas: Vec::new(),
+                hashes,
+                ids: Vec::with_capacity(n),
+                hash_ref: Vec::with_capacity(n),
+                meta_ref: Vec::with_capacity(n),
+                quality: Vec::with_capacity(n),
             };
-            let r = &mut remap[m as usize];
-            if *r == EMPTY {
-                *r = c.metas.len() as u32;
-                c.metas.push(self.meta(m).clone());
+            // Compact the metadata table: only referenced records, in order of first use.
+            let mut remap = vec![EMPTY; self.meta_len];
+            let mut orphan = EMPTY;
+            for &(id, pos) in entries {
+                let r = match self.slot(id) {
+                    Some((q, m)) => {
+                        c.quality.push(q);
+                        let r = &mut remap[m as usize];
+                        if *r == EMPTY {
+                            *r = c.metas.len() as u32;
+                            c.metas.push(self.meta(m).clone());
+                        }
+                        *r
+                    }
+                    None => {
+                        // Not reachable through the public API (every entry has a slot);
+                        // written with empty metadata rather than breaking the layout.
+                        c.quality.push(NO_QUALITY);
+                        if orphan == EMPTY {
+                            orphan = c.metas.len() as u32;
+                            c.metas.push(Metadata::default());
+                        }
+                        orphan
+                    }
+                };
+                c.ids.push(id);
+                c.hash_ref.push(pos);
+                c.meta_ref.push(r);
             }
-            c.ids.push(id);
-            c.hashes.push(h.limbs());
-            c.meta_ref.push(*r);
-            c.quality.push(q);
-        }
-        c
+            f(&c)
+        })
     }
 
     /// Writes the database file format to `w` (not atomic; see [`Database::save`]).
     pub fn write_to(&self, mut w: impl Write) -> Result<()> {
-        format::encode(&self.columns(), &mut w)?;
+        self.with_layout(|c| format::encode(c, &mut w))?;
         Ok(())
     }
 
@@ -317,8 +346,7 @@ impl Snapshot {
     }
 
     fn save_inner(&self, path: &Path, fail_after: Option<u64>) -> Result<()> {
-        let cols = self.columns();
-        atomic::write_atomic(path, fail_after, |w| format::encode(&cols, w))
+        self.with_layout(|c| atomic::write_atomic(path, fail_after, |w| format::encode(c, w)))
     }
 }
 
@@ -569,9 +597,9 @@ impl Database {
         )
     }
 
-    /// Opens a database file, verifying everything (see [`format`](self::format)); the
-    /// multi-index tables are built on the first search that needs them, or by
-    /// [`Index::prepare`].
+    /// Opens a database file, verifying everything (see [`format`](self::format)). The index
+    /// is ready to search at once; multi-index tables, if a configuration set with
+    /// [`Database::set_index_config`] wants them, are built by it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Self::open_inner(path.as_ref(), true)
     }
@@ -583,8 +611,11 @@ impl Database {
     }
 
     fn open_inner(path: &Path, check_crc: bool) -> Result<Database> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path.to_path_buf(), e))?;
-        Self::decode(&bytes, check_crc)
+        let io = |e| Error::io(path.to_path_buf(), e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let columns = format::read_stream(std::io::BufReader::new(file), len, check_crc, path)?;
+        Self::from_columns(columns)
     }
 
     /// Reads a database from the bytes of a file, verifying everything.
@@ -593,7 +624,10 @@ impl Database {
     }
 
     fn decode(bytes: &[u8], check_crc: bool) -> Result<Database> {
-        let c = format::decode(bytes, check_crc)?;
+        Self::from_columns(format::decode(bytes, check_crc)?)
+    }
+
+    fn from_columns(c: format::Columns) -> Result<Database> {
         let mut state = Snapshot {
             next_id: c.next_id,
             meta_len: c.metas.len(),
@@ -624,13 +658,17 @@ impl Database {
         if let Some((k, chunk)) = cur {
             state.slots.insert(k, Arc::new(chunk));
         }
-        state.index =
-            Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false).map_err(|_| {
-                crate::error::FormatError::new(
-                    crate::error::FormatErrorKind::Corrupt,
-                    "too many entries",
-                )
-            })?;
+        let corrupt = |_| {
+            crate::error::FormatError::new(
+                crate::error::FormatErrorKind::Corrupt,
+                "the entries do not form a valid index",
+            )
+        };
+        state.index = match c.hash_ref {
+            Some(r) => Index::from_parts(c.ids, &r, c.hashes, IndexConfig::default()),
+            None => Index::from_sorted(c.ids, c.hashes, IndexConfig::default(), false),
+        }
+        .map_err(corrupt)?;
         Ok(Database::from_state(state))
     }
 

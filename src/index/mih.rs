@@ -20,7 +20,7 @@ use super::simd::{self, Level, Limbs};
 
 /// Number of tables (chunks of the hash).
 pub(crate) const TABLES: usize = 16;
-const BUCKETS: usize = 1 << 16;
+pub(crate) const BUCKETS: usize = 1 << 16;
 
 /// The 16-bit chunk `t` (0..16) of a hash.
 #[inline(always)]

@@ -5,7 +5,10 @@
 //! * [`scan`]: distances from one query to a contiguous run of hashes, reporting the positions
 //!   whose distance is at most `r` (the flat scan);
 //! * [`verify`]: the same for a list of positions into the hashes (multi-index hashing
-//!   candidates).
+//!   candidates);
+//! * [`scan_groups`]: many queries against a tile transposed by [`transpose`] into groups of 8
+//!   hashes stored limb by limb, so that one AVX-512 register holds the same limb of 8 hashes
+//!   and a distance needs no horizontal sums (AVX-512 only; the batch path of the flat scan).
 //!
 //! Tiers: AVX-512 with `VPOPCNTDQ` (8 hashes per step), AVX2 (nibble look-up popcount, 4 hashes
 //! per step), scalar with the `popcnt` instruction, and portable Rust. The tier is detected once
@@ -135,6 +138,78 @@ pub(crate) fn verify(
     }
 }
 
+/// One hit of a batch: query number, position of the hash, distance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Hit {
+    pub(crate) query: u32,
+    pub(crate) pos: u32,
+    pub(crate) distance: u32,
+}
+
+/// Hashes per transposed group.
+pub(crate) const GROUP: usize = 8;
+
+/// Whether [`scan_groups`] has a fast kernel for `level` on this CPU.
+pub(crate) fn groups_supported(level: Level) -> bool {
+    level == Level::Avx512 && level.is_supported()
+}
+
+/// Rewrites the first `hashes.len() / 8 * 8` hashes into `out` as groups of 8 hashes, each
+/// group limb-major: limb 0 of the 8 hashes, then limb 1, limb 2, limb 3 (32 words).
+pub(crate) fn transpose(hashes: &[Limbs], out: &mut Vec<u64>) {
+    out.clear();
+    out.resize(hashes.len() / GROUP * 4 * GROUP, 0);
+    for (g, o) in hashes
+        .chunks_exact(GROUP)
+        .zip(out.chunks_exact_mut(4 * GROUP))
+    {
+        for (i, h) in g.iter().enumerate() {
+            for (j, &l) in h.iter().enumerate() {
+                o[j * GROUP + i] = l;
+            }
+        }
+    }
+}
+
+/// For every query `qs[k]` and hash `i` of the transposed `groups` within distance `r`, pushes
+/// `Hit { query: k, pos: offset + i, distance }` (grouped by blocks of queries, then
+/// position). Needs [`groups_supported`]; otherwise falls back to portable code.
+pub(crate) fn scan_groups(
+    level: Level,
+    groups: &[u64],
+    qs: &[Limbs],
+    r: u32,
+    offset: u32,
+    out: &mut Vec<Hit>,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 if level.is_supported() => {
+            // SAFETY: `is_supported` checked avx512f, avx512vpopcntdq and popcnt at run time.
+            unsafe { x86::scan_groups_avx512(groups, qs, r, offset, out) }
+        }
+        _ => scan_groups_portable(groups, qs, r, offset, out),
+    }
+}
+
+fn scan_groups_portable(groups: &[u64], qs: &[Limbs], r: u32, offset: u32, out: &mut Vec<Hit>) {
+    for (k, q) in qs.iter().enumerate() {
+        for (g, w) in groups.chunks_exact(4 * GROUP).enumerate() {
+            for i in 0..GROUP {
+                let h = [w[i], w[GROUP + i], w[2 * GROUP + i], w[3 * GROUP + i]];
+                let d = dist(&h, q);
+                if d <= r {
+                    out.push(Hit {
+                        query: k as u32,
+                        pos: offset + (g * GROUP + i) as u32,
+                        distance: d,
+                    });
+                }
+            }
+        }
+    }
+}
+
 #[inline(always)]
 fn scan_portable(hashes: &[Limbs], q: &Limbs, r: u32, offset: u32, out: &mut Vec<(u32, u32)>) {
     for (i, h) in hashes.iter().enumerate() {
@@ -165,7 +240,7 @@ fn verify_portable(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{scan_portable, verify_portable, Limbs};
+    use super::{scan_portable, verify_portable, Hit, Limbs};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -254,6 +329,126 @@ mod x86 {
             base += 4;
         }
         scan_portable(chunks.remainder(), q, r, base, out);
+    }
+
+    /// # Safety
+    /// The CPU must support `avx512f`, `avx512vpopcntdq` and `popcnt`.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    pub(super) unsafe fn scan_groups_avx512(
+        groups: &[u64],
+        qs: &[Limbs],
+        r: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut blocks = qs.chunks_exact(4);
+        let mut first = 0u32;
+        for b in &mut blocks {
+            // SAFETY: same target features as this function.
+            unsafe { groups_block::<4>(groups, b, first, r, offset, out) };
+            first += 4;
+        }
+        for q in blocks.remainder() {
+            // SAFETY: same target features as this function.
+            unsafe { groups_block::<1>(groups, std::slice::from_ref(q), first, r, offset, out) };
+            first += 1;
+        }
+    }
+
+    /// Groups per chunk of [`groups_block`]: the hot loop only records hit masks (it calls
+    /// nothing, so the query vectors stay in registers), and hits are read out per chunk.
+    const CHUNK: usize = 64;
+
+    /// `N` queries (numbered from `first`) against every group, the 4 limb vectors of a group
+    /// loaded once for all of them.
+    ///
+    /// # Safety
+    /// The CPU must support `avx512f`, `avx512vpopcntdq` and `popcnt`.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    unsafe fn groups_block<const N: usize>(
+        groups: &[u64],
+        qs: &[Limbs],
+        first: u32,
+        r: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        let rv = _mm512_set1_epi64(r as i64);
+        let mut qv = [[_mm512_setzero_si512(); 4]; N];
+        for (k, q) in qs.iter().take(N).enumerate() {
+            for j in 0..4 {
+                qv[k][j] = _mm512_set1_epi64(q[j] as i64);
+            }
+        }
+        for (c, chunk) in groups.chunks(32 * CHUNK).enumerate() {
+            let mut masks = [[0u8; CHUNK]; N];
+            let mut any = 0u8;
+            for (g, w) in chunk.chunks_exact(32).enumerate() {
+                // SAFETY: `w` is 32 readable words = 4 vectors; `loadu` has no alignment
+                // requirement.
+                let l = unsafe {
+                    [
+                        _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(8).cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(16).cast::<__m512i>()),
+                        _mm512_loadu_si512(w.as_ptr().add(24).cast::<__m512i>()),
+                    ]
+                };
+                for k in 0..N {
+                    let q = &qv[k];
+                    let a = _mm512_add_epi64(
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[0], q[0])),
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[1], q[1])),
+                    );
+                    let b = _mm512_add_epi64(
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[2], q[2])),
+                        _mm512_popcnt_epi64(_mm512_xor_si512(l[3], q[3])),
+                    );
+                    let m = _mm512_cmple_epu64_mask(_mm512_add_epi64(a, b), rv);
+                    masks[k][g] = m;
+                    any |= m;
+                }
+            }
+            if any != 0 {
+                read_hits(
+                    chunk,
+                    &masks,
+                    qs,
+                    first,
+                    offset + (c * CHUNK * 8) as u32,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Pushes the hits recorded in `masks` for one chunk of groups.
+    #[cold]
+    fn read_hits<const N: usize>(
+        chunk: &[u64],
+        masks: &[[u8; CHUNK]; N],
+        qs: &[Limbs],
+        first: u32,
+        offset: u32,
+        out: &mut Vec<Hit>,
+    ) {
+        for (k, (row, q)) in masks.iter().zip(qs).enumerate() {
+            for (g, &m) in row.iter().enumerate() {
+                let mut m = m;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    let w = &chunk[32 * g..32 * g + 32];
+                    let h = [w[i], w[8 + i], w[16 + i], w[24 + i]];
+                    out.push(Hit {
+                        query: first + k as u32,
+                        pos: offset + (g * 8 + i) as u32,
+                        distance: super::dist(&h, q),
+                    });
+                    m &= m - 1;
+                }
+            }
+        }
     }
 
     /// # Safety
@@ -373,6 +568,51 @@ mod tests {
                     let mut got_v = Vec::new();
                     verify(level, &hashes, &positions, &q, r, &mut got_v);
                     assert_eq!(got_v, expected_v, "verify {level:?} n={n} r={r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_groups_match_portable() {
+        for (n, seed) in [(0, 1), (8, 2), (16, 3), (1000, 4), (4096, 5)] {
+            let (hashes, q) = data(n, seed);
+            let mut next = rng(seed + 100);
+            // Queries: the data's centre, a stored hash, and random ones (1..=6 of them, so
+            // that blocks of 4 and the remainder both run).
+            for nq in 1..=6usize {
+                let qs: Vec<Limbs> = (0..nq)
+                    .map(|k| match k {
+                        0 => q,
+                        1 if n > 0 => hashes[n / 2],
+                        _ => [next(), next(), next(), next()],
+                    })
+                    .collect();
+                let mut groups = Vec::new();
+                transpose(&hashes, &mut groups);
+                assert_eq!(groups.len(), n / GROUP * 32);
+                for r in [0, 1, 31, 64, 128, 256] {
+                    let mut want = Vec::new();
+                    for (k, q) in qs.iter().enumerate() {
+                        let mut v = Vec::new();
+                        scan_portable(&hashes[..n / GROUP * GROUP], q, r, 3, &mut v);
+                        want.extend(v.into_iter().map(|(pos, distance)| Hit {
+                            query: k as u32,
+                            pos,
+                            distance,
+                        }));
+                    }
+                    want.sort();
+                    let mut portable = Vec::new();
+                    scan_groups_portable(&groups, &qs, r, 3, &mut portable);
+                    portable.sort();
+                    assert_eq!(portable, want, "portable n={n} nq={nq} r={r}");
+                    if groups_supported(Level::detect()) {
+                        let mut got = Vec::new();
+                        scan_groups(Level::detect(), &groups, &qs, r, 3, &mut got);
+                        got.sort();
+                        assert_eq!(got, want, "avx512 n={n} nq={nq} r={r}");
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use mediamatch::db::format::FORMAT_VERSION;
 use mediamatch::db::{Database, ImportOptions, ListFormat, MediaKind, Metadata, OnBadLine};
 use mediamatch::error::{FormatErrorKind, ParseErrorKind};
 use mediamatch::index::{IndexConfig, Match, Strategy};
@@ -134,17 +135,20 @@ fn truncated_and_flipped_files_give_typed_errors() {
 fn versions_and_magic_are_checked() {
     let mut bytes = Vec::new();
     sample_db().write_to(&mut bytes).unwrap();
-    let mut newer = bytes.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
-    match Database::from_bytes(&newer) {
-        Err(Error::Format(f)) => assert_eq!(
-            f.kind(),
-            &FormatErrorKind::UnsupportedVersion {
-                supported: 1,
-                found: 2
-            }
-        ),
-        other => panic!("{other:?}"),
+    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    for v in [0, FORMAT_VERSION + 1] {
+        let mut other_version = bytes.clone();
+        other_version[8..12].copy_from_slice(&v.to_le_bytes());
+        match Database::from_bytes(&other_version) {
+            Err(Error::Format(f)) => assert_eq!(
+                f.kind(),
+                &FormatErrorKind::UnsupportedVersion {
+                    supported: FORMAT_VERSION,
+                    found: v
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
     }
     let mut foreign = bytes.clone();
     foreign[0] = b'X';
@@ -167,20 +171,14 @@ fn versions_and_magic_are_checked() {
     ));
 }
 
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/db-v1.mmdb")
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
-/// The version-1 fixture must open forever. `REGENERATE=1` rewrites it (only when the
-/// writer of version 1 is being changed on purpose, which should never happen).
-#[test]
-fn fixture_v1_opens() {
-    let path = fixture_path();
-    if std::env::var_os("REGENERATE").is_some() {
-        sample_db().save(&path).unwrap();
-    }
-    let db = Database::open(&path).expect("tests/data/db-v1.mmdb must open");
-    same(&db, &sample_db());
+fn check_fixture(db: &Database) {
+    same(db, &sample_db());
     assert_eq!(db.len(), 40);
     assert_eq!(db.next_id(), 42);
     let e = db.get(12).unwrap();
@@ -193,6 +191,81 @@ fn fixture_v1_opens() {
     );
     assert_eq!(e.quality, Some(20));
     assert_eq!(db.get(1).unwrap().quality, None);
+    // Ids 0 and 1 share one hash, stored once.
+    assert_eq!(db.index().distinct_hashes(), 39);
+}
+
+/// The version-1 fixture must open forever (it cannot be regenerated: this build writes
+/// version 2).
+#[test]
+fn fixture_v1_opens() {
+    let path = fixture_path("db-v1.mmdb");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes[8..12], 1u32.to_le_bytes());
+    let db = Database::open(&path).expect("tests/data/db-v1.mmdb must open");
+    check_fixture(&db);
+    // Saving upgrades to the current version, losslessly.
+    let mut v2 = Vec::new();
+    db.write_to(&mut v2).unwrap();
+    assert_eq!(v2[8..12], FORMAT_VERSION.to_le_bytes());
+    check_fixture(&Database::from_bytes(&v2).unwrap());
+}
+
+/// The version-2 fixture must open forever. `REGENERATE=1` rewrites it (only when the
+/// writer of version 2 is being changed on purpose, which should never happen).
+#[test]
+fn fixture_v2_opens() {
+    let path = fixture_path("db-v2.mmdb");
+    if std::env::var_os("REGENERATE").is_some() {
+        sample_db().save(&path).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+    let db = Database::open(&path).expect("tests/data/db-v2.mmdb must open");
+    check_fixture(&db);
+    let mut again = Vec::new();
+    db.write_to(&mut again).unwrap();
+    assert_eq!(again, bytes);
+}
+
+/// A version-2 file whose structure is wrong but whose checksum is right (as a buggy writer
+/// would produce) is still refused with a typed error.
+#[test]
+fn v2_structure_is_checked() {
+    let db = sample_db();
+    let mut bytes = Vec::new();
+    db.write_to(&mut bytes).unwrap();
+    let n = db.len();
+    let u = Database::from_bytes(&bytes)
+        .unwrap()
+        .index()
+        .distinct_hashes();
+    assert_eq!((n, u), (40, 39));
+    let h = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let body = (16 + h).div_ceil(8) * 8;
+    let refs = body + 32 * u + 8 * n;
+    let reseal = |b: &mut Vec<u8>| {
+        let at = b.len() - 12;
+        let crc = crc32fast::hash(&b[..at]);
+        b[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+    };
+    // The unchanged file, resealed, opens; its hash positions start 0, 0 (shared), 1, 2.
+    let mut ok = bytes.clone();
+    reseal(&mut ok);
+    assert!(Database::from_bytes(&ok).is_ok());
+    let pos = |b: &[u8], i: usize| {
+        u32::from_le_bytes(b[refs + 4 * i..refs + 4 * i + 4].try_into().unwrap())
+    };
+    assert_eq!([pos(&bytes, 0), pos(&bytes, 1), pos(&bytes, 2)], [0, 0, 1]);
+    for (entry, value) in [(2, 2u32), (2, 39), (2, u32::MAX), (39, 40), (39, 0)] {
+        let mut b = bytes.clone();
+        b[refs + 4 * entry..refs + 4 * entry + 4].copy_from_slice(&value.to_le_bytes());
+        reseal(&mut b);
+        match Database::from_bytes(&b) {
+            Err(Error::Format(f)) => assert_eq!(f.kind(), &FormatErrorKind::Corrupt),
+            other => panic!("position {value} at entry {entry}: {other:?}"),
+        }
+    }
 }
 
 fn shared_dir() -> Option<PathBuf> {
