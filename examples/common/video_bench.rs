@@ -43,7 +43,7 @@ use rayon::prelude::*;
 
 #[allow(dead_code)]
 #[path = "../../tests/video/make.rs"]
-mod make;
+pub mod make;
 
 /// The benchmark's method names, in column order.
 pub const METHODS: [&str; 6] = [
