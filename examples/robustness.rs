@@ -183,7 +183,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match media_kind(&p) {
             Some(Media::Image) => paths.push(p),
             Some(Media::Video) => videos.push(p),
-            None => eprintln!("warning: skipping {} (not a known image or video extension)", p.display()),
+            None => eprintln!(
+                "warning: skipping {} (not a known image or video extension)",
+                p.display()
+            ),
         }
     }
     if args.no_video {
@@ -255,9 +258,15 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
     println!("\n{}", report.markdown(&cfg));
     std::fs::write(args.out.join("video-results.csv"), report.csv(&cfg))?;
     for (v, name) in ["video-pdq", "video-pdq+unlb"].iter().enumerate() {
-        let true_d: Vec<u32> = report.frame_dist.iter().flat_map(|f| f[v].iter().copied()).collect();
+        let true_d: Vec<u32> = report
+            .frame_dist
+            .iter()
+            .flat_map(|f| f[v].iter().copied())
+            .collect();
         plot::histogram_png(
-            &args.out.join(format!("hist-{}.png", name.replace('+', "_"))),
+            &args
+                .out
+                .join(format!("hist-{}.png", name.replace('+', "_"))),
             &format!("{name} frames"),
             &histogram(&true_d, 256),
             &histogram(&report.distinct_frame_dist[v], 256),

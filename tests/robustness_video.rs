@@ -49,7 +49,8 @@ fn video_benchmark_on_two_generated_videos() {
         })
         .collect();
     assert_eq!(done.into_inner(), 2 * cfg.transforms.len());
-    for o in &originals {
+    for (o, p) in originals.iter().zip(&paths) {
+        assert_eq!(&o.path, p);
         assert_eq!(o.frames, 160);
         assert_eq!(o.hashes.len(), 16);
         for (t, c) in cfg.transforms.iter().zip(&o.copies) {
@@ -106,17 +107,29 @@ fn video_benchmark_on_two_generated_videos() {
         assert_eq!(recall("letterbox", m), 1.0, "{m}");
     }
     // the low-bitrate copy is much smaller, and still located in time
-    let size = |name: &str| report.mean_bytes[report.transforms.iter().position(|n| n == name).unwrap()];
+    let size =
+        |name: &str| report.mean_bytes[report.transforms.iter().position(|n| n == name).unwrap()];
     assert!(size("low-bitrate") * 2.0 < size("reencode"));
     assert_eq!(recall("low-bitrate", "align"), 1.0);
     // no false matches between the two distinct videos, for any copy or method
     for (t, r) in report.cells.iter().enumerate() {
         for (m, c) in r.iter().enumerate() {
-            assert_eq!(c.distinct_pairs, 2, "{} {}", report.transforms[t], METHODS[m]);
-            assert_eq!(c.false_matches, 0, "{} {}", report.transforms[t], METHODS[m]);
+            assert_eq!(
+                c.distinct_pairs, 2,
+                "{} {}",
+                report.transforms[t], METHODS[m]
+            );
+            assert_eq!(
+                c.false_matches, 0,
+                "{} {}",
+                report.transforms[t], METHODS[m]
+            );
         }
     }
-    assert!(report.originals.iter().all(|c| c.false_matches == 0 && c.distinct_pairs == 2));
+    assert!(report
+        .originals
+        .iter()
+        .all(|c| c.false_matches == 0 && c.distinct_pairs == 2));
     // CSV: a header, one row per transformation and method, one per method for the originals
     let csv = report.csv(&cfg);
     assert_eq!(

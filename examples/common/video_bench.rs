@@ -30,8 +30,7 @@ use mediamatch::letterbox::LetterboxConfig;
 use mediamatch::robustness::{Placement, VideoTransform, VideoTransformer};
 use mediamatch::video::{
     align, match_percentages, AlignConfig, FrameHash, FrameRate, FrameSource, MatchRule,
-    Mp4H264Source, Sampling, Segment, VideoConfig, VideoFrame, VideoHasher, VideoInfo,
-    VideoLimits,
+    Mp4H264Source, Sampling, Segment, VideoConfig, VideoFrame, VideoHasher, VideoInfo, VideoLimits,
 };
 use openh264::encoder::{
     BitRate, Encoder, EncoderConfig, FrameRate as EncRate, IntraFramePeriod, QpRange,
@@ -41,7 +40,8 @@ use openh264::formats::{RgbSliceU8, YUVBuffer};
 use openh264::OpenH264API;
 use rayon::prelude::*;
 
-#[allow(dead_code)]
+// The integration tests load this file too, next to their own copy of `make`.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../tests/video/make.rs"]
 pub mod make;
 
@@ -447,7 +447,11 @@ fn location_error(segs: &[Segment], p: &Placement) -> Option<u32> {
 }
 
 /// Nearest-neighbour distance of each usable query frame among the usable known frames.
-fn frame_distances(query: &[FrameHash], known: &[FrameHash], window: Option<&Placement>) -> Vec<u32> {
+fn frame_distances(
+    query: &[FrameHash],
+    known: &[FrameHash],
+    window: Option<&Placement>,
+) -> Vec<u32> {
     let known: Vec<_> = known.iter().filter(|f| f.hash.quality >= 50).collect();
     if known.is_empty() {
         return Vec::new();
@@ -532,7 +536,7 @@ fn judge(
 ) -> (Option<(f64, f64)>, Option<Vec<Segment>>) {
     match m % 3 {
         0 | 1 => {
-            let rule = if m % 3 == 0 {
+            let rule = if m.is_multiple_of(3) {
                 MatchRule::cpp()
             } else {
                 MatchRule::pytx()
@@ -549,7 +553,9 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
     let nt = cfg.transforms.len();
     let n = originals.len();
     let is_match = |pct: (f64, f64)| pct.0 >= cfg.query_pct && pct.1 >= cfg.known_pct;
-    let per_t: Vec<(Vec<Cell>, [Vec<u32>; 2], [Vec<u32>; 2], f64, usize)> = (0..nt)
+    // per transformation: cells, true-pair and distinct-pair frame distances, mean size, failures
+    type PerTransform = (Vec<Cell>, [Vec<u32>; 2], [Vec<u32>; 2], f64, usize);
+    let per_t: Vec<PerTransform> = (0..nt)
         .into_par_iter()
         .map(|t| {
             let excerpt = cfg.transforms[t].is_excerpt();
@@ -778,7 +784,12 @@ impl Report {
         let mut s = String::from(
             "transformation,method,videos,pairs,matched,recall,query_pct_median,query_pct_p5,known_pct_median,known_pct_p5,frame_dist_median,frame_dist_p95,loc_err_ms_median,loc_err_ms_p95,distinct_pairs,false_matches,false_match_rate,max_distinct_query_pct,mean_copy_bytes,query_pct_min,known_pct_min\n",
         );
-        let row = |s: &mut String, t: &str, m: usize, c: &Cell, fd: Option<&[Vec<u32>; 2]>, bytes: f64| {
+        let row = |s: &mut String,
+                   t: &str,
+                   m: usize,
+                   c: &Cell,
+                   fd: Option<&[Vec<u32>; 2]>,
+                   bytes: f64| {
             let fd = fd.map(|f| &f[m / 3]);
             let rate = if c.distinct_pairs > 0 {
                 c.false_matches as f64 / c.distinct_pairs as f64
@@ -812,7 +823,14 @@ impl Report {
         let _ = cfg;
         for (t, name) in self.transforms.iter().enumerate() {
             for (m, c) in self.cells[t].iter().enumerate() {
-                row(&mut s, name, m, c, Some(&self.frame_dist[t]), self.mean_bytes[t]);
+                row(
+                    &mut s,
+                    name,
+                    m,
+                    c,
+                    Some(&self.frame_dist[t]),
+                    self.mean_bytes[t],
+                );
             }
         }
         for (m, c) in self.originals.iter().enumerate() {

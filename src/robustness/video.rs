@@ -197,7 +197,8 @@ impl VideoTransformer {
             VideoTransform::FrameRate { fps: 0 } => {
                 return Err(Error::invalid("the new frame rate must be positive"));
             }
-            VideoTransform::Excerpt { seconds: 0 } | VideoTransform::Inserted { seconds: 0, .. } => {
+            VideoTransform::Excerpt { seconds: 0 }
+            | VideoTransform::Inserted { seconds: 0, .. } => {
                 return Err(Error::invalid("an excerpt must last at least a second"));
             }
             VideoTransform::Excerpt { seconds } | VideoTransform::Inserted { seconds, .. } => {
@@ -289,12 +290,7 @@ impl VideoTransformer {
     ///
     /// Errors with [`Error::InvalidInput`] if the frame is not `width × height` or `n` does not
     /// increase.
-    pub fn push(
-        &mut self,
-        n: u64,
-        frame: &RgbImage,
-        out: &mut dyn FnMut(RgbImage),
-    ) -> Result<()> {
+    pub fn push(&mut self, n: u64, frame: &RgbImage, out: &mut dyn FnMut(RgbImage)) -> Result<()> {
         if frame.dimensions() != (self.width, self.height) {
             return Err(Error::invalid("frame size differs from the video's"));
         }
@@ -376,7 +372,7 @@ impl VideoTransformer {
 /// ```
 pub fn generated_frame(seed: u64, width: u32, height: u32, t_ms: u64) -> RgbImage {
     const G: usize = 32;
-    let mut rng = SplitMix64::new(seed ^ 0x666F_6F74_6167_65);
+    let mut rng = SplitMix64::new(seed ^ 0x0066_6F6F_7461_6765);
     let grids: Vec<Vec<f32>> = (0..3)
         .map(|_| (0..G * G).map(|_| rng.next_f32()).collect())
         .collect();
@@ -473,7 +469,9 @@ mod tests {
                 "{t}"
             );
         }
-        assert!(VideoTransform::LowBitrate.low_bitrate() && !VideoTransform::Reencode.low_bitrate());
+        assert!(
+            VideoTransform::LowBitrate.low_bitrate() && !VideoTransform::Reencode.low_bitrate()
+        );
         // content: unchanged, mirrored, barred
         let (same, _) = run(VideoTransform::Reencode, r(30, 1), 3, 1);
         assert_eq!(same[2], frame(2));
@@ -509,9 +507,14 @@ mod tests {
         assert_eq!(p.duration_ms, 10_000);
         let ids: Vec<u8> = out.iter().map(|f| f.get_pixel(0, 0)[0]).collect();
         assert_eq!(&ids[..6], &[0, 1, 2, 3, 5, 6]); // floor(k × 30/24)
-        // 29.97 → 15 fps over 1001 input frames: output k exists while k × 30000 / 15015 < 1001,
-        // i.e. k < 501.0005: 502 frames
-        let (out, _) = run(VideoTransform::FrameRate { fps: 15 }, r(30000, 1001), 1001, 1);
+                                                    // 29.97 → 15 fps over 1001 input frames: output k exists while k × 30000 / 15015 < 1001,
+                                                    // i.e. k < 501.0005: 502 frames
+        let (out, _) = run(
+            VideoTransform::FrameRate { fps: 15 },
+            r(30000, 1001),
+            1001,
+            1,
+        );
         assert_eq!(out.len(), 502);
         // up: 10 → 24 fps repeats frames
         let (out, _) = run(VideoTransform::FrameRate { fps: 24 }, r(10, 1), 50, 1);
@@ -554,7 +557,10 @@ mod tests {
         assert_eq!(out.len(), 200);
         assert_eq!(out[50], frame(100));
         assert_eq!(out[149], frame(199));
-        assert!(out[..50].iter().chain(&out[150..]).all(|f| f.dimensions() == (W, H)));
+        assert!(out[..50]
+            .iter()
+            .chain(&out[150..])
+            .all(|f| f.dimensions() == (W, H)));
         assert_ne!(out[49], out[48]); // generated footage moves
         assert_eq!(
             p,
