@@ -117,6 +117,10 @@ struct Args {
     /// Skip videos.
     #[arg(long)]
     no_video: bool,
+    /// Videos whose file names share the part before the first `-` are versions of the same
+    /// footage: their pairs count neither as true nor as distinct pairs.
+    #[arg(long)]
+    video_group_by_prefix: bool,
 }
 
 /// What is stored for an original.
@@ -215,6 +219,7 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
         low_qp: args.video_low_qp,
         query_pct: args.vpdq_query_pct,
         known_pct: args.vpdq_known_pct,
+        group_by_prefix: args.video_group_by_prefix,
         ..Default::default()
     };
     let pb = ProgressBar::new((videos.len() * cfg.transforms.len()) as u64);

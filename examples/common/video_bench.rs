@@ -72,6 +72,10 @@ pub struct BenchConfig {
     pub known_pct: f64,
     /// The transformations.
     pub transforms: Vec<VideoTransform>,
+    /// Treat originals whose file names share the part before the first `-` as versions of the
+    /// same footage: their pairs are neither true nor distinct pairs (for sets such as the vPDQ
+    /// sample clips, where `pattern-hd-no-bar` and `pattern-sd-grey-bar` show the same scene).
+    pub group_by_prefix: bool,
 }
 
 impl Default for BenchConfig {
@@ -84,6 +88,7 @@ impl Default for BenchConfig {
             query_pct: 80.0,
             known_pct: 0.0,
             transforms: VideoTransform::standard_set(),
+            group_by_prefix: false,
         }
     }
 }
@@ -525,6 +530,27 @@ pub struct Report {
     pub failures: usize,
     /// Originals taking part.
     pub videos: usize,
+    /// Ordered pairs of different originals left out as versions of the same footage.
+    pub related_pairs: usize,
+}
+
+/// The content group of each original (see [`BenchConfig::group_by_prefix`]).
+fn groups(originals: &[Original], by_prefix: bool) -> Vec<String> {
+    originals
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let stem = o
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            match stem.split_once('-') {
+                Some((prefix, _)) if by_prefix => prefix.to_string(),
+                _ => format!("{i}:{stem}"),
+            }
+        })
+        .collect()
 }
 
 /// Decision of one method for a query against stored hashes: (matched, query %, known %,
@@ -552,6 +578,8 @@ fn judge(
 pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
     let nt = cfg.transforms.len();
     let n = originals.len();
+    let group = groups(originals, cfg.group_by_prefix);
+    let related = |i: usize, j: usize| i != j && group[i] == group[j];
     let is_match = |pct: (f64, f64)| pct.0 >= cfg.query_pct && pct.1 >= cfg.known_pct;
     // per transformation: cells, true-pair and distinct-pair frame distances, mean size, failures
     type PerTransform = (Vec<Cell>, [Vec<u32>; 2], [Vec<u32>; 2], f64, usize);
@@ -571,6 +599,9 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
                 bytes += c.bytes as f64;
                 ok += 1;
                 for (j, k) in originals.iter().enumerate() {
+                    if related(i, j) {
+                        continue;
+                    }
                     for (v, q) in [&c.plain, &c.unlb].into_iter().enumerate() {
                         if i == j {
                             fd[v].extend(frame_distances(q, &k.hashes, Some(&c.placement)));
@@ -616,7 +647,7 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
     let mut originals_cells = vec![Cell::default(); METHODS.len()];
     for (i, a) in originals.iter().enumerate() {
         for (j, b) in originals.iter().enumerate() {
-            if i == j {
+            if i == j || related(i, j) {
                 continue;
             }
             // the originals are stored plain; letterbox removal changes only the copies, so the
@@ -643,6 +674,10 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
         mean_bytes: Vec::new(),
         failures: 0,
         videos: n,
+        related_pairs: (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .filter(|&(i, j)| related(i, j))
+            .count(),
     };
     for (cells, fd, dd, mean, failed) in per_t {
         report.cells.push(cells);
@@ -745,6 +780,13 @@ impl Report {
             "\nFalse matches (ordered pairs of distinct originals: the originals themselves, and every \
              copy against the other originals):\n\n",
         );
+        if self.related_pairs > 0 {
+            s.push_str(&format!(
+                "{} ordered pairs of originals whose names share the prefix before the first `-` were left \
+                 out as versions of the same footage.\n\n",
+                self.related_pairs
+            ));
+        }
         s.push_str("| method | originals: pairs | false | copies: pairs | false | rate | highest distinct query % |\n");
         s.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
         for (m, name) in METHODS.iter().enumerate() {

@@ -379,27 +379,42 @@ pub fn generated_frame(seed: u64, width: u32, height: u32, t_ms: u64) -> RgbImag
     let t = t_ms as f32 / 1000.0;
     let (ox, oy) = (1.3 * t + 3.0, 0.6 * t + 5.0 * (0.2 * t).sin());
     let zoom = 6.0 * (1.0 + 0.2 * (0.3 * t).sin()) / width.max(height) as f32;
-    let sample = |g: &[f32], x: f32, y: f32| {
-        let (fx, fy) = (x.rem_euclid(G as f32), y.rem_euclid(G as f32));
-        let (x0, y0) = (fx as usize % G, fy as usize % G);
-        let (x1, y1) = ((x0 + 1) % G, (y0 + 1) % G);
-        let (tx, ty) = (fx.fract(), fy.fract());
-        let a = g[y0 * G + x0] * (1.0 - tx) + g[y0 * G + x1] * tx;
-        let b = g[y1 * G + x0] * (1.0 - tx) + g[y1 * G + x1] * tx;
-        a * (1.0 - ty) + b * ty
+    // Bilinear lookups on a separable grid: cell index and fraction per column and per row, at
+    // scale 1 and 3.
+    let axis = |o: f32, n: u32, scale: f32| -> Vec<(usize, usize, f32)> {
+        (0..n)
+            .map(|i| {
+                let f = (scale * (o + i as f32 * zoom)).rem_euclid(G as f32);
+                let i0 = f as usize % G;
+                (i0, (i0 + 1) % G, f.fract())
+            })
+            .collect()
     };
-    RgbImage::from_fn(width, height, |x, y| {
-        let (u, v) = (ox + x as f32 * zoom, oy + y as f32 * zoom);
-        let base = 0.6 * sample(&grids[0], u, v) + 0.4 * sample(&grids[0], 3.0 * u, 3.0 * v);
-        let c1 = sample(&grids[1], u, v);
-        let c2 = sample(&grids[2], u, v);
-        let px = |k: f32| (255.0 * k).clamp(0.0, 255.0) as u8;
-        image::Rgb([
-            px(base * 0.8 + 0.2 * c1),
-            px(base),
-            px(base * 0.8 + 0.2 * c2),
-        ])
-    })
+    let (cols1, cols3) = (axis(ox, width, 1.0), axis(ox, width, 3.0));
+    let (rows1, rows3) = (axis(oy, height, 1.0), axis(oy, height, 3.0));
+    let sample =
+        |g: &[f32], (x0, x1, tx): (usize, usize, f32), (y0, y1, ty): (usize, usize, f32)| {
+            let a = g[y0 * G + x0] * (1.0 - tx) + g[y0 * G + x1] * tx;
+            let b = g[y1 * G + x0] * (1.0 - tx) + g[y1 * G + x1] * tx;
+            a * (1.0 - ty) + b * ty
+        };
+    let px = |k: f32| (255.0 * k).clamp(0.0, 255.0) as u8;
+    let mut img = RgbImage::new(width, height);
+    for (y, row) in img.rows_mut().enumerate() {
+        let (r1, r3) = (rows1[y], rows3[y]);
+        for (x, p) in row.enumerate() {
+            let (c1, c3) = (cols1[x], cols3[x]);
+            let base = 0.6 * sample(&grids[0], c1, r1) + 0.4 * sample(&grids[0], c3, r3);
+            let k1 = sample(&grids[1], c1, r1);
+            let k2 = sample(&grids[2], c1, r1);
+            *p = image::Rgb([
+                px(base * 0.8 + 0.2 * k1),
+                px(base),
+                px(base * 0.8 + 0.2 * k2),
+            ]);
+        }
+    }
+    img
 }
 
 #[cfg(test)]
