@@ -25,6 +25,8 @@
 //!   detector (uniform and blurred bars, opposite bars of similar size), plain PDQ when none found.
 //! * `pdq+dih+unlb`: [`QueryOptions::default`], the recommended matching default: plain and
 //!   unletterboxed copy, 8 dihedral hashes each, best distance.
+//! * `pdq+uncrop`: plain PDQ of the copy, and of the copy extended by 2.5, 5 and 10 % on every
+//!   side with its edges replicated (`QueryOptions::with_uncrop`): guesses for cut-off borders.
 //! * `ahash`, `dhash`, `phash`, `blockhash`: the classic 64-bit hashes.
 //!
 //! PDQ rule: match at distance ≤ 31; originals with quality < 50 are excluded (and counted), and a
@@ -60,7 +62,14 @@ mod video_bench;
 
 use media::{collect_files, media_kind, Media};
 
-const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+unlb-u", "pdq+unlb", "pdq+dih+unlb"];
+const PDQ_METHODS: [&str; 6] = [
+    "pdq",
+    "pdq+dih",
+    "pdq+unlb-u",
+    "pdq+unlb",
+    "pdq+dih+unlb",
+    "pdq+uncrop",
+];
 const NPDQ: usize = PDQ_METHODS.len();
 const CLASSIC: [ClassicAlg; 4] = [
     ClassicAlg::AHash,
@@ -162,6 +171,7 @@ fn make_query(
             vec![unletterboxed(&old_cfg)],
             vec![unletterboxed(&opts.letterbox_config)],
             query_hashes(pdq, &luma, opts),
+            query_hashes(pdq, &luma, &QueryOptions::plain().with_uncrop(true)),
         ],
         classic: classic_hashes(classic, copy),
     }

@@ -34,6 +34,8 @@ pub mod video;
 pub use glyph::text_mask;
 pub use metrics::{histogram, percentile, DistinctPairStats, TruePair, TruePairStats};
 pub use prng::SplitMix64;
-pub use query::{content_inside_bars, query_distance, query_hashes, QueryOptions};
+pub use query::{
+    content_inside_bars, pad_replicate, query_distance, query_hashes, QueryOptions, UNCROP_PADS,
+};
 pub use transform::{Bars, Transform};
 pub use video::{generated_frame, Placement, VideoTransform, VideoTransformer};
