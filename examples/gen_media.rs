@@ -7,6 +7,11 @@
 //!
 //! Each picture is a made-up landscape: a sky gradient, a sun, two hill lines, houses, trees and
 //! fine texture, all drawn from a seeded SplitMix64, then saved as JPEG quality 90.
+//!
+//! Also two short videos, `clip-00.mp4` and `clip-01.mp4` (320×240, 15 fps, 20 s): textured
+//! landscapes panning and zooming, made by the video tests' generator (`tests/video/make.rs`),
+//! encoded with OpenH264 at quantiser 34 into an MP4, so that the robustness benchmark covers
+//! video on the shipped media too.
 
 use std::path::PathBuf;
 
@@ -15,6 +20,10 @@ use image::{Rgb, RgbImage};
 use mediamatch::robustness::SplitMix64;
 
 const COUNT: u64 = 16;
+
+#[allow(dead_code)]
+#[path = "../tests/video/make.rs"]
+mod make;
 
 fn lerp(a: f32, b: f32, t: f32) -> f32 {
     a + (b - a) * t
@@ -112,6 +121,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut bytes = Vec::new();
         JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&img)?;
         std::fs::write(&path, bytes)?;
+        println!("{}", path.display());
+    }
+    for k in 0..2u64 {
+        let clip = make::synth(0x5EED_0100 + k, 320, 240, 15, 20.0);
+        let path = out.join(format!("clip-{k:02}.mp4"));
+        std::fs::write(&path, make::encode_mp4(&clip, 34))?;
         println!("{}", path.display());
     }
     Ok(())

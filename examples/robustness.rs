@@ -3,9 +3,14 @@
 //!
 //! ```text
 //! cargo run --release --example robustness -- DIR [DIR...] [--out OUTDIR] [--max-side N]
+//!     [--video-seconds S] [--no-video]
 //! ```
 //!
-//! Walks the directories for images, makes every transformed copy of
+//! Walks the directories for images and videos (classified by extension). Videos: see
+//! `examples/common/video_bench.rs` (re-encoded, half-resolution, 24/15 fps, excerpt, excerpt in
+//! other footage, letterbox, logo and mirrored copies made with OpenH264; vPDQ under both
+//! reference rules and our temporal alignment, plain and with letterbox removal), reported in a
+//! separate table and `video-results.csv`, `hist-video-*.png`. Images: makes every transformed copy of
 //! [`Transform::standard_set`] in memory, hashes originals and copies on all cores, and prints
 //! Markdown tables on stdout; `OUTDIR` (default `robustness-out`) receives `results.csv` and one
 //! PNG histogram per method (true-pair vs distinct-pair distances).
@@ -20,6 +25,8 @@
 //!   detector (uniform and blurred bars, opposite bars of similar size), plain PDQ when none found.
 //! * `pdq+dih+unlb`: [`QueryOptions::default`], the recommended matching default: plain and
 //!   unletterboxed copy, 8 dihedral hashes each, best distance.
+//! * `pdq+uncrop`: plain PDQ of the copy, and of the copy extended by 2.5, 5 and 10 % on every
+//!   side with its edges replicated (`QueryOptions::with_uncrop`): guesses for cut-off borders.
 //! * `ahash`, `dhash`, `phash`, `blockhash`: the classic 64-bit hashes.
 //!
 //! PDQ rule: match at distance ≤ 31; originals with quality < 50 are excluded (and counted), and a
@@ -31,7 +38,7 @@
 //! `identity` row is the false-match rate among distinct originals.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
@@ -48,14 +55,21 @@ use mediamatch::{
 };
 use rayon::prelude::*;
 
-const IMAGE_EXT: &[&str] = &[
-    "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "pnm", "ppm", "pgm",
-];
-const VIDEO_EXT: &[&str] = &[
-    "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts",
-];
+#[path = "common/media.rs"]
+mod media;
+#[path = "common/video_bench.rs"]
+mod video_bench;
 
-const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+unlb-u", "pdq+unlb", "pdq+dih+unlb"];
+use media::{collect_files, media_kind, Media};
+
+const PDQ_METHODS: [&str; 6] = [
+    "pdq",
+    "pdq+dih",
+    "pdq+unlb-u",
+    "pdq+unlb",
+    "pdq+dih+unlb",
+    "pdq+uncrop",
+];
 const NPDQ: usize = PDQ_METHODS.len();
 const CLASSIC: [ClassicAlg; 4] = [
     ClassicAlg::AHash,
@@ -94,6 +108,28 @@ struct Args {
     /// Skip the classic hashes (faster on large photos).
     #[arg(long)]
     no_classic: bool,
+    /// Videos: only the first this many seconds of each original are processed.
+    #[arg(long, default_value_t = 60.0)]
+    video_seconds: f64,
+    /// Videos: OpenH264 quantiser of the copies (0 best – 51 worst).
+    #[arg(long, default_value_t = 26)]
+    video_qp: u8,
+    /// Videos: quantiser of the low-bitrate copy.
+    #[arg(long, default_value_t = 42)]
+    video_low_qp: u8,
+    /// Videos: a vPDQ match needs query % at least this (pytx `VPDQSignal`: 80).
+    #[arg(long, default_value_t = 80.0)]
+    vpdq_query_pct: f64,
+    /// Videos: a vPDQ match needs known (compared) % at least this (pytx: 0).
+    #[arg(long, default_value_t = 0.0)]
+    vpdq_known_pct: f64,
+    /// Skip videos.
+    #[arg(long)]
+    no_video: bool,
+    /// Videos whose file names share the part before the first `-` are versions of the same
+    /// footage: their pairs count neither as true nor as distinct pairs.
+    #[arg(long)]
+    video_group_by_prefix: bool,
 }
 
 /// What is stored for an original.
@@ -107,31 +143,6 @@ struct Query {
     /// Per PDQ method, the hashes to try.
     pdq: [Vec<PdqHash>; NPDQ],
     classic: Vec<Hash64>,
-}
-
-fn walk(path: &Path, images: &mut Vec<PathBuf>, videos: &mut Vec<PathBuf>) {
-    if path.is_dir() {
-        let Ok(rd) = std::fs::read_dir(path) else {
-            eprintln!("warning: cannot read directory {}", path.display());
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for p in entries {
-            walk(&p, images, videos);
-        }
-        return;
-    }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    if IMAGE_EXT.contains(&ext.as_str()) {
-        images.push(path.to_path_buf());
-    } else if VIDEO_EXT.contains(&ext.as_str()) {
-        videos.push(path.to_path_buf());
-    }
 }
 
 fn classic_hashes(hashers: &[ClassicHasher], img: &DynamicImage) -> Vec<Hash64> {
@@ -160,6 +171,7 @@ fn make_query(
             vec![unletterboxed(&old_cfg)],
             vec![unletterboxed(&opts.letterbox_config)],
             query_hashes(pdq, &luma, opts),
+            query_hashes(pdq, &luma, &QueryOptions::plain().with_uncrop(true)),
         ],
         classic: classic_hashes(classic, copy),
     }
@@ -181,19 +193,111 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let start = Instant::now();
     let (mut paths, mut videos) = (Vec::new(), Vec::new());
-    for p in &args.inputs {
-        walk(p, &mut paths, &mut videos);
+    for p in collect_files(&args.inputs)? {
+        match media_kind(&p) {
+            Some(Media::Image) => paths.push(p),
+            Some(Media::Video) => videos.push(p),
+            None => eprintln!(
+                "warning: skipping {} (not a known image or video extension)",
+                p.display()
+            ),
+        }
+    }
+    if args.no_video {
+        videos.clear();
+    }
+    if paths.is_empty() && videos.is_empty() {
+        return Err("no images or videos found in the given inputs".into());
+    }
+    std::fs::create_dir_all(&args.out)?;
+    if !paths.is_empty() {
+        run_images(&args, &paths)?;
     }
     if !videos.is_empty() {
+        run_videos(&args, &videos)?;
+    }
+    eprintln!("done in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let cfg = video_bench::BenchConfig {
+        max_seconds: args.video_seconds,
+        seed: args.seed,
+        qp: args.video_qp,
+        low_qp: args.video_low_qp,
+        query_pct: args.vpdq_query_pct,
+        known_pct: args.vpdq_known_pct,
+        group_by_prefix: args.video_group_by_prefix,
+        ..Default::default()
+    };
+    let pb = ProgressBar::new((videos.len() * cfg.transforms.len()) as u64);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} video copies made and hashed (eta {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let results: Vec<_> = videos
+        .par_iter()
+        .map(|p| video_bench::process(p, &cfg, &|| pb.inc(1)))
+        .collect();
+    pb.finish_and_clear();
+    let mut originals = Vec::new();
+    for (p, r) in videos.iter().zip(results) {
+        match r {
+            Ok(o) => {
+                for (t, c) in cfg.transforms.iter().zip(&o.copies) {
+                    if let Err(e) = c {
+                        eprintln!("warning: {t} of {}: {e}", p.display());
+                    }
+                }
+                originals.push(o);
+            }
+            Err(e) => eprintln!("warning: skipping video {}: {e}", p.display()),
+        }
+    }
+    if originals.is_empty() {
+        return Err("no video could be processed".into());
+    }
+    for o in &originals {
         eprintln!(
-            "skipping {} video file(s): video methods (vPDQ, temporal alignment) arrive with the \
-             video module; this run measures images only",
-            videos.len()
+            "video {}: {} frames processed, {} stored vPDQ hashes",
+            o.path.display(),
+            o.frames,
+            o.hashes.len()
         );
     }
-    if paths.is_empty() {
-        return Err("no images found in the given inputs".into());
+    let report = video_bench::evaluate(&originals, &cfg);
+    println!("\n{}", report.markdown(&cfg));
+    std::fs::write(args.out.join("video-results.csv"), report.csv(&cfg))?;
+    for (v, name) in ["video-pdq", "video-pdq+unlb"].iter().enumerate() {
+        let true_d: Vec<u32> = report
+            .frame_dist
+            .iter()
+            .flat_map(|f| f[v].iter().copied())
+            .collect();
+        plot::histogram_png(
+            &args
+                .out
+                .join(format!("hist-{}.png", name.replace('+', "_"))),
+            &format!("{name} frames"),
+            &histogram(&true_d, 256),
+            &histogram(&report.distinct_frame_dist[v], 256),
+            PdqHash::MATCH_THRESHOLD,
+        )?;
     }
+    eprintln!(
+        "videos: wrote video-results.csv and 2 histograms to {} in {:.1} s",
+        args.out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::Error>> {
+    let start = Instant::now();
 
     // Decode originals.
     let limits = DecodeLimits::default();
@@ -445,7 +549,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // CSV and plots.
-    std::fs::create_dir_all(&args.out)?;
     let mut csv = String::from(
         "transformation,method,threshold,originals,excluded_by_quality,pairs,matched,recall,unusable_queries,median,p95,distinct_pairs,false_matches,false_match_rate,false_matches_start\n",
     );

@@ -6,4 +6,5 @@ mod hash_props;
 mod index;
 mod pdq;
 mod robustness;
+mod robustness_video;
 mod video;

@@ -155,3 +155,24 @@ fn distinct_pictures_do_not_match() {
     assert_eq!(s.pairs, 30);
     assert_eq!(s.false_matches, 0, "min distance {:?}", s.min_distance);
 }
+
+#[test]
+fn uncrop_guesses_win_back_a_centred_crop() {
+    let hasher = PdqHasher::new();
+    let opts = QueryOptions::plain().with_uncrop(true);
+    let mut won = 0;
+    for seed in 0..6 {
+        let img = picture(100 + seed, 320, 240);
+        let stored = hasher.hash_image(&img);
+        let copy = Transform::Crop { percent: 5 }.apply(&img, 0).unwrap();
+        let plain = best_distance(&hasher, &copy, &stored, &QueryOptions::plain());
+        let uncrop = best_distance(&hasher, &copy, &stored, &opts);
+        eprintln!("seed {seed}: plain {plain}, uncrop {uncrop}");
+        assert!(uncrop <= plain);
+        won += usize::from(plain > PdqHash::MATCH_THRESHOLD && uncrop <= PdqHash::MATCH_THRESHOLD);
+    }
+    // 4 hashes per query: the plain one and one per guess
+    let luma = LumaImage::from_image(&picture(1, 320, 240));
+    assert_eq!(query_hashes(&hasher, &luma, &opts).len(), 4);
+    assert!(won >= 4, "the guesses won back only {won} of 6 crops");
+}

@@ -3,6 +3,7 @@
 //! * [`transform`]: the image transformations of the robustness benchmark
 //!   (`examples/robustness.rs`), each deterministic given a seed.
 //! * [`metrics`]: recall, distance percentiles and false-match rates.
+//! * [`video`]: the video transformations, applied to a stream of frames.
 //! * [`query`]: dihedral querying and letterbox removal on the *query* side, so that the hash
 //!   stored for an image stays the plain reference PDQ that other platforms can match.
 //! * [`SplitMix64`] and [`text_mask`]: the tiny seeded PRNG and blocky font the transformations
@@ -28,9 +29,13 @@ pub mod metrics;
 mod prng;
 pub mod query;
 pub mod transform;
+pub mod video;
 
 pub use glyph::text_mask;
 pub use metrics::{histogram, percentile, DistinctPairStats, TruePair, TruePairStats};
 pub use prng::SplitMix64;
-pub use query::{content_inside_bars, query_distance, query_hashes, QueryOptions};
+pub use query::{
+    content_inside_bars, pad_replicate, query_distance, query_hashes, QueryOptions, UNCROP_PADS,
+};
 pub use transform::{Bars, Transform};
+pub use video::{generated_frame, Placement, VideoTransform, VideoTransformer};

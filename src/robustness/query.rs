@@ -3,7 +3,8 @@
 //! A platform stores (and shares) the plain PDQ hash of each known image, exactly as every other
 //! implementation computes it. At lookup time the *query* image may be turned into several
 //! hashes: its eight dihedral variants (finds rotated and mirrored copies) and the hashes of its
-//! content without letterbox/pillarbox bars. The query matches a stored hash when any of its
+//! content without letterbox/pillarbox bars, and (opt-in) "uncropped" guesses: the image with
+//! its edges replicated outwards, for copies whose borders were cut off. The query matches a stored hash when any of its
 //! usable hashes is within the threshold.
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,15 @@ pub struct QueryOptions {
     pub letterbox: bool,
     /// Settings of the bar detector.
     pub letterbox_config: LetterboxConfig,
+    /// Also query the image extended by [`UNCROP_PADS`] of its width and height on every side,
+    /// edges replicated: guesses for copies with their borders cut off evenly. Off by default:
+    /// it helps only centred crops (see the README's robustness section for the numbers).
+    pub uncrop: bool,
 }
+
+/// Per-side padding fractions of the uncrop guesses ([`QueryOptions::uncrop`]): 2.5 %, 5 % and
+/// 10 %, which undo centred crops of 5, 10 and 20 % of the width and height.
+pub const UNCROP_PADS: [f32; 3] = [0.025, 0.05, 0.10];
 
 impl Default for QueryOptions {
     fn default() -> Self {
@@ -50,6 +59,7 @@ impl Default for QueryOptions {
             dihedral: true,
             letterbox: true,
             letterbox_config: LetterboxConfig::default(),
+            uncrop: false,
         }
     }
 }
@@ -61,7 +71,15 @@ impl QueryOptions {
             dihedral: false,
             letterbox: false,
             letterbox_config: LetterboxConfig::default(),
+            uncrop: false,
         }
+    }
+
+    /// Turns the uncrop guesses on or off.
+    #[must_use]
+    pub fn with_uncrop(mut self, on: bool) -> Self {
+        self.uncrop = on;
+        self
     }
 
     /// Turns dihedral querying on or off.
@@ -88,7 +106,7 @@ impl QueryOptions {
 
 /// The hashes to look up for a query image: the plain hash (or its eight dihedral variants) of
 /// the image, followed by the same for its content inside bars when `letterbox` is on and bars
-/// were found.
+/// were found, then for each uncrop guess of the image when `uncrop` is on.
 pub fn query_hashes(hasher: &PdqHasher, luma: &LumaImage, opts: &QueryOptions) -> Vec<PdqHash> {
     let mut out = Vec::with_capacity(16);
     let mut add = |img: &LumaImage| {
@@ -104,7 +122,46 @@ pub fn query_hashes(hasher: &PdqHasher, luma: &LumaImage, opts: &QueryOptions) -
             add(&content);
         }
     }
+    if opts.uncrop {
+        for f in UNCROP_PADS {
+            add(&pad_replicate(luma, f));
+        }
+    }
     out
+}
+
+/// The image extended by `frac` of its width (left and right) and height (top and bottom),
+/// each new pixel a copy of the nearest edge pixel.
+///
+/// ```
+/// use mediamatch::robustness::pad_replicate;
+/// use mediamatch::LumaImage;
+/// let img = LumaImage::from_f32(2, 1, vec![1.0, 2.0])?;
+/// let p = pad_replicate(&img, 0.5);
+/// assert_eq!((p.width(), p.height()), (4, 3));
+/// assert_eq!(&p.as_slice()[..4], &[1.0, 1.0, 2.0, 2.0]);
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+pub fn pad_replicate(luma: &LumaImage, frac: f32) -> LumaImage {
+    let (w, h) = (luma.width(), luma.height());
+    let frac = if frac.is_finite() {
+        frac.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let px = (w as f32 * frac).round() as usize;
+    let py = (h as f32 * frac).round() as usize;
+    let (nw, nh) = (w + 2 * px, h + 2 * py);
+    let src = luma.as_slice();
+    let mut out = Vec::with_capacity(nw * nh);
+    for y in 0..nh {
+        let sy = y.saturating_sub(py).min(h.saturating_sub(1));
+        for x in 0..nw {
+            let sx = x.saturating_sub(px).min(w.saturating_sub(1));
+            out.push(src[sy * w + sx]);
+        }
+    }
+    LumaImage::from_f32(nw, nh, out).unwrap_or_else(|_| luma.clone())
 }
 
 /// The picture inside letterbox/pillarbox bars, or `None` when no bars were found.

@@ -154,7 +154,8 @@ pub fn encode_mp4(clip: &Clip, qp: u8) -> Vec<u8> {
     mux(clip.width, clip.height, clip.fps, &sps, &pps, &samples)
 }
 
-fn split_annexb(b: &[u8]) -> Vec<&[u8]> {
+/// The NAL units of an Annex-B byte stream (start codes removed).
+pub fn split_annexb(b: &[u8]) -> Vec<&[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i + 3 <= b.len() {
@@ -203,6 +204,8 @@ pub struct MuxOpts {
     pub sample_delta: Option<u32>,
     /// Duration written in `mvhd`/`mdhd`/`tkhd` (default: the true one).
     pub claimed_duration: Option<u32>,
+    /// Time units per second (default: fps × 1000); with `sample_delta`, any rational rate.
+    pub timescale: Option<u32>,
 }
 
 pub fn mux(
@@ -226,7 +229,7 @@ pub fn mux_with(
     samples: &[(Vec<u8>, bool)],
     opts: MuxOpts,
 ) -> Vec<u8> {
-    let timescale = fps * 1000;
+    let timescale = opts.timescale.unwrap_or(fps * 1000);
     let delta = opts.sample_delta.unwrap_or(1000);
     let duration = opts
         .claimed_duration
