@@ -251,9 +251,11 @@ pub struct VideoConfig {
     pub limits: VideoLimits,
     /// Decoder backend for files.
     pub backend: Backend,
-    /// Decode one video on several threads (default `true`): the built-in backend decodes
-    /// independent IDR-delimited parts of a file as tasks on the current rayon pool, FFmpeg
-    /// uses frame threading with as many threads as that pool. The hashes are identical either
+    /// Decode one video on several threads (default `true`): independent IDR-delimited parts
+    /// of a file are decoded as tasks on the current rayon pool, one decoder each (FFmpeg: for
+    /// H.264 in MP4/MOV through [`VideoHasher::hash_file`]; other inputs, and
+    /// [`VideoHasher::open`], use FFmpeg's frame threading with as many threads as that
+    /// pool). The hashes are identical either
     /// way; turn it off when many videos are already hashed in parallel (as
     /// [`VideoHasher::hash_files`] does) or for the lowest latency on tiny files.
     #[serde(default = "default_parallel")]
