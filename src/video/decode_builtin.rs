@@ -18,7 +18,8 @@
 //!   samples (open-GOP recovery points), whose successors may refer to earlier pictures.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
 //!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
-//!   hashing its frames as they come and keeping only the hashes.
+//!   hashing its frames as they come and keeping only the hashes. The FFmpeg backend runs the
+//!   same tasks with libav decoders fed by this module's demuxer.
 //! * Refused with [`VideoErrorKind::UnsupportedCodec`] (naming the `ffmpeg` feature): other
 //!   codecs, and H.264 other than 8-bit 4:2:0/4:0:0, because our colour conversion reproduces
 //!   FFmpeg's exactly only for those.
