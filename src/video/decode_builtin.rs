@@ -18,7 +18,8 @@
 //!   samples (open-GOP recovery points), whose successors may refer to earlier pictures.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
 //!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
-//!   hashing its frames as they come and keeping only the hashes.
+//!   hashing its frames as they come and keeping only the hashes. The FFmpeg backend runs the
+//!   same tasks with libav decoders fed by this module's demuxer.
 //! * Refused with [`VideoErrorKind::UnsupportedCodec`] (naming the `ffmpeg` feature): other
 //!   codecs, and H.264 other than 8-bit 4:2:0/4:0:0, because our colour conversion reproduces
 //!   FFmpeg's exactly only for those.
@@ -39,7 +40,7 @@ use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
 
-trait ReadSeek: Read + Seek + Send {}
+pub(crate) trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
 
 const FEATURE_HINT: &str = "build mediamatch with the `ffmpeg` feature to decode it";
@@ -48,7 +49,7 @@ const FEATURE_HINT: &str = "build mediamatch with the `ffmpeg` feature to decode
 const REORDER_DEPTH: usize = 34;
 
 /// A parallel task decodes at least this many samples (fewer, larger tasks for short GOPs).
-const MIN_TASK_SAMPLES: usize = 48;
+pub(crate) const MIN_TASK_SAMPLES: usize = 48;
 
 /// In-band parameter sets carried into parallel tasks at most (beyond: decode sequentially).
 const MAX_PRELUDE_BYTES: usize = 4 << 20;
@@ -147,6 +148,21 @@ impl Stream {
             .into());
         }
         Ok(s)
+    }
+
+    /// Reads sample `i` into `buf`.
+    fn read_sample(&self, reader: &mut dyn ReadSeek, i: usize, buf: &mut Vec<u8>) -> Result<()> {
+        let s = self.check_sample(i)?;
+        buf.clear();
+        buf.resize(s.size as usize, 0);
+        reader
+            .seek(SeekFrom::Start(s.offset))
+            .and_then(|_| reader.read_exact(buf))
+            .map_err(|e| {
+                Error::from(
+                    VideoError::new(VideoErrorKind::Io, "reading a frame").with_source(Box::new(e)),
+                )
+            })
     }
 
     /// Walks the NAL unit headers of sample `i` without reading the payloads: the type of its
@@ -266,6 +282,65 @@ pub(crate) struct Splitter {
     /// In-band parameter sets, each with the sample that carries it, length-prefixed (4).
     parameter_sets: Vec<(usize, Vec<u8>)>,
     tasks: Vec<Range<usize>>,
+}
+
+/// What another decoder (the FFmpeg backend) needs to run a [`Splitter`]'s tasks itself.
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+impl Splitter {
+    /// A reader of the file's bytes of its own.
+    pub(crate) fn open_reader(&self) -> Result<Box<dyn ReadSeek>> {
+        self.opener.open()
+    }
+
+    /// Reads sample `i` (bounds and size limits checked) into `buf`.
+    pub(crate) fn read_sample(
+        &self,
+        reader: &mut dyn ReadSeek,
+        i: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        self.stream.read_sample(reader, i, buf)
+    }
+
+    /// What is done with sample `i`.
+    pub(crate) fn action(&self, i: usize) -> Action {
+        self.action[i]
+    }
+
+    /// Whether sample `i`'s frame is hashed.
+    pub(crate) fn wanted(&self, i: usize) -> bool {
+        self.stream.wanted(&self.sampler, i)
+    }
+
+    /// Display index of sample `i` (`None`: outside the edit list).
+    pub(crate) fn display(&self, i: usize) -> Option<u64> {
+        self.stream.display[i]
+    }
+
+    /// Byte offset and size of sample `i`.
+    pub(crate) fn sample(&self, i: usize) -> Option<(u64, u32)> {
+        self.stream.track.samples.get(i).map(|s| (s.offset, s.size))
+    }
+
+    /// Number of samples.
+    pub(crate) fn sample_count(&self) -> usize {
+        self.stream.track.samples.len()
+    }
+
+    /// Bytes of the NAL unit length prefix of the samples.
+    pub(crate) fn length_size(&self) -> usize {
+        self.stream.length_size
+    }
+
+    /// The in-band parameter set NAL units (header byte first) that samples before task `t`
+    /// carry, in decode order.
+    pub(crate) fn prelude(&self, t: usize) -> impl Iterator<Item = &[u8]> {
+        let start = self.tasks[t].start;
+        self.parameter_sets
+            .iter()
+            .filter(move |(i, _)| *i < start)
+            .flat_map(|(_, ps)| raw_nals(ps, 4))
+    }
 }
 
 impl Splitter {
@@ -571,8 +646,23 @@ impl Mp4H264Source {
         if self.plan_made {
             return None;
         }
-        let opener = self.opener.clone()?;
         self.set_sampling(sampling);
+        self.split(min_task)
+    }
+
+    /// The tasks of a parallel decode whose frames are picked by `sampler` (another backend's
+    /// frame rate may differ from the sample table's), for a decoder other than this one.
+    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+    pub(crate) fn splitter_for(&mut self, sampler: Sampler, min_task: usize) -> Option<Splitter> {
+        if self.plan_made {
+            return None;
+        }
+        self.sampler = sampler;
+        self.split(min_task)
+    }
+
+    fn split(&mut self, min_task: usize) -> Option<Splitter> {
+        let opener = self.opener.clone()?;
         let stream = self.stream.clone();
         let n = stream.track.samples.len();
         let (idr, ps) = self.find_idr(true);
@@ -630,17 +720,7 @@ impl Mp4H264Source {
     }
 
     fn read_sample(&mut self, i: usize) -> Result<()> {
-        let s = self.stream.check_sample(i)?;
-        self.buf.clear();
-        self.buf.resize(s.size as usize, 0);
-        self.reader
-            .seek(SeekFrom::Start(s.offset))
-            .and_then(|_| self.reader.read_exact(&mut self.buf))
-            .map_err(|e| {
-                Error::from(
-                    VideoError::new(VideoErrorKind::Io, "reading a frame").with_source(Box::new(e)),
-                )
-            })
+        self.stream.read_sample(&mut *self.reader, i, &mut self.buf)
     }
 
     /// Feeds one NAL, catching decoder panics; returns a finished frame if any.

@@ -13,6 +13,17 @@
 //! non-reference frames are never sent to the decoder, and output frames are numbered from
 //! the sample table. Each packet is checked to be the sample the plan expects (byte offset and
 //! size); on any disagreement decoding starts again without skipping.
+//!
+//! Parallel decoding of one file ([`super::VideoHasher::hash_file`] with
+//! [`super::VideoConfig::parallel`] on a pool of more than one thread): for H.264 in MP4/MOV
+//! the built-in backend's IDR-segment task plan is reused ([`FfmpegSplit`]); each task has its
+//! own single-threaded libav H.264 decoder (opened from the file's codec parameters, so the
+//! `avcC` box is its extradata) and is fed the samples the built-in demuxer reads, as AVCC
+//! packets whose PTS is the sample's display index; in-band parameter sets of samples before
+//! the task or not sent are prepended to the next packet sent. No libavformat seeking is
+//! involved. The split is used only when libavformat's packets are exactly the demuxer's
+//! samples (offset and size, in order; one pass over the packets without decoding). Other
+//! containers and codecs, and files the built-in demuxer refuses, use frame threading.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -21,7 +32,9 @@ use std::path::Path;
 
 use ffmpeg_next as ff;
 
-use super::decode_builtin::{raw_nals, skip_plan, Action, SkipPlan};
+use super::decode_builtin::{
+    raw_nals, skip_plan, Action, Mp4H264Source, ReadSeek, SkipPlan, Splitter, MIN_TASK_SAMPLES,
+};
 use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
@@ -261,42 +274,53 @@ impl FfmpegSource {
     }
 
     fn convert(&self, frame: &ff::frame::Video) -> Result<FramePixels> {
-        let (w, h) = (frame.width(), frame.height());
-        self.limits.check_size(w, h)?;
-        // the reference builds its scaler once, for the format and size known at open time
-        let fmt = if self.src_format == ff::format::Pixel::None {
-            frame.format()
-        } else {
-            self.src_format
-        };
-        let mut sws = ff::software::scaling::Context::get(
-            fmt,
-            w,
-            h,
-            ff::format::Pixel::RGB24,
-            w,
-            h,
-            ff::software::scaling::Flags::AREA,
-        )
-        .map_err(|e| ff_err(VideoErrorKind::Decoder, "creating the scaler", e))?;
-        let mut rgb = ff::frame::Video::empty();
-        sws.run(frame, &mut rgb)
-            .map_err(|e| ff_err(VideoErrorKind::Decoder, "converting to RGB24", e))?;
-        let stride = rgb.stride(0);
-        let data = rgb.data(0);
-        let (w, h) = (w as usize, h as usize);
-        let mut out = Vec::with_capacity(w * h * 3);
-        for r in 0..h {
-            out.extend_from_slice(&data[r * stride..r * stride + 3 * w]);
-        }
-        Ok(FramePixels::Rgb8 {
-            width: w,
-            height: h,
-            stride: 3 * w,
-            data: out,
-        })
+        convert(frame, self.src_format, &self.limits)
     }
+}
 
+/// A decoded frame as RGB24 at its own size, converted by swscale (`SWS_AREA`) from
+/// `src_format` (the reference builds its scaler once, for the format known at open time).
+fn convert(
+    frame: &ff::frame::Video,
+    src_format: ff::format::Pixel,
+    limits: &VideoLimits,
+) -> Result<FramePixels> {
+    let (w, h) = (frame.width(), frame.height());
+    limits.check_size(w, h)?;
+    let fmt = if src_format == ff::format::Pixel::None {
+        frame.format()
+    } else {
+        src_format
+    };
+    let mut sws = ff::software::scaling::Context::get(
+        fmt,
+        w,
+        h,
+        ff::format::Pixel::RGB24,
+        w,
+        h,
+        ff::software::scaling::Flags::AREA,
+    )
+    .map_err(|e| ff_err(VideoErrorKind::Decoder, "creating the scaler", e))?;
+    let mut rgb = ff::frame::Video::empty();
+    sws.run(frame, &mut rgb)
+        .map_err(|e| ff_err(VideoErrorKind::Decoder, "converting to RGB24", e))?;
+    let stride = rgb.stride(0);
+    let data = rgb.data(0);
+    let (w, h) = (w as usize, h as usize);
+    let mut out = Vec::with_capacity(w * h * 3);
+    for r in 0..h {
+        out.extend_from_slice(&data[r * stride..r * stride + 3 * w]);
+    }
+    Ok(FramePixels::Rgb8 {
+        width: w,
+        height: h,
+        stride: 3 * w,
+        data: out,
+    })
+}
+
+impl FfmpegSource {
     /// Receives one decoded frame if the decoder has one.
     fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
@@ -387,5 +411,311 @@ impl FrameSource for FfmpegSource {
             return self.receive();
         }
         Ok(None)
+    }
+}
+
+/// H.264 in MP4/MOV cut into independent IDR-delimited tasks (the built-in backend's
+/// [`Splitter`]), each decoded by a libav H.264 decoder of its own that is fed the samples
+/// read by the built-in demuxer, so no libavformat seeking is involved.
+pub(crate) struct FfmpegSplit {
+    split: Splitter,
+    path: PathBuf,
+    limits: VideoLimits,
+    info: VideoInfo,
+    src_format: ff::format::Pixel,
+    sampler: Sampler,
+}
+
+impl std::fmt::Debug for FfmpegSplit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfmpegSplit")
+            .field("tasks", &self.split.tasks())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FfmpegSplit {
+    /// The tasks for `path` at `sampling`; `None` when the file is not H.264 in MP4/MOV as
+    /// the built-in demuxer reads it, when libavformat's packets are not exactly the samples
+    /// of that demuxer (offset and size, in order), or when there is too little work to split:
+    /// the caller then decodes sequentially.
+    pub(crate) fn new(path: &Path, limits: VideoLimits, sampling: Sampling) -> Option<FfmpegSplit> {
+        Self::with_min_task(path, limits, sampling, MIN_TASK_SAMPLES)
+    }
+
+    /// [`FfmpegSplit::new`] with tasks of at least `min_task` decoded samples.
+    fn with_min_task(
+        path: &Path,
+        limits: VideoLimits,
+        sampling: Sampling,
+        min_task: usize,
+    ) -> Option<FfmpegSplit> {
+        let (mut input, stream, _, src_format, info) =
+            FfmpegSource::open_parts(path, limits, 1).ok()?;
+        if info.codec != "h264" {
+            return None;
+        }
+        let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
+        let split = Mp4H264Source::open(path, limits)
+            .ok()?
+            .splitter_for(sampler, min_task)?;
+        // the same samples as the sequential path's packets (which number frames the same way)
+        let mut k = 0;
+        for (s, packet) in input.packets() {
+            if s.index() != stream {
+                continue;
+            }
+            let (off, size) = split.sample(k)?;
+            if packet.position() < 0
+                || packet.position() as u64 != off
+                || packet.size() != size as usize
+            {
+                return None;
+            }
+            k += 1;
+        }
+        if k != split.sample_count() {
+            return None;
+        }
+        Some(FfmpegSplit {
+            split,
+            path: path.to_path_buf(),
+            limits,
+            info,
+            src_format,
+            sampler,
+        })
+    }
+
+    /// Number of tasks.
+    pub(crate) fn len(&self) -> usize {
+        self.split.tasks().len()
+    }
+
+    /// The source decoding task `t` alone (its frames in display order).
+    pub(crate) fn source(&self, t: usize) -> Result<FfmpegTask<'_>> {
+        let (_, _, decoder, _, _) = FfmpegSource::open_parts(&self.path, self.limits, 1)?;
+        let ls = self.split.length_size();
+        let mut prefix = Vec::new();
+        for nal in self.split.prelude(t) {
+            push_nal(&mut prefix, nal, ls)?;
+        }
+        Ok(FfmpegTask {
+            split: self,
+            range: self.split.tasks()[t].clone(),
+            next: self.split.tasks()[t].start,
+            reader: self.split.open_reader()?,
+            decoder,
+            sampler: self.sampler,
+            prefix,
+            buf: Vec::new(),
+            eof_sent: false,
+            done: false,
+        })
+    }
+}
+
+/// Appends a NAL unit with its `length_size`-byte length prefix.
+fn push_nal(out: &mut Vec<u8>, nal: &[u8], length_size: usize) -> Result<()> {
+    if length_size < 4 && nal.len() >> (8 * length_size) != 0 {
+        return Err(VideoError::new(
+            VideoErrorKind::Container,
+            "a parameter set is too long for the stream's NAL length size",
+        )
+        .into());
+    }
+    out.extend_from_slice(&(nal.len() as u32).to_be_bytes()[4 - length_size..]);
+    out.extend_from_slice(nal);
+    Ok(())
+}
+
+/// One task of an [`FfmpegSplit`]: its samples, fed to its own decoder as packets whose PTS
+/// is the sample's display index (negative outside the edit list), so every frame that comes
+/// out carries its frame number.
+pub(crate) struct FfmpegTask<'a> {
+    split: &'a FfmpegSplit,
+    range: std::ops::Range<usize>,
+    next: usize,
+    reader: Box<dyn ReadSeek>,
+    decoder: ff::decoder::Video,
+    sampler: Sampler,
+    /// Parameter sets of samples not sent yet, length-prefixed, for the next packet.
+    prefix: Vec<u8>,
+    buf: Vec<u8>,
+    eof_sent: bool,
+    done: bool,
+}
+
+impl std::fmt::Debug for FfmpegTask<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfmpegTask")
+            .field("samples", &self.range)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FfmpegTask<'_> {
+    fn receive(&mut self) -> Result<Option<VideoFrame>> {
+        let mut frame = ff::frame::Video::empty();
+        loop {
+            match self.decoder.receive_frame(&mut frame) {
+                Ok(()) => {
+                    let Some(n) = frame.pts().and_then(|p| u64::try_from(p).ok()) else {
+                        continue;
+                    };
+                    let key = frame.is_key();
+                    if !self.sampler.wants(n, key) {
+                        continue;
+                    }
+                    return Ok(Some(VideoFrame {
+                        frame_number: n,
+                        keyframe: key,
+                        pixels: convert(&frame, self.split.src_format, &self.split.limits)?,
+                    }));
+                }
+                Err(ff::Error::Eof) => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+            }
+        }
+    }
+
+    /// Sends sample `i` if the plan needs its picture; keeps its parameter sets otherwise.
+    fn feed(&mut self, i: usize) -> Result<()> {
+        let action = self.split.split.action(i);
+        if action == Action::Skip {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        self.split
+            .split
+            .read_sample(&mut *self.reader, i, &mut buf)?;
+        let ls = self.split.split.length_size();
+        let mut vcl = 0;
+        let mut referenced = false;
+        for nal in raw_nals(&buf, ls) {
+            if matches!(nal[0] & 0x1f, 1 | 5) {
+                vcl += 1;
+                referenced |= nal[0] & 0x60 != 0;
+            }
+        }
+        let send =
+            action == Action::Decode && (self.split.split.wanted(i) || referenced || vcl == 0);
+        let result = if send {
+            let mut packet = if self.prefix.is_empty() {
+                ff::Packet::copy(&buf)
+            } else {
+                self.prefix.extend_from_slice(&buf);
+                let p = ff::Packet::copy(&self.prefix);
+                self.prefix.clear();
+                p
+            };
+            let pts = self.split.split.display(i).map_or(-1, |d| d as i64);
+            packet.set_pts(Some(pts));
+            packet.set_dts(Some(i as i64));
+            // like the reference, a packet the decoder refuses ends decoding
+            self.decoder
+                .send_packet(&packet)
+                .map_err(|e| ff_err(VideoErrorKind::Decoder, "decoding", e))
+        } else {
+            let mut r = Ok(());
+            for nal in raw_nals(&buf, ls) {
+                if matches!(nal[0] & 0x1f, 7 | 8) {
+                    r = r.and_then(|_| push_nal(&mut self.prefix, nal, ls));
+                }
+            }
+            r
+        };
+        self.buf = buf;
+        result
+    }
+}
+
+impl FrameSource for FfmpegTask<'_> {
+    fn info(&self) -> &VideoInfo {
+        &self.split.info
+    }
+
+    fn set_sampling(&mut self, _: Sampling) {}
+
+    fn next_frame(&mut self) -> Result<Option<VideoFrame>> {
+        while !self.done {
+            if let Some(f) = self.receive()? {
+                return Ok(Some(f));
+            }
+            if self.done {
+                break;
+            }
+            if self.next < self.range.end {
+                let i = self.next;
+                self.next += 1;
+                self.feed(i)?;
+            } else if !self.eof_sent {
+                self.eof_sent = true;
+                self.decoder
+                    .send_eof()
+                    .map_err(|e| ff_err(VideoErrorKind::Decoder, "flushing", e))?;
+            } else {
+                // flushed and drained without an end-of-stream mark
+                self.done = true;
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::VideoLimits;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
+    }
+
+    /// Split at every IDR (the finest split), each task decoded by its own libav decoder from
+    /// the built-in demuxer's samples: the frames, concatenated, are those of the built-in
+    /// backend decoding every sample sequentially (its frames are FFmpeg's, bit for bit).
+    #[test]
+    fn every_task_split_equals_full_decode() {
+        // the default task size splits the fixture's 150 frames too (libavformat's packets
+        // are the demuxer's samples), so `hash_file` takes this path
+        let split = FfmpegSplit::new(&fixture(), VideoLimits::default(), Sampling::EveryFrame)
+            .expect("splits");
+        assert!(split.len() >= 2, "{split:?}");
+        for sampling in [
+            Sampling::EveryFrame,
+            Sampling::Interval { millis: 1000 },
+            Sampling::Interval { millis: 280 },
+            Sampling::Keyframes,
+        ] {
+            let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
+            src.set_skip_non_reference(false);
+            src.set_skip_gop_tails(false);
+            src.set_sampling(sampling);
+            let mut want = Vec::new();
+            while let Some(f) = src.next_frame().unwrap() {
+                want.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
+            }
+            assert!(!want.is_empty());
+            let split = FfmpegSplit::with_min_task(&fixture(), VideoLimits::default(), sampling, 1)
+                .expect("splits");
+            assert!(split.len() >= 5, "{sampling:?}: {} tasks", split.len());
+            let mut got = Vec::new();
+            for t in 0..split.len() {
+                let mut task = split.source(t).unwrap();
+                while let Some(f) = task.next_frame().unwrap() {
+                    got.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
+                }
+            }
+            assert_eq!(got.len(), want.len(), "{sampling:?}");
+            assert!(got == want, "{sampling:?}: split decode differs");
+        }
     }
 }

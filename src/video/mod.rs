@@ -251,9 +251,11 @@ pub struct VideoConfig {
     pub limits: VideoLimits,
     /// Decoder backend for files.
     pub backend: Backend,
-    /// Decode one video on several threads (default `true`): the built-in backend decodes
-    /// independent IDR-delimited parts of a file as tasks on the current rayon pool, FFmpeg
-    /// uses frame threading with as many threads as that pool. The hashes are identical either
+    /// Decode one video on several threads (default `true`): independent IDR-delimited parts
+    /// of a file are decoded as tasks on the current rayon pool, one decoder each (FFmpeg: for
+    /// H.264 in MP4/MOV through [`VideoHasher::hash_file`]; other inputs, and
+    /// [`VideoHasher::open`], use FFmpeg's frame threading with as many threads as that
+    /// pool). The hashes are identical either
     /// way; turn it off when many videos are already hashed in parallel (as
     /// [`VideoHasher::hash_files`] does) or for the lowest latency on tiny files.
     #[serde(default = "default_parallel")]
@@ -665,6 +667,16 @@ impl VideoHasher {
         if use_builtin {
             return self.hash_builtin(Mp4H264Source::open(path, self.config.limits)?);
         }
+        #[cfg(feature = "ffmpeg")]
+        if self.config.parallel && rayon::current_num_threads() > 1 {
+            if let Some(split) = decode_ffmpeg::FfmpegSplit::new(
+                path.as_ref(),
+                self.config.limits,
+                self.config.sampling,
+            ) {
+                return self.hash_tasks(split.len(), |t| split.source(t));
+            }
+        }
         self.frames(self.open(path)?).collect()
     }
 
@@ -677,24 +689,34 @@ impl VideoHasher {
     /// The built-in backend's path: independent IDR-delimited parts in parallel when allowed
     /// and worth it, hashes kept in frame order.
     fn hash_builtin(&self, mut src: Mp4H264Source) -> Result<Vec<FrameHash>> {
-        use rayon::prelude::*;
         if self.config.parallel && rayon::current_num_threads() > 1 {
             if let Some(split) = src.splitter(self.config.sampling) {
-                let parts: Vec<Result<Vec<FrameHash>>> = (0..split.tasks().len())
-                    .into_par_iter()
-                    .map(|t| self.frames(split.source(t)?).collect())
-                    .collect();
-                let mut out = Vec::new();
-                for p in parts {
-                    out.extend(p?);
-                }
-                // each part is in display order; parts of a well-formed stream follow each
-                // other, and the sequential decode's output is sorted the same way
-                out.sort_by_key(|h| h.frame_number);
-                return Ok(out);
+                return self.hash_tasks(split.tasks().len(), |t| split.source(t));
             }
         }
         self.frames(src).collect()
+    }
+
+    /// Hashes the frames of `tasks` independent sources (parts of one video, made by
+    /// `source`) on the rayon pool, in frame order.
+    fn hash_tasks<S, F>(&self, tasks: usize, source: F) -> Result<Vec<FrameHash>>
+    where
+        S: FrameSource,
+        F: Fn(usize) -> Result<S> + Sync,
+    {
+        use rayon::prelude::*;
+        let parts: Vec<Result<Vec<FrameHash>>> = (0..tasks)
+            .into_par_iter()
+            .map(|t| self.frames(source(t)?).collect())
+            .collect();
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend(p?);
+        }
+        // each part is in display order; parts of a well-formed stream follow each other,
+        // and the sequential decode's output is sorted the same way
+        out.sort_by_key(|h| h.frame_number);
+        Ok(out)
     }
 
     /// Hashes many files in parallel on the current rayon pool (one video per task; when

@@ -99,6 +99,38 @@ fn parallel_and_skipping_equal_full_sequential_decode() {
     }
 }
 
+/// The FFmpeg backend too: IDR segments decoded in parallel by libav decoders of their own
+/// (fed the built-in demuxer's samples), on one thread and more, file by file, hash exactly
+/// the built-in oracle's frames.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn ffmpeg_parallel_and_skipping_equal_full_sequential_decode() {
+    for sampling in [
+        Sampling::EveryFrame,
+        Sampling::Interval { millis: 1000 },
+        Sampling::Interval { millis: 280 },
+        Sampling::Keyframes,
+    ] {
+        let want = decode_all(&data(GOPS), sampling);
+        assert!(!want.is_empty());
+        for threads in [1, 2, 4] {
+            for parallel in [true, false] {
+                let h = VideoHasher::with_config(
+                    VideoConfig::default()
+                        .with_backend(Backend::Ffmpeg)
+                        .with_sampling(sampling)
+                        .with_parallel(parallel),
+                );
+                let got = pool(threads).install(|| h.hash_file(data(GOPS)).unwrap());
+                assert_eq!(
+                    got, want,
+                    "{sampling:?}, {threads} threads, parallel {parallel}"
+                );
+            }
+        }
+    }
+}
+
 /// Same on the shared vPDQ sample videos at one hash per second (the bench's setting).
 #[test]
 fn parallel_equals_full_sequential_decode_on_shared_videos() {
@@ -109,6 +141,16 @@ fn parallel_equals_full_sequential_decode_on_shared_videos() {
         let want = decode_all(&path, sampling);
         let got = pool(4).install(|| builtin(sampling, true).hash_file(&path).unwrap());
         assert_eq!(got, want, "{v}");
+        #[cfg(feature = "ffmpeg")]
+        {
+            let h = VideoHasher::with_config(
+                VideoConfig::default()
+                    .with_backend(Backend::Ffmpeg)
+                    .with_sampling(sampling),
+            );
+            let got = pool(4).install(|| h.hash_file(&path).unwrap());
+            assert_eq!(got, want, "{v}, ffmpeg");
+        }
     }
 }
 
