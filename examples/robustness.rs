@@ -272,7 +272,15 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
     let report = video_bench::evaluate(&originals, &cfg);
     println!("\n{}", report.markdown(&cfg));
     std::fs::write(args.out.join("video-results.csv"), report.csv(&cfg))?;
-    for (v, name) in ["video-pdq", "video-pdq+unlb"].iter().enumerate() {
+    for (v, name) in [
+        "video-pdq",
+        "video-pdq+unlb",
+        "video-pdq+dih",
+        "video-pdq+dih+unlb",
+    ]
+    .iter()
+    .enumerate()
+    {
         let true_d: Vec<u32> = report
             .frame_dist
             .iter()
@@ -289,7 +297,7 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
         )?;
     }
     eprintln!(
-        "videos: wrote video-results.csv and 2 histograms to {} in {:.1} s",
+        "videos: wrote video-results.csv and 4 histograms to {} in {:.1} s",
         args.out.display(),
         start.elapsed().as_secs_f64()
     );
