@@ -63,8 +63,13 @@ fn video_benchmark_on_two_generated_videos() {
             };
             assert_eq!(c.query.frames.len(), secs, "{t}");
             // plain and unletterboxed, under each of the 8 transforms
-            assert!(c.query.frames.iter().all(|f| f.hashes.len() == 8
-                && f.hashes.iter().all(|a| a.len() == 2)), "{t}");
+            assert!(
+                c.query
+                    .frames
+                    .iter()
+                    .all(|f| f.hashes.len() == 8 && f.hashes.iter().all(|a| a.len() == 2)),
+                "{t}"
+            );
         }
     }
     // a 30 s copy with 10 s of the original at 10 s, taken from the middle (seconds 3..13)

@@ -33,8 +33,8 @@ use std::rc::Rc;
 use image::RgbImage;
 use mediamatch::robustness::{Placement, VideoTransform, VideoTransformer};
 use mediamatch::video::{
-    AlignConfig, FrameHash, FrameRate, FrameSource, MatchRule, Mp4H264Source, QueryVideo,
-    Sampling, Segment, VideoFrame, VideoHasher, VideoInfo, VideoLimits, VideoQueryOptions,
+    AlignConfig, FrameHash, FrameRate, FrameSource, MatchRule, Mp4H264Source, QueryVideo, Sampling,
+    Segment, VideoFrame, VideoHasher, VideoInfo, VideoLimits, VideoQueryOptions,
 };
 use mediamatch::Dihedral;
 use openh264::encoder::{

@@ -232,7 +232,11 @@ impl PdqHasher {
     /// (each variant gets its own median). Unlike [`PdqHasher::hash_dihedral`], the 64×64 input
     /// shortcut of the plain path is kept, so [`Dihedral::Original`] is exactly
     /// [`PdqHasher::hash`].
-    pub(crate) fn hash_transforms(&self, luma: &LumaImage, transforms: &[Dihedral]) -> Vec<PdqHash> {
+    pub(crate) fn hash_transforms(
+        &self,
+        luma: &LumaImage,
+        transforms: &[Dihedral],
+    ) -> Vec<PdqHash> {
         let luma = self.front_end(luma);
         match downscale_64(&luma, true) {
             None => vec![

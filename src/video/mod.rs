@@ -32,11 +32,11 @@
 //! ```
 
 pub mod align;
-mod query;
 mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
 mod mp4;
+mod query;
 mod sample;
 pub mod vpdq;
 mod yuv;
@@ -53,9 +53,9 @@ use crate::pdq::PdqHasher;
 
 pub use align::{align, align_hits, AlignConfig, Hit, Segment};
 pub use decode_builtin::Mp4H264Source;
-pub use query::{QueryAlignment, QueryFrame, QueryMatch, QueryVideo, VideoQueryOptions};
 #[cfg(feature = "ffmpeg")]
 pub use decode_ffmpeg::FfmpegSource;
+pub use query::{QueryAlignment, QueryFrame, QueryMatch, QueryVideo, VideoQueryOptions};
 pub use sample::Sampling;
 pub use vpdq::{match_percentages, MatchPercentages, MatchRule};
 

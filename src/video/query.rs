@@ -253,9 +253,8 @@ impl QueryVideo {
                     target: tm as f64 * 100.0 / target.len() as f64,
                 }
             };
-            let better = best.is_none_or(|b| {
-                (p.query, p.target) > (b.percentages.query, b.percentages.target)
-            });
+            let better = best
+                .is_none_or(|b| (p.query, p.target) > (b.percentages.query, b.percentages.target));
             if better {
                 best = Some(QueryMatch {
                     transform: d,
@@ -316,9 +315,9 @@ impl QueryVideo {
             } else {
                 0.0
             };
-            let better = best
-                .as_ref()
-                .is_none_or(|(bf, bm, _)| frames > *bf || (frames == *bf && frames > 0 && mean < *bm));
+            let better = best.as_ref().is_none_or(|(bf, bm, _)| {
+                frames > *bf || (frames == *bf && frames > 0 && mean < *bm)
+            });
             if better {
                 best = Some((
                     frames,
@@ -334,5 +333,153 @@ impl QueryVideo {
             transform: Dihedral::Original,
             segments: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::{align, match_percentages};
+
+    fn frames(seed: u64, n: u64, near: Option<&[FrameHash]>) -> Vec<FrameHash> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|s| {
+                let mut b = [0u8; 32];
+                for v in b.iter_mut() {
+                    *v = next() as u8;
+                }
+                let mut hash = Hash256::from_bytes(b);
+                if let Some(src) = near {
+                    // a copy: the source frame with a few bits flipped, sometimes unrelated
+                    if next() % 4 != 0 {
+                        let mut sb = src[s as usize % src.len()].hash.hash.to_bytes();
+                        for _ in 0..(next() % 40) {
+                            let bit = next() % 256;
+                            sb[(bit / 8) as usize] ^= 1 << (bit % 8);
+                        }
+                        hash = Hash256::from_bytes(sb);
+                    }
+                }
+                FrameHash {
+                    frame_number: s * 30,
+                    timestamp_ms: s * 1000 + 333,
+                    hash: PdqHash {
+                        hash,
+                        quality: (next() % 101) as u8,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_query_gives_the_plain_results() {
+        for seed in 0..40 {
+            let known = frames(seed, 30, None);
+            let mut q = frames(seed + 1000, 25, Some(&known));
+            if seed % 3 == 0 {
+                // repeated hashes, for the de-duplication
+                q[3] = q[2];
+                q[4] = q[2];
+            }
+            let qv = QueryVideo::from_plain(&q);
+            assert_eq!(qv.plain(), q);
+            for rule in [MatchRule::cpp(), MatchRule::pytx()] {
+                let m = qv.match_percentages(&known, rule);
+                assert_eq!(m.percentages, match_percentages(&q, &known, rule), "{seed}");
+                assert_eq!(m.transform, Dihedral::Original);
+            }
+            let cfg = AlignConfig::default();
+            assert_eq!(qv.align(&known, &cfg).segments, align(&q, &known, &cfg));
+        }
+    }
+
+    #[test]
+    fn alternatives_match_at_the_smaller_distance_and_one_transform_is_kept() {
+        let known = frames(7, 10, None);
+        let junk = frames(8, 10, None);
+        // alternative 0 is junk, alternative 1 equals the known frame: matched;
+        // transform 0 is all junk, transform 1 carries the matches
+        let q = QueryVideo {
+            transforms: vec![Dihedral::Original, Dihedral::FlipY],
+            frames: (0..10)
+                .map(|k| QueryFrame {
+                    frame_number: known[k].frame_number,
+                    timestamp_ms: known[k].timestamp_ms,
+                    hashes: vec![
+                        vec![
+                            PdqHash {
+                                quality: 100,
+                                ..junk[k].hash
+                            };
+                            2
+                        ],
+                        vec![
+                            PdqHash {
+                                quality: 100,
+                                ..junk[k].hash
+                            },
+                            PdqHash {
+                                quality: 100,
+                                ..known[k].hash
+                            },
+                        ],
+                    ],
+                })
+                .collect(),
+        };
+        let known: Vec<FrameHash> = known
+            .into_iter()
+            .map(|f| FrameHash {
+                hash: PdqHash {
+                    quality: 100,
+                    ..f.hash
+                },
+                ..f
+            })
+            .collect();
+        let m = q.match_percentages(&known, MatchRule::pytx());
+        assert_eq!(m.transform, Dihedral::FlipY);
+        assert_eq!((m.percentages.query, m.percentages.target), (100.0, 100.0));
+        let a = q.align(&known, &AlignConfig::default());
+        assert_eq!(a.transform, Dihedral::FlipY);
+        assert_eq!(a.segments.len(), 1);
+        assert_eq!(a.segments[0].mean_distance, 0.0);
+        // without the second alternative, nothing is left
+        let plain = q.subset(&Dihedral::ALL, false);
+        assert_eq!(
+            plain.frames[0].hashes,
+            vec![
+                vec![q.frames[0].hashes[0][0]],
+                vec![q.frames[0].hashes[1][0]]
+            ]
+        );
+        assert_eq!(
+            plain
+                .match_percentages(&known, MatchRule::pytx())
+                .percentages
+                .query,
+            0.0
+        );
+        assert!(plain
+            .align(&known, &AlignConfig::default())
+            .segments
+            .is_empty());
+        // only the identity: nothing either
+        let id = q.subset(&[Dihedral::Original], true);
+        assert_eq!(id.transforms, vec![Dihedral::Original]);
+        assert_eq!(
+            id.match_percentages(&known, MatchRule::pytx())
+                .percentages
+                .query,
+            0.0
+        );
     }
 }
