@@ -21,7 +21,9 @@
 //! frame.
 //!
 //! Beyond the reference: a keyframes-only mode ([`Sampling::Keyframes`], 40–100× cheaper
-//! to decode), optional letterbox removal, and temporal alignment of matches ([`align`]).
+//! to decode), optional letterbox removal, temporal alignment of matches ([`align`]), and
+//! query-side robust matching ([`VideoQueryOptions`], [`QueryVideo`]: letterbox removal in
+//! addition to the plain hashes, mirrored and rotated uploads under one transform per pair).
 //!
 //! ```no_run
 //! use mediamatch::video::{VideoHasher, vpdq};
