@@ -113,6 +113,23 @@ fn video_benchmark_on_two_generated_videos() {
     for m in ["vpdq-cpp+unlb", "vpdq-pytx+unlb", "align+unlb"] {
         assert_eq!(recall("letterbox", m), 1.0, "{m}");
     }
+    // mirror: lost without the dihedral query, found and located with it (one transform per
+    // pair, the stored hashes plain)
+    for m in ["vpdq-cpp", "vpdq-pytx", "align", "vpdq-pytx+unlb"] {
+        assert_eq!(recall("mirror", m), 0.0, "{m}");
+    }
+    for m in ["align+dih", "align+dih+unlb"] {
+        assert_eq!(recall("mirror", m), 1.0, "{m}");
+    }
+    // on these 160×120 clips the mirrored frames come back 30 bits away (median): the
+    // bag-of-frames percentages rise from 0 but stay under the 80 % decision
+    let pytx_dih = METHODS.iter().position(|&x| x == "vpdq-pytx+dih").unwrap();
+    for q in &row("mirror")[pytx_dih].query_pct {
+        assert!(*q > 0.0, "{q}");
+    }
+    for q in &row("mirror")[1].query_pct {
+        assert_eq!(*q, 0.0);
+    }
     // the low-bitrate copy is much smaller, and still located in time
     let size =
         |name: &str| report.mean_bytes[report.transforms.iter().position(|n| n == name).unwrap()];
