@@ -9,7 +9,8 @@
 //! Walks the directories for images and videos (classified by extension). Videos: see
 //! `examples/common/video_bench.rs` (re-encoded, half-resolution, 24/15 fps, excerpt, excerpt in
 //! other footage, letterbox, logo and mirrored copies made with OpenH264; vPDQ under both
-//! reference rules and our temporal alignment, plain and with letterbox removal), reported in a
+//! reference rules and our temporal alignment, plain, with letterbox removal in addition to the
+//! plain hashes and with the 8 dihedral transforms of the copy's frames), reported in a
 //! separate table and `video-results.csv`, `hist-video-*.png`. Images: makes every transformed copy of
 //! [`Transform::standard_set`] in memory, hashes originals and copies on all cores, and prints
 //! Markdown tables on stdout; `OUTDIR` (default `robustness-out`) receives `results.csv` and one
