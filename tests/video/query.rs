@@ -185,3 +185,20 @@ fn distinct_videos_do_not_match_with_every_option() {
         }
     }
 }
+
+#[test]
+fn query_file_plain_hashes_equal_hash_file() {
+    let path = super::fixture::data("gops-high-320x180.mp4");
+    let hasher = VideoHasher::new();
+    let plain = hasher.hash_file(&path).unwrap();
+    let q = hasher
+        .hash_query_file(&path, &VideoQueryOptions::robust())
+        .unwrap();
+    assert!(!plain.is_empty());
+    assert_eq!(q.plain(), plain);
+    // the same under the sequential decode
+    let seq = VideoHasher::with_config(VideoConfig::default().with_parallel(false))
+        .hash_query_file(&path, &VideoQueryOptions::robust())
+        .unwrap();
+    assert_eq!(seq, q);
+}
