@@ -14,7 +14,11 @@
 //! ≥ `--min-quality` is searched, and hits on known videos' frames are aggregated per known
 //! video: one line per matched video with the share of query frames matched, the share of the
 //! known video's frames matched, and the matching segments (query ms ↔ known ms) found by
-//! temporal alignment. Hits of video frames on still images are printed as ordinary hits named
+//! temporal alignment. By default ([`VideoQueryOptions::robust`]) each frame is searched as is
+//! and after letterbox removal (a frame matches if either does), under each of the 8 dihedral
+//! transforms; per known video the transform with the most matched query frames is reported
+//! (`--no-dihedral`: as is only; `--no-unletterbox`: no letterbox removal). Hits of video
+//! frames (as is, untransformed) on still images are printed as ordinary hits named
 //! `file@<ms>ms`.
 
 use std::path::{Path, PathBuf};
@@ -24,8 +28,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mediamatch::db::{Database, MediaKind, Snapshot};
 use mediamatch::index::Match;
-use mediamatch::video::{align_hits, AlignConfig, FrameHash, Hit, VideoHasher};
-use mediamatch::{Hash256, PdqHasher};
+use mediamatch::video::{align_hits, AlignConfig, Hit, QueryVideo, VideoHasher, VideoQueryOptions};
+use mediamatch::{Dihedral, Hash256, PdqHasher};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -44,9 +48,12 @@ struct Args {
     /// Skip query media whose PDQ quality is below this (bare hashes have no quality).
     #[arg(long, default_value_t = 50)]
     min_quality: u8,
-    /// Search only the image as is, not its 8 rotations/flips.
+    /// Search only the image or video as is, not its 8 rotations/flips.
     #[arg(long)]
     no_dihedral: bool,
+    /// Videos: do not also search the frames after letterbox removal.
+    #[arg(long)]
+    no_unletterbox: bool,
     /// One JSON object per hit.
     #[arg(long)]
     json: bool,
@@ -67,17 +74,31 @@ use media::{collect_files, media_kind, Media};
 
 enum Hashed {
     Image(Query),
-    Video(Vec<FrameHash>),
+    Video(QueryVideo),
 }
 
 /// Hashes one media file.
-fn queries_for(hasher: &PdqHasher, path: &Path, dihedral: bool) -> Result<Hashed, String> {
+fn queries_for(
+    hasher: &PdqHasher,
+    path: &Path,
+    dihedral: bool,
+    unletterbox: bool,
+) -> Result<Hashed, String> {
     let name = path.display().to_string();
     match media_kind(path) {
-        Some(Media::Video) => VideoHasher::new()
-            .hash_file(path)
-            .map(Hashed::Video)
-            .map_err(|e| e.to_string()),
+        Some(Media::Video) => {
+            let mut opts = VideoQueryOptions::robust();
+            if !dihedral {
+                opts = opts.with_transforms(&[Dihedral::Original]);
+            }
+            if !unletterbox {
+                opts = opts.with_unletterbox(None);
+            }
+            VideoHasher::new()
+                .hash_query_file(path, &opts)
+                .map(Hashed::Video)
+                .map_err(|e| e.to_string())
+        }
         _ if dihedral => {
             let d = hasher.hash_file_dihedral(path).map_err(|e| e.to_string())?;
             Ok(Hashed::Image(Query {
@@ -148,21 +169,29 @@ fn known_frame_counts(db: &Snapshot, min_quality: u8) -> HashMap<String, usize> 
     counts
 }
 
-/// Searches every usable frame of a query video; prints one line per matched known video
-/// (both percentages and the aligned segments) and ordinary hits on still images.
+/// Searches every usable frame of a query video (each alternative under each transform);
+/// prints one line per matched known video (both percentages and the aligned segments, under
+/// the transform with the most matched query frames) and ordinary hits on still images.
 fn match_video(
     db: &Snapshot,
     known: &HashMap<String, usize>,
     path: &Path,
-    frames: &[FrameHash],
+    query: &QueryVideo,
     args: &Args,
 ) -> bool {
     let name = path.display().to_string();
-    let kept: Vec<&FrameHash> = frames
-        .iter()
-        .filter(|f| f.hash.quality >= args.min_quality)
-        .collect();
-    if kept.is_empty() {
+    // (frame index, transform index, hash) of every usable hash
+    let mut wanted: Vec<(usize, usize, Hash256)> = Vec::new();
+    let mut usable: BTreeSet<usize> = BTreeSet::new();
+    for (k, f) in query.frames.iter().enumerate() {
+        for (t, alts) in f.hashes.iter().enumerate() {
+            for h in alts.iter().filter(|h| h.quality >= args.min_quality) {
+                wanted.push((k, t, h.hash));
+                usable.insert(k);
+            }
+        }
+    }
+    if usable.is_empty() {
         eprintln!(
             "{name}: no frame reaches --min-quality {}",
             args.min_quality
@@ -170,20 +199,19 @@ fn match_video(
         return false;
     }
     let found = db.search_many(
-        &kept.iter().map(|f| f.hash.hash).collect::<Vec<_>>(),
+        &wanted.iter().map(|w| w.2).collect::<Vec<_>>(),
         args.max_distance,
     );
-    // Per known video: the pairs, the query frames and the known frames that matched.
+    // Per (known video, transform): the best distance per (query frame, known frame) pair.
     #[derive(Default)]
     struct Agg {
-        hits: Vec<Hit>,
-        query_frames: BTreeSet<u64>,
-        known_frames: BTreeSet<u64>,
+        pairs: BTreeMap<(u64, u64), u32>,
         source: String,
     }
-    let mut per_video: BTreeMap<String, Agg> = BTreeMap::new();
-    let mut any = false;
-    for (f, matches) in kept.iter().zip(&found) {
+    let mut per_video: BTreeMap<(String, usize), Agg> = BTreeMap::new();
+    let mut image_hits: BTreeMap<(usize, u64), Match> = BTreeMap::new();
+    for (&(k, t, _), matches) in wanted.iter().zip(&found) {
+        let f = &query.frames[k];
         for m in matches {
             let Some(e) = db.get(m.id) else { continue };
             match &e.metadata.media {
@@ -191,42 +219,73 @@ fn match_video(
                     video_id,
                     timestamp_ms,
                 } => {
-                    let a = per_video.entry(video_id.clone()).or_default();
-                    a.hits.push(Hit {
-                        query_ms: f.timestamp_ms,
-                        known_ms: *timestamp_ms,
-                        distance: m.distance,
-                    });
-                    a.query_frames.insert(f.frame_number);
-                    a.known_frames.insert(*timestamp_ms);
+                    let a = per_video.entry((video_id.clone(), t)).or_default();
+                    let d = a
+                        .pairs
+                        .entry((f.timestamp_ms, *timestamp_ms))
+                        .or_insert(m.distance);
+                    *d = (*d).min(m.distance);
                     a.source = e.metadata.source.clone();
                 }
-                _ => {
-                    let q = Query {
-                        name: format!("{name}@{}ms", f.timestamp_ms),
-                        variants: vec![f.hash.hash],
-                        quality: Some(f.hash.quality),
-                    };
-                    print_hit(db, &q, m, args.json);
-                    any = true;
+                _ if t == 0 => {
+                    let best = image_hits.entry((k, m.id)).or_insert(*m);
+                    if m.distance < best.distance {
+                        *best = *m;
+                    }
                 }
+                _ => {}
             }
         }
     }
-    for (video_id, a) in &per_video {
-        let query_pct = 100.0 * a.query_frames.len() as f64 / kept.len() as f64;
+    let mut any = false;
+    for ((k, _), m) in &image_hits {
+        let f = &query.frames[*k];
+        let q = Query {
+            name: format!("{name}@{}ms", f.timestamp_ms),
+            variants: f.hashes[0].iter().map(|h| h.hash).collect(),
+            quality: f.hashes[0].first().map(|h| h.quality),
+        };
+        print_hit(db, &q, m, args.json);
+        any = true;
+    }
+    // per known video, the transform with the most matched query frames (the first on ties)
+    let mut best: BTreeMap<&str, (usize, &Agg)> = BTreeMap::new();
+    for ((video_id, t), a) in &per_video {
+        let n = |a: &Agg| a.pairs.keys().map(|p| p.0).collect::<BTreeSet<_>>().len();
+        match best.get(video_id.as_str()) {
+            Some((_, b)) if n(b) >= n(a) => {}
+            _ => {
+                best.insert(video_id, (*t, a));
+            }
+        }
+    }
+    for (video_id, (t, a)) in best {
+        let query_frames: BTreeSet<u64> = a.pairs.keys().map(|p| p.0).collect();
+        let known_frames: BTreeSet<u64> = a.pairs.keys().map(|p| p.1).collect();
+        let query_pct = 100.0 * query_frames.len() as f64 / usable.len() as f64;
         let known_total = known.get(video_id).copied().unwrap_or(0).max(1);
-        let known_pct = 100.0 * a.known_frames.len() as f64 / known_total as f64;
-        let segments = align_hits(&a.hits, &AlignConfig::default());
+        let known_pct = 100.0 * known_frames.len() as f64 / known_total as f64;
+        let hits: Vec<Hit> = a
+            .pairs
+            .iter()
+            .map(|(&(q, k), &d)| Hit {
+                query_ms: q,
+                known_ms: k,
+                distance: d,
+            })
+            .collect();
+        let segments = align_hits(&hits, &AlignConfig::default());
+        let transform = query.transforms[t];
         if args.json {
             let obj = serde_json::json!({
                 "query": name,
                 "video_id": video_id,
                 "source": a.source,
+                "transform": transform.name(),
                 "query_pct": query_pct,
                 "known_pct": known_pct,
-                "frames_matched": a.query_frames.len(),
-                "query_frames": kept.len(),
+                "frames_matched": query_frames.len(),
+                "query_frames": usable.len(),
                 "segments": segments,
             });
             println!("{obj}");
@@ -246,7 +305,7 @@ fn match_video(
                 })
                 .collect();
             println!(
-                "{name}\tvideo:{video_id}\t{}\tquery {query_pct:.1}%\tknown {known_pct:.1}%\t{}",
+                "{name}\tvideo:{video_id}\t{}\t{transform}\tquery {query_pct:.1}%\tknown {known_pct:.1}%\t{}",
                 a.source,
                 if segs.is_empty() {
                     "-".to_string()
@@ -273,7 +332,7 @@ fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
         });
     }
     let files = collect_files(&args.paths).map_err(mediamatch::Error::from)?;
-    let mut videos: Vec<(PathBuf, Vec<FrameHash>)> = Vec::new();
+    let mut videos: Vec<(PathBuf, QueryVideo)> = Vec::new();
     if !files.is_empty() {
         let hasher = PdqHasher::new();
         let pb = ProgressBar::new(files.len() as u64);
@@ -285,7 +344,7 @@ fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
         let hashed: Vec<(PathBuf, Result<Hashed, String>)> = files
             .par_iter()
             .map(|p| {
-                let r = queries_for(&hasher, p, !args.no_dihedral);
+                let r = queries_for(&hasher, p, !args.no_dihedral, !args.no_unletterbox);
                 pb.inc(1);
                 (p.clone(), r)
             })

@@ -9,7 +9,8 @@
 //! Walks the directories for images and videos (classified by extension). Videos: see
 //! `examples/common/video_bench.rs` (re-encoded, half-resolution, 24/15 fps, excerpt, excerpt in
 //! other footage, letterbox, logo and mirrored copies made with OpenH264; vPDQ under both
-//! reference rules and our temporal alignment, plain and with letterbox removal), reported in a
+//! reference rules and our temporal alignment, plain, with letterbox removal in addition to the
+//! plain hashes and with the 8 dihedral transforms of the copy's frames), reported in a
 //! separate table and `video-results.csv`, `hist-video-*.png`. Images: makes every transformed copy of
 //! [`Transform::standard_set`] in memory, hashes originals and copies on all cores, and prints
 //! Markdown tables on stdout; `OUTDIR` (default `robustness-out`) receives `results.csv` and one
@@ -272,7 +273,15 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
     let report = video_bench::evaluate(&originals, &cfg);
     println!("\n{}", report.markdown(&cfg));
     std::fs::write(args.out.join("video-results.csv"), report.csv(&cfg))?;
-    for (v, name) in ["video-pdq", "video-pdq+unlb"].iter().enumerate() {
+    for (v, name) in [
+        "video-pdq",
+        "video-pdq+unlb",
+        "video-pdq+dih",
+        "video-pdq+dih+unlb",
+    ]
+    .iter()
+    .enumerate()
+    {
         let true_d: Vec<u32> = report
             .frame_dist
             .iter()
@@ -289,7 +298,7 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
         )?;
     }
     eprintln!(
-        "videos: wrote video-results.csv and 2 histograms to {} in {:.1} s",
+        "videos: wrote video-results.csv and 4 histograms to {} in {:.1} s",
         args.out.display(),
         start.elapsed().as_secs_f64()
     );

@@ -61,8 +61,15 @@ fn video_benchmark_on_two_generated_videos() {
                 VideoTransform::Inserted { .. } => 30,
                 _ => 16,
             };
-            assert_eq!(c.plain.len(), secs, "{t}");
-            assert_eq!(c.unlb.len(), secs, "{t}");
+            assert_eq!(c.query.frames.len(), secs, "{t}");
+            // plain and unletterboxed, under each of the 8 transforms
+            assert!(
+                c.query
+                    .frames
+                    .iter()
+                    .all(|f| f.hashes.len() == 8 && f.hashes.iter().all(|a| a.len() == 2)),
+                "{t}"
+            );
         }
     }
     // a 30 s copy with 10 s of the original at 10 s, taken from the middle (seconds 3..13)
@@ -105,6 +112,23 @@ fn video_benchmark_on_two_generated_videos() {
     assert_eq!(recall("letterbox", "vpdq-pytx"), 0.0);
     for m in ["vpdq-cpp+unlb", "vpdq-pytx+unlb", "align+unlb"] {
         assert_eq!(recall("letterbox", m), 1.0, "{m}");
+    }
+    // mirror: lost without the dihedral query, found and located with it (one transform per
+    // pair, the stored hashes plain)
+    for m in ["vpdq-cpp", "vpdq-pytx", "align", "vpdq-pytx+unlb"] {
+        assert_eq!(recall("mirror", m), 0.0, "{m}");
+    }
+    for m in ["align+dih", "align+dih+unlb"] {
+        assert_eq!(recall("mirror", m), 1.0, "{m}");
+    }
+    // on these 160×120 clips the mirrored frames come back 30 bits away (median): the
+    // bag-of-frames percentages rise from 0 but stay under the 80 % decision
+    let pytx_dih = METHODS.iter().position(|&x| x == "vpdq-pytx+dih").unwrap();
+    for q in &row("mirror")[pytx_dih].query_pct {
+        assert!(*q > 0.0, "{q}");
+    }
+    for q in &row("mirror")[1].query_pct {
+        assert_eq!(*q, 0.0);
     }
     // the low-bitrate copy is much smaller, and still located in time
     let size =

@@ -18,7 +18,12 @@
 //!   it counts when a segment is *located*: for the excerpt transformations, one segment whose
 //!   copy and original start and end times are all within ±1 s of the truth; for the others, a
 //!   segment at the true time offset ±1 s. For a distinct pair any segment is a false match.
-//! * `+unlb`: the same, with the copy's frames hashed after letterbox removal.
+//! * `+unlb`: the same, each copy frame hashed both as is and after letterbox removal; a
+//!   copy frame matches a stored frame if either hash does, at the smaller distance
+//!   ([`VideoQueryOptions::unletterbox`]).
+//! * `+dih`: the same, under each of the eight dihedral transforms of the copy's frames (from
+//!   one DCT per frame), keeping the transform with the best result for each (copy, original)
+//!   pair ([`VideoQueryOptions::transforms`]); `+dih+unlb` both.
 
 use std::cell::RefCell;
 use std::io::Cursor;
@@ -26,12 +31,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use image::RgbImage;
-use mediamatch::letterbox::LetterboxConfig;
 use mediamatch::robustness::{Placement, VideoTransform, VideoTransformer};
 use mediamatch::video::{
-    align, match_percentages, AlignConfig, FrameHash, FrameRate, FrameSource, MatchRule,
-    Mp4H264Source, Sampling, Segment, VideoConfig, VideoFrame, VideoHasher, VideoInfo, VideoLimits,
+    AlignConfig, FrameHash, FrameRate, FrameSource, MatchRule, Mp4H264Source, QueryVideo, Sampling,
+    Segment, VideoFrame, VideoHasher, VideoInfo, VideoLimits, VideoQueryOptions,
 };
+use mediamatch::Dihedral;
 use openh264::encoder::{
     BitRate, Encoder, EncoderConfig, FrameRate as EncRate, IntraFramePeriod, QpRange,
     RateControlMode,
@@ -46,14 +51,34 @@ use rayon::prelude::*;
 pub mod make;
 
 /// The benchmark's method names, in column order.
-pub const METHODS: [&str; 6] = [
+pub const METHODS: [&str; 12] = [
     "vpdq-cpp",
     "vpdq-pytx",
     "align",
     "vpdq-cpp+unlb",
     "vpdq-pytx+unlb",
     "align+unlb",
+    "vpdq-cpp+dih",
+    "vpdq-pytx+dih",
+    "align+dih",
+    "vpdq-cpp+dih+unlb",
+    "vpdq-pytx+dih+unlb",
+    "align+dih+unlb",
 ];
+
+/// Query variants in [`METHODS`] order (three methods each): plain, +unlb, +dih, +dih+unlb.
+pub const VARIANTS: usize = 4;
+
+/// The query variants of a fully hashed query ([`VideoQueryOptions::robust`]).
+pub fn variants(q: &QueryVideo) -> [QueryVideo; VARIANTS] {
+    let id = [Dihedral::Original];
+    [
+        q.subset(&id, false),
+        q.subset(&id, true),
+        q.subset(&Dihedral::ALL, false),
+        q.clone(),
+    ]
+}
 
 /// Settings of the video benchmark.
 #[derive(Clone, Debug)]
@@ -95,10 +120,8 @@ impl Default for BenchConfig {
 
 /// A transformed copy, hashed.
 pub struct Copy {
-    /// Plain vPDQ hashes of the copy.
-    pub plain: Vec<FrameHash>,
-    /// vPDQ hashes after letterbox removal.
-    pub unlb: Vec<FrameHash>,
+    /// The query hashes ([`VideoQueryOptions::robust`]: plain and unletterboxed, 8 transforms).
+    pub query: QueryVideo,
     /// Where the original shows in the copy.
     pub placement: Placement,
     /// Size of the encoded MP4.
@@ -111,6 +134,9 @@ pub struct Original {
     pub path: PathBuf,
     /// Its stored hashes (plain vPDQ of the processed part).
     pub hashes: Vec<FrameHash>,
+    /// The original hashed as a query ([`VideoQueryOptions::robust`]), for the distinct pairs
+    /// of originals.
+    pub query: QueryVideo,
     /// Frames processed.
     pub frames: u64,
     /// Per transformation, the copy or why it failed.
@@ -316,28 +342,15 @@ impl<S: FrameSource> FrameSource for Keep<S> {
     }
 }
 
-/// Hashes an encoded copy: plain vPDQ, and the same frames after letterbox removal.
-fn hash_copy(mp4: Vec<u8>) -> Result<(Vec<FrameHash>, Vec<FrameHash>), String> {
+/// Hashes an encoded copy as a query: plain vPDQ and after letterbox removal, under the eight
+/// dihedral transforms.
+fn hash_copy(mp4: Vec<u8>) -> Result<QueryVideo, String> {
     let len = mp4.len() as u64;
     let src = Mp4H264Source::from_reader(Cursor::new(mp4), len, VideoLimits::default())
         .map_err(|e| e.to_string())?;
-    let rate = src.info().frame_rate;
-    let last = Rc::new(RefCell::new(None));
-    let plain_hasher = VideoHasher::new();
-    let lb_hasher = VideoHasher::with_config(
-        VideoConfig::default().with_letterbox(Some(LetterboxConfig::default())),
-    );
-    let (mut plain, mut unlb) = (Vec::new(), Vec::new());
-    for h in plain_hasher.frames(Keep {
-        inner: src,
-        last: Rc::clone(&last),
-    }) {
-        plain.push(h.map_err(|e| e.to_string())?);
-        let f = last.borrow();
-        let f = f.as_ref().ok_or("hash without a frame")?;
-        unlb.push(lb_hasher.hash_frame(f, rate).map_err(|e| e.to_string())?);
-    }
-    Ok((plain, unlb))
+    VideoHasher::new()
+        .hash_query_source(src, &VideoQueryOptions::robust())
+        .map_err(|e| e.to_string())
 }
 
 /// Decodes `path`, makes and hashes every copy. `progress` is called once per copy done.
@@ -387,14 +400,30 @@ pub fn process(
             Err(e) => frame_err = Some(e),
         }
     };
-    let hashes: Vec<FrameHash> = hasher
-        .frames(Tee {
+    let last = Rc::new(RefCell::new(None));
+    let opts = VideoQueryOptions::robust();
+    let mut hashes: Vec<FrameHash> = Vec::new();
+    let mut query = QueryVideo {
+        transforms: Dihedral::ALL.to_vec(),
+        frames: Vec::new(),
+    };
+    for h in hasher.frames(Keep {
+        inner: Tee {
             inner: src,
             cap,
             on_frame: &mut on_frame,
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+        },
+        last: Rc::clone(&last),
+    }) {
+        hashes.push(h.map_err(|e| e.to_string())?);
+        let f = last.borrow();
+        let f = f.as_ref().ok_or("hash without a frame")?;
+        query.frames.push(
+            hasher
+                .hash_query_frame(f, Some(rate), &opts)
+                .map_err(|e| e.to_string())?,
+        );
+    }
     if let Some(e) = frame_err {
         return Err(e);
     }
@@ -403,10 +432,9 @@ pub fn process(
         .map(|s| {
             let r = s.finish().and_then(|(mp4, placement, _)| {
                 let bytes = mp4.len();
-                let (plain, unlb) = hash_copy(mp4)?;
+                let query = hash_copy(mp4)?;
                 Ok(Copy {
-                    plain,
-                    unlb,
+                    query,
                     placement,
                     bytes,
                 })
@@ -418,6 +446,7 @@ pub fn process(
     Ok(Original {
         path: path.to_path_buf(),
         hashes,
+        query,
         frames,
         copies,
     })
@@ -451,9 +480,10 @@ fn location_error(segs: &[Segment], p: &Placement) -> Option<u32> {
     )
 }
 
-/// Nearest-neighbour distance of each usable query frame among the usable known frames.
+/// Nearest-neighbour distance of each usable query frame among the usable known frames (the
+/// smallest over the frame's usable hashes: alternatives and transforms).
 fn frame_distances(
-    query: &[FrameHash],
+    query: &QueryVideo,
     known: &[FrameHash],
     window: Option<&Placement>,
 ) -> Vec<u32> {
@@ -462,20 +492,21 @@ fn frame_distances(
         return Vec::new();
     }
     query
+        .frames
         .iter()
-        .filter(|f| f.hash.quality >= 50)
         .filter(|f| {
             window.is_none_or(|p| {
                 f.timestamp_ms >= p.copy_start_ms
                     && f.timestamp_ms < p.copy_start_ms + p.duration_ms
             })
         })
-        .map(|q| {
-            known
+        .filter_map(|q| {
+            q.hashes
                 .iter()
-                .map(|k| q.hash.hash.distance(&k.hash.hash))
+                .flatten()
+                .filter(|h| h.quality >= 50)
+                .flat_map(|h| known.iter().map(|k| h.hash.distance(&k.hash.hash)))
                 .min()
-                .unwrap_or(256)
         })
         .collect()
 }
@@ -518,10 +549,10 @@ pub struct Report {
     pub transforms: Vec<String>,
     /// `cells[t][m]`, `m` indexing [`METHODS`].
     pub cells: Vec<Vec<Cell>>,
-    /// Per transformation, true-pair frame distances (plain, unlb).
-    pub frame_dist: Vec<[Vec<u32>; 2]>,
-    /// Distinct-pair frame distances over all transformations (plain, unlb).
-    pub distinct_frame_dist: [Vec<u32>; 2],
+    /// Per transformation, true-pair frame distances per query variant.
+    pub frame_dist: Vec<[Vec<u32>; VARIANTS]>,
+    /// Distinct-pair frame distances over all transformations per query variant.
+    pub distinct_frame_dist: [Vec<u32>; VARIANTS],
     /// Per method, the pairs of distinct originals (originals themselves as queries).
     pub originals: Vec<Cell>,
     /// Mean size of the copies per transformation, bytes.
@@ -557,7 +588,7 @@ fn groups(originals: &[Original], by_prefix: bool) -> Vec<String> {
 /// segments).
 fn judge(
     m: usize,
-    query: &[FrameHash],
+    query: &QueryVideo,
     known: &[FrameHash],
 ) -> (Option<(f64, f64)>, Option<Vec<Segment>>) {
     match m % 3 {
@@ -567,10 +598,13 @@ fn judge(
             } else {
                 MatchRule::pytx()
             };
-            let p = match_percentages(query, known, rule);
+            let p = query.match_percentages(known, rule).percentages;
             (Some((p.query, p.target)), None)
         }
-        _ => (None, Some(align(query, known, &AlignConfig::default()))),
+        _ => (
+            None,
+            Some(query.align(known, &AlignConfig::default()).segments),
+        ),
     }
 }
 
@@ -582,14 +616,20 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
     let related = |i: usize, j: usize| i != j && group[i] == group[j];
     let is_match = |pct: (f64, f64)| pct.0 >= cfg.query_pct && pct.1 >= cfg.known_pct;
     // per transformation: cells, true-pair and distinct-pair frame distances, mean size, failures
-    type PerTransform = (Vec<Cell>, [Vec<u32>; 2], [Vec<u32>; 2], f64, usize);
+    type PerTransform = (
+        Vec<Cell>,
+        [Vec<u32>; VARIANTS],
+        [Vec<u32>; VARIANTS],
+        f64,
+        usize,
+    );
     let per_t: Vec<PerTransform> = (0..nt)
         .into_par_iter()
         .map(|t| {
             let excerpt = cfg.transforms[t].is_excerpt();
             let mut cells = vec![Cell::default(); METHODS.len()];
-            let mut fd: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-            let mut dd: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+            let mut fd: [Vec<u32>; VARIANTS] = Default::default();
+            let mut dd: [Vec<u32>; VARIANTS] = Default::default();
             let (mut bytes, mut ok, mut failed) = (0.0, 0usize, 0usize);
             for (i, o) in originals.iter().enumerate() {
                 let Ok(c) = &o.copies[t] else {
@@ -598,11 +638,12 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
                 };
                 bytes += c.bytes as f64;
                 ok += 1;
+                let qv = variants(&c.query);
                 for (j, k) in originals.iter().enumerate() {
                     if related(i, j) {
                         continue;
                     }
-                    for (v, q) in [&c.plain, &c.unlb].into_iter().enumerate() {
+                    for (v, q) in qv.iter().enumerate() {
                         if i == j {
                             fd[v].extend(frame_distances(q, &k.hashes, Some(&c.placement)));
                         } else {
@@ -646,14 +687,15 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
         .collect();
     let mut originals_cells = vec![Cell::default(); METHODS.len()];
     for (i, a) in originals.iter().enumerate() {
+        let av = variants(&a.query);
         for (j, b) in originals.iter().enumerate() {
             if i == j || related(i, j) {
                 continue;
             }
-            // the originals are stored plain; letterbox removal changes only the copies, so the
-            // +unlb methods are the same here
+            // the originals as queries (hashed with the same options as the copies) against
+            // the others' stored plain hashes
             for (m, cell) in originals_cells.iter_mut().enumerate() {
-                let (pct, segs) = judge(m, &a.hashes, &b.hashes);
+                let (pct, segs) = judge(m, &av[m / 3], &b.hashes);
                 cell.distinct_pairs += 1;
                 if let Some(p) = pct {
                     cell.false_matches += usize::from(is_match(p));
@@ -669,7 +711,7 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
         transforms: cfg.transforms.iter().map(|t| t.name()).collect(),
         cells: Vec::new(),
         frame_dist: Vec::new(),
-        distinct_frame_dist: [Vec::new(), Vec::new()],
+        distinct_frame_dist: Default::default(),
         originals: originals_cells,
         mean_bytes: Vec::new(),
         failures: 0,
@@ -682,9 +724,9 @@ pub fn evaluate(originals: &[Original], cfg: &BenchConfig) -> Report {
     for (cells, fd, dd, mean, failed) in per_t {
         report.cells.push(cells);
         report.frame_dist.push(fd);
-        let [a, b] = dd;
-        report.distinct_frame_dist[0].extend(a);
-        report.distinct_frame_dist[1].extend(b);
+        for (all, d) in report.distinct_frame_dist.iter_mut().zip(dd) {
+            all.extend(d);
+        }
         report.mean_bytes.push(mean);
         report.failures += failed;
     }
@@ -728,8 +770,9 @@ impl Report {
             "Recall in %. vPDQ: one frame per second; a copy matches when query % ≥ {} and known % ≥ {} \
              (`cpp`: distance < 31; `pytx`: de-duplicated, distance ≤ 31; both quality ≥ 50). \
              `align`: the original located by temporal alignment (excerpts: start and end within ±1 s; \
-             others: the true time offset ±1 s). `+unlb`: the copy's frames hashed after letterbox removal \
-             (stored hashes stay plain vPDQ).\n\n",
+             others: the true time offset ±1 s). `+unlb`: each copy frame hashed as is and after letterbox \
+             removal, a frame matching if either does; `+dih`: matched under each of the 8 dihedral \
+             transforms of the copy's frames, the best transform kept per pair (stored hashes stay plain vPDQ).\n\n",
             cfg.query_pct, cfg.known_pct
         ));
         s.push_str("| transformation |");
@@ -754,23 +797,27 @@ impl Report {
              stored frame, quality ≥ 50) as median / 95th percentile, alignment's location error of the \
              best segment (ms, median / 95th percentile), mean size of the copy.\n\n",
         );
-        s.push_str("| transformation | query % | known % | +unlb query % | frame distance | +unlb frame distance | location error ms | copy KB |\n");
-        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| transformation | query % | known % | +unlb query % | +dih+unlb query % | frame distance | +unlb frame distance | +dih+unlb frame distance | location error ms | copy KB |\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (t, name) in self.transforms.iter().enumerate() {
             let c = &self.cells[t];
             let fd = &self.frame_dist[t];
             s.push_str(&format!(
-                "| {name} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {:.0} |\n",
+                "| {name} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {} / {} | {:.0} |\n",
                 f1(pct_percentile(&c[1].query_pct, 50.0)),
                 f1(pct_percentile(&c[1].query_pct, 5.0)),
                 f1(pct_percentile(&c[1].known_pct, 50.0)),
                 f1(pct_percentile(&c[1].known_pct, 5.0)),
                 f1(pct_percentile(&c[4].query_pct, 50.0)),
                 f1(pct_percentile(&c[4].query_pct, 5.0)),
+                f1(pct_percentile(&c[10].query_pct, 50.0)),
+                f1(pct_percentile(&c[10].query_pct, 5.0)),
                 u(pctl(&fd[0], 50.0)),
                 u(pctl(&fd[0], 95.0)),
                 u(pctl(&fd[1], 50.0)),
                 u(pctl(&fd[1], 95.0)),
+                u(pctl(&fd[3], 50.0)),
+                u(pctl(&fd[3], 95.0)),
                 u(pctl(&c[2].loc_err, 50.0)),
                 u(pctl(&c[2].loc_err, 95.0)),
                 self.mean_bytes[t] / 1000.0
@@ -830,7 +877,7 @@ impl Report {
                    t: &str,
                    m: usize,
                    c: &Cell,
-                   fd: Option<&[Vec<u32>; 2]>,
+                   fd: Option<&[Vec<u32>; VARIANTS]>,
                    bytes: f64| {
             let fd = fd.map(|f| &f[m / 3]);
             let rate = if c.distinct_pairs > 0 {

@@ -228,6 +228,42 @@ impl PdqHasher {
         }
     }
 
+    /// The hashes of `luma` under the given transforms, from one filter pass and one DCT
+    /// (each variant gets its own median). Unlike [`PdqHasher::hash_dihedral`], the 64×64 input
+    /// shortcut of the plain path is kept, so [`Dihedral::Original`] is exactly
+    /// [`PdqHasher::hash`].
+    pub(crate) fn hash_transforms(
+        &self,
+        luma: &LumaImage,
+        transforms: &[Dihedral],
+    ) -> Vec<PdqHash> {
+        let luma = self.front_end(luma);
+        match downscale_64(&luma, true) {
+            None => vec![
+                PdqHash {
+                    hash: Hash256::ZERO,
+                    quality: 0,
+                };
+                transforms.len()
+            ],
+            Some(buf) => {
+                let b = dct_16(&buf);
+                let quality = quality_64(&buf);
+                transforms
+                    .iter()
+                    .map(|&d| PdqHash {
+                        hash: if d == Dihedral::Original {
+                            bits_from_dct(&b)
+                        } else {
+                            bits_from_dct(&d.apply_to_dct(&b))
+                        },
+                        quality,
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Hashes a decoded image (see [`LumaImage::from_image`] for how each pixel format is read).
     pub fn hash_image(&self, img: &DynamicImage) -> PdqHash {
         if let DynamicImage::ImageRgb8(b) = img {

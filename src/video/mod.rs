@@ -21,7 +21,9 @@
 //! frame.
 //!
 //! Beyond the reference: a keyframes-only mode ([`Sampling::Keyframes`], 40–100× cheaper
-//! to decode), optional letterbox removal, and temporal alignment of matches ([`align`]).
+//! to decode), optional letterbox removal, temporal alignment of matches ([`align`]), and
+//! query-side robust matching ([`VideoQueryOptions`], [`QueryVideo`]: letterbox removal in
+//! addition to the plain hashes, mirrored and rotated uploads under one transform per pair).
 //!
 //! ```no_run
 //! use mediamatch::video::{VideoHasher, vpdq};
@@ -36,6 +38,7 @@ mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
 mod mp4;
+mod query;
 mod sample;
 pub mod vpdq;
 mod yuv;
@@ -54,6 +57,7 @@ pub use align::{align, align_hits, AlignConfig, Hit, Segment};
 pub use decode_builtin::Mp4H264Source;
 #[cfg(feature = "ffmpeg")]
 pub use decode_ffmpeg::FfmpegSource;
+pub use query::{QueryAlignment, QueryFrame, QueryMatch, QueryVideo, VideoQueryOptions};
 pub use sample::Sampling;
 pub use vpdq::{match_percentages, MatchPercentages, MatchRule};
 
@@ -688,26 +692,162 @@ impl VideoHasher {
 
     /// The built-in backend's path: independent IDR-delimited parts in parallel when allowed
     /// and worth it, hashes kept in frame order.
-    fn hash_builtin(&self, mut src: Mp4H264Source) -> Result<Vec<FrameHash>> {
+    fn hash_builtin(&self, src: Mp4H264Source) -> Result<Vec<FrameHash>> {
+        self.builtin_with(src, &|f, fps| self.hash_frame(f, fps), &|h| h.frame_number)
+    }
+
+    /// [`VideoHasher::hash_builtin`] with any per-frame hashing.
+    fn builtin_with<T: Send>(
+        &self,
+        mut src: Mp4H264Source,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<Vec<T>> {
         if self.config.parallel && rayon::current_num_threads() > 1 {
             if let Some(split) = src.splitter(self.config.sampling) {
-                return self.hash_tasks(split.tasks().len(), |t| split.source(t));
+                return self.tasks_with(split.tasks().len(), |t| split.source(t), hash, key);
             }
         }
-        self.frames(src).collect()
+        self.sampled(src, hash)
+    }
+
+    /// Applies `hash` to the sampled frames of a source, in order.
+    fn sampled<S: FrameSource, T>(
+        &self,
+        mut source: S,
+        hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        source.set_sampling(self.config.sampling);
+        let rate = source.info().frame_rate;
+        let sampler = sample::Sampler::new(self.config.sampling, rate.map(|r| r.as_f64()));
+        let mut out = Vec::new();
+        while let Some(f) = source.next_frame()? {
+            if sampler.wants(f.frame_number, f.keyframe) {
+                out.push(hash(&f, rate)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Hashes one frame for robust matching (query side): the plain hash (as
+    /// [`VideoHasher::hash_frame`]) and, with [`VideoQueryOptions::unletterbox`], the hash
+    /// after letterbox removal, each under every transform of the options, from one DCT each.
+    pub fn hash_query_frame(
+        &self,
+        frame: &VideoFrame,
+        fps: Option<FrameRate>,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryFrame> {
+        let transforms = opts.transforms();
+        let luma = frame.pixels.to_luma()?;
+        let luma = match &self.config.letterbox {
+            Some(cfg) => remove_letterbox(&luma, cfg),
+            None => luma,
+        };
+        let mut alts = vec![self.pdq.hash_transforms(&luma, &transforms)];
+        if let Some(cfg) = &opts.unletterbox {
+            alts.push(
+                self.pdq
+                    .hash_transforms(&remove_letterbox(&luma, cfg), &transforms),
+            );
+        }
+        Ok(QueryFrame {
+            frame_number: frame.frame_number,
+            timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+            hashes: (0..transforms.len())
+                .map(|t| alts.iter().map(|a| a[t]).collect())
+                .collect(),
+        })
+    }
+
+    /// Hashes the sampled frames of a source for robust matching (see
+    /// [`VideoHasher::hash_query_frame`]). The plain hashes are those of
+    /// [`VideoHasher::frames`].
+    pub fn hash_query_source<S: FrameSource>(
+        &self,
+        source: S,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryVideo> {
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames: self.sampled(source, &|f, fps| self.hash_query_frame(f, fps, opts))?,
+        })
+    }
+
+    /// Hashes a video file for robust matching (see [`VideoHasher::hash_query_frame`]),
+    /// decoding as [`VideoHasher::hash_file`] does.
+    pub fn hash_query_file(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryVideo> {
+        let use_builtin = match self.config.backend {
+            Backend::Builtin => true,
+            Backend::Auto => !cfg!(feature = "ffmpeg"),
+            Backend::Ffmpeg => false,
+        };
+        if !use_builtin {
+            #[cfg(feature = "ffmpeg")]
+            if self.config.parallel && rayon::current_num_threads() > 1 {
+                if let Some(split) = decode_ffmpeg::FfmpegSplit::new(
+                    path.as_ref(),
+                    self.config.limits,
+                    self.config.sampling,
+                ) {
+                    return Ok(QueryVideo {
+                        transforms: opts.transforms(),
+                        frames: self.tasks_with(
+                            split.len(),
+                            |t| split.source(t),
+                            &|f, fps| self.hash_query_frame(f, fps, opts),
+                            &|q: &QueryFrame| q.frame_number,
+                        )?,
+                    });
+                }
+            }
+            return self.hash_query_source(self.open(path)?, opts);
+        }
+        let src = Mp4H264Source::open(path, self.config.limits)?;
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames: self.builtin_with(
+                src,
+                &|f, fps| self.hash_query_frame(f, fps, opts),
+                &|q: &QueryFrame| q.frame_number,
+            )?,
+        })
     }
 
     /// Hashes the frames of `tasks` independent sources (parts of one video, made by
     /// `source`) on the rayon pool, in frame order.
+    #[cfg(feature = "ffmpeg")]
     fn hash_tasks<S, F>(&self, tasks: usize, source: F) -> Result<Vec<FrameHash>>
     where
         S: FrameSource,
         F: Fn(usize) -> Result<S> + Sync,
     {
+        self.tasks_with(tasks, source, &|f, fps| self.hash_frame(f, fps), &|h| {
+            h.frame_number
+        })
+    }
+
+    /// [`VideoHasher::hash_tasks`] with any per-frame hashing; `key` gives the frame number.
+    fn tasks_with<S, F, T>(
+        &self,
+        tasks: usize,
+        source: F,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<Vec<T>>
+    where
+        S: FrameSource,
+        F: Fn(usize) -> Result<S> + Sync,
+        T: Send,
+    {
         use rayon::prelude::*;
-        let parts: Vec<Result<Vec<FrameHash>>> = (0..tasks)
+        let parts: Vec<Result<Vec<T>>> = (0..tasks)
             .into_par_iter()
-            .map(|t| self.frames(source(t)?).collect())
+            .map(|t| self.sampled(source(t)?, hash))
             .collect();
         let mut out = Vec::new();
         for p in parts {
@@ -715,7 +855,7 @@ impl VideoHasher {
         }
         // each part is in display order; parts of a well-formed stream follow each other,
         // and the sequential decode's output is sorted the same way
-        out.sort_by_key(|h| h.frame_number);
+        out.sort_by_key(|h| key(h));
         Ok(out)
     }
 

@@ -7,5 +7,6 @@ mod ffmpeg;
 mod fixture;
 mod make;
 mod parallel;
+mod query;
 mod robustness;
 mod support;

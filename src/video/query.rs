@@ -1,0 +1,485 @@
+//! Query-side video matching beyond plain vPDQ: letterbox removal *in addition to* the plain
+//! frame hashes, and dihedral transforms (mirror, flip, rotations) matched under one
+//! consistent transform per (query, known) pair.
+//!
+//! The stored hashes of known videos stay plain vPDQ (what other platforms compute and
+//! exchange); only the upload is hashed in several ways. Each sampled query frame carries
+//! *alternatives* (the frame as decoded, and, with [`VideoQueryOptions::unletterbox`], the
+//! frame after letterbox removal), each under every transform of
+//! [`VideoQueryOptions::transforms`] (all from one DCT per alternative). A query frame matches a
+//! known frame if any of its alternatives does, at the smallest distance. The match
+//! percentages and the alignment are computed once per transform, and the transform with the
+//! best result is kept: a mirrored upload matches under [`Dihedral::FlipY`], and chance matches
+//! cannot pile up across transforms within one pair.
+
+use serde::{Deserialize, Serialize};
+
+use super::{align_hits, AlignConfig, FrameHash, Hit, MatchPercentages, MatchRule, Segment};
+use crate::hash::{Hash256, PdqHash};
+use crate::letterbox::LetterboxConfig;
+use crate::pdq::Dihedral;
+
+/// How a query video is hashed (query side only).
+///
+/// ```
+/// use mediamatch::video::VideoQueryOptions;
+/// use mediamatch::Dihedral;
+/// let plain = VideoQueryOptions::default();
+/// assert_eq!(plain.transforms, vec![Dihedral::Original]);
+/// assert!(plain.unletterbox.is_none());
+/// let robust = VideoQueryOptions::robust();
+/// assert_eq!(robust.transforms, Dihedral::ALL.to_vec());
+/// assert!(robust.unletterbox.is_some());
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct VideoQueryOptions {
+    /// Also hash every sampled frame after letterbox removal, as a second alternative next to
+    /// the plain hash (`None`: plain only).
+    pub unletterbox: Option<LetterboxConfig>,
+    /// Transforms tried, each matched on its own; the first should be
+    /// [`Dihedral::Original`]. Empty is read as `[Original]`.
+    pub transforms: Vec<Dihedral>,
+}
+
+impl Default for VideoQueryOptions {
+    /// Plain vPDQ: one alternative, identity only.
+    fn default() -> Self {
+        VideoQueryOptions {
+            unletterbox: None,
+            transforms: vec![Dihedral::Original],
+        }
+    }
+}
+
+impl VideoQueryOptions {
+    /// Letterbox removal in addition to the plain hashes, and all eight dihedral transforms
+    /// ([`Dihedral::ALL`]: identity first, so identity wins ties).
+    pub fn robust() -> Self {
+        VideoQueryOptions {
+            unletterbox: Some(LetterboxConfig::default()),
+            transforms: Dihedral::ALL.to_vec(),
+        }
+    }
+
+    /// Sets letterbox removal (in addition to the plain hash) on or off.
+    #[must_use]
+    pub fn with_unletterbox(mut self, cfg: Option<LetterboxConfig>) -> Self {
+        self.unletterbox = cfg;
+        self
+    }
+
+    /// Sets the transforms tried.
+    #[must_use]
+    pub fn with_transforms(mut self, transforms: &[Dihedral]) -> Self {
+        self.transforms = transforms.to_vec();
+        self
+    }
+
+    pub(crate) fn transforms(&self) -> Vec<Dihedral> {
+        if self.transforms.is_empty() {
+            vec![Dihedral::Original]
+        } else {
+            self.transforms.clone()
+        }
+    }
+}
+
+/// One sampled query frame: its alternatives under every transform of the owning
+/// [`QueryVideo`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryFrame {
+    /// Display-order frame number from 0.
+    pub frame_number: u64,
+    /// vPDQ timestamp, ms.
+    pub timestamp_ms: u64,
+    /// Hashes per transform (outer, in [`QueryVideo::transforms`] order), then per
+    /// alternative (inner: plain first, then after letterbox removal when requested).
+    pub hashes: Vec<Vec<PdqHash>>,
+}
+
+impl QueryFrame {
+    /// The plain hash (identity transform, first alternative) as a vPDQ frame hash.
+    pub fn plain(&self) -> Option<FrameHash> {
+        let h = *self.hashes.first()?.first()?;
+        Some(FrameHash {
+            frame_number: self.frame_number,
+            timestamp_ms: self.timestamp_ms,
+            hash: h,
+        })
+    }
+}
+
+/// A query video hashed for robust matching.
+///
+/// ```
+/// use mediamatch::video::{FrameHash, QueryVideo, MatchRule, AlignConfig};
+/// use mediamatch::{Dihedral, Hash256, PdqHash};
+/// let f = |s: u64, b: u8| FrameHash { frame_number: s * 30, timestamp_ms: s * 1000,
+///     hash: PdqHash { hash: Hash256::from_bytes([b.wrapping_mul(37) ^ s as u8; 32]), quality: 100 } };
+/// let known: Vec<FrameHash> = (0..5).map(|s| f(s, 1)).collect();
+/// // plain frame hashes only: the same numbers as `match_percentages` and `align`
+/// let q = QueryVideo::from_plain(&known);
+/// let m = q.match_percentages(&known, MatchRule::pytx());
+/// assert_eq!((m.transform, m.percentages.query), (Dihedral::Original, 100.0));
+/// let a = q.align(&known, &AlignConfig::default());
+/// assert_eq!(a.segments.len(), 1);
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryVideo {
+    /// The transforms the frames were hashed under.
+    pub transforms: Vec<Dihedral>,
+    /// The sampled frames in order.
+    pub frames: Vec<QueryFrame>,
+}
+
+/// The best bag-of-frames result of a [`QueryVideo`] against one known video.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryMatch {
+    /// The transform under which the query matched best.
+    pub transform: Dihedral,
+    /// The percentages under that transform.
+    pub percentages: MatchPercentages,
+}
+
+/// The best alignment of a [`QueryVideo`] against one known video.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryAlignment {
+    /// The transform under which the segments were found.
+    pub transform: Dihedral,
+    /// The segments (see [`super::align`]); empty if none under any transform.
+    pub segments: Vec<Segment>,
+}
+
+impl QueryVideo {
+    /// A query of plain vPDQ hashes only (identity, one alternative).
+    pub fn from_plain(frames: &[FrameHash]) -> QueryVideo {
+        QueryVideo {
+            transforms: vec![Dihedral::Original],
+            frames: frames
+                .iter()
+                .map(|f| QueryFrame {
+                    frame_number: f.frame_number,
+                    timestamp_ms: f.timestamp_ms,
+                    hashes: vec![vec![f.hash]],
+                })
+                .collect(),
+        }
+    }
+
+    /// The plain vPDQ hashes (identity, first alternative).
+    pub fn plain(&self) -> Vec<FrameHash> {
+        self.frames.iter().filter_map(QueryFrame::plain).collect()
+    }
+
+    /// The same query restricted to the given transforms (those it has) and to the plain
+    /// alternative unless `unletterboxed`; for comparing options without hashing again.
+    pub fn subset(&self, transforms: &[Dihedral], unletterboxed: bool) -> QueryVideo {
+        let keep: Vec<usize> = (0..self.transforms.len())
+            .filter(|&t| transforms.contains(&self.transforms[t]))
+            .collect();
+        QueryVideo {
+            transforms: keep.iter().map(|&t| self.transforms[t]).collect(),
+            frames: self
+                .frames
+                .iter()
+                .map(|f| QueryFrame {
+                    frame_number: f.frame_number,
+                    timestamp_ms: f.timestamp_ms,
+                    hashes: keep
+                        .iter()
+                        .filter_map(|&t| f.hashes.get(t))
+                        .map(|alts| {
+                            let n = if unletterboxed { alts.len() } else { 1 };
+                            alts.iter().take(n).copied().collect()
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The usable alternatives of each kept frame under transform index `t`, with the frame's
+    /// time: pytx-style de-duplication (on the frame's alternatives, first kept) when the rule
+    /// asks, then alternatives below the rule's quality dropped; frames left with none are
+    /// dropped.
+    fn kept(&self, t: usize, min_quality: u8, dedup: bool) -> Vec<(u64, Vec<Hash256>)> {
+        let mut seen = std::collections::HashSet::new();
+        self.frames
+            .iter()
+            .filter_map(|f| {
+                let alts = f.hashes.get(t)?;
+                if dedup && !seen.insert(alts.iter().map(|h| h.hash).collect::<Vec<_>>()) {
+                    return None;
+                }
+                let good: Vec<Hash256> = alts
+                    .iter()
+                    .filter(|h| h.quality >= min_quality)
+                    .map(|h| h.hash)
+                    .collect();
+                (!good.is_empty()).then_some((f.timestamp_ms, good))
+            })
+            .collect()
+    }
+
+    /// The reference's bag-of-frames percentages (see [`super::match_percentages`]) under
+    /// each transform, a query frame matching if any of its alternatives does; the transform
+    /// with the highest query %, then known %, is returned (the first on ties, so identity
+    /// wins ties). With plain hashes only this equals [`super::match_percentages`].
+    pub fn match_percentages(&self, known: &[FrameHash], rule: MatchRule) -> QueryMatch {
+        let target = rule.filter(known);
+        let mut best: Option<QueryMatch> = None;
+        for (t, &d) in self.transforms.iter().enumerate() {
+            let q = self.kept(t, rule.min_quality, rule.dedup);
+            let p = if q.is_empty() || target.is_empty() {
+                MatchPercentages {
+                    query: 0.0,
+                    target: 0.0,
+                }
+            } else {
+                let hit = |a: &Hash256, b: &Hash256| rule.is_match(a.distance(b));
+                let qm = q
+                    .iter()
+                    .filter(|(_, alts)| alts.iter().any(|a| target.iter().any(|y| hit(a, y))))
+                    .count();
+                let tm = target
+                    .iter()
+                    .filter(|y| q.iter().any(|(_, alts)| alts.iter().any(|a| hit(a, y))))
+                    .count();
+                MatchPercentages {
+                    query: qm as f64 * 100.0 / q.len() as f64,
+                    target: tm as f64 * 100.0 / target.len() as f64,
+                }
+            };
+            let better = best
+                .is_none_or(|b| (p.query, p.target) > (b.percentages.query, b.percentages.target));
+            if better {
+                best = Some(QueryMatch {
+                    transform: d,
+                    percentages: p,
+                });
+            }
+        }
+        best.unwrap_or(QueryMatch {
+            transform: Dihedral::Original,
+            percentages: MatchPercentages {
+                query: 0.0,
+                target: 0.0,
+            },
+        })
+    }
+
+    /// Temporal alignment (see [`super::align`]) under each transform, a query frame's
+    /// distance to a known frame being the smallest over its alternatives; the transform whose
+    /// segments cover the most matched query frames (then the lowest mean distance) is
+    /// returned (the first on ties). With plain hashes only this equals [`super::align`].
+    pub fn align(&self, known: &[FrameHash], cfg: &AlignConfig) -> QueryAlignment {
+        let known: Vec<&FrameHash> = known
+            .iter()
+            .filter(|f| f.hash.quality >= cfg.min_quality)
+            .collect();
+        let mut best: Option<(usize, f64, QueryAlignment)> = None;
+        let mut cand: Vec<(u32, u64)> = Vec::new();
+        for (t, &d) in self.transforms.iter().enumerate() {
+            let mut hits = Vec::new();
+            for (qms, alts) in self.kept(t, cfg.min_quality, false) {
+                cand.clear();
+                for k in &known {
+                    let dist = alts
+                        .iter()
+                        .map(|a| a.distance(&k.hash.hash))
+                        .min()
+                        .unwrap_or(u32::MAX);
+                    if dist <= cfg.max_distance {
+                        cand.push((dist, k.timestamp_ms));
+                    }
+                }
+                cand.sort_unstable();
+                cand.truncate(cfg.max_candidates.max(1));
+                hits.extend(cand.iter().map(|&(dist, k)| Hit {
+                    query_ms: qms,
+                    known_ms: k,
+                    distance: dist,
+                }));
+            }
+            let segments = align_hits(&hits, cfg);
+            let frames: usize = segments.iter().map(|s| s.frames_matched).sum();
+            let dsum: f64 = segments
+                .iter()
+                .map(|s| s.mean_distance * s.frames_matched as f64)
+                .sum();
+            let mean = if frames > 0 {
+                dsum / frames as f64
+            } else {
+                0.0
+            };
+            let better = best.as_ref().is_none_or(|(bf, bm, _)| {
+                frames > *bf || (frames == *bf && frames > 0 && mean < *bm)
+            });
+            if better {
+                best = Some((
+                    frames,
+                    mean,
+                    QueryAlignment {
+                        transform: d,
+                        segments,
+                    },
+                ));
+            }
+        }
+        best.map(|b| b.2).unwrap_or(QueryAlignment {
+            transform: Dihedral::Original,
+            segments: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::{align, match_percentages};
+
+    fn frames(seed: u64, n: u64, near: Option<&[FrameHash]>) -> Vec<FrameHash> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|s| {
+                let mut b = [0u8; 32];
+                for v in b.iter_mut() {
+                    *v = next() as u8;
+                }
+                let mut hash = Hash256::from_bytes(b);
+                if let Some(src) = near {
+                    // a copy: the source frame with a few bits flipped, sometimes unrelated
+                    if next() % 4 != 0 {
+                        let mut sb = src[s as usize % src.len()].hash.hash.to_bytes();
+                        for _ in 0..(next() % 40) {
+                            let bit = next() % 256;
+                            sb[(bit / 8) as usize] ^= 1 << (bit % 8);
+                        }
+                        hash = Hash256::from_bytes(sb);
+                    }
+                }
+                FrameHash {
+                    frame_number: s * 30,
+                    timestamp_ms: s * 1000 + 333,
+                    hash: PdqHash {
+                        hash,
+                        quality: (next() % 101) as u8,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_query_gives_the_plain_results() {
+        for seed in 0..40 {
+            let known = frames(seed, 30, None);
+            let mut q = frames(seed + 1000, 25, Some(&known));
+            if seed % 3 == 0 {
+                // repeated hashes, for the de-duplication
+                q[3] = q[2];
+                q[4] = q[2];
+            }
+            let qv = QueryVideo::from_plain(&q);
+            assert_eq!(qv.plain(), q);
+            for rule in [MatchRule::cpp(), MatchRule::pytx()] {
+                let m = qv.match_percentages(&known, rule);
+                assert_eq!(m.percentages, match_percentages(&q, &known, rule), "{seed}");
+                assert_eq!(m.transform, Dihedral::Original);
+            }
+            let cfg = AlignConfig::default();
+            assert_eq!(qv.align(&known, &cfg).segments, align(&q, &known, &cfg));
+        }
+    }
+
+    #[test]
+    fn alternatives_match_at_the_smaller_distance_and_one_transform_is_kept() {
+        let known = frames(7, 10, None);
+        let junk = frames(8, 10, None);
+        // alternative 0 is junk, alternative 1 equals the known frame: matched;
+        // transform 0 is all junk, transform 1 carries the matches
+        let q = QueryVideo {
+            transforms: vec![Dihedral::Original, Dihedral::FlipY],
+            frames: (0..10)
+                .map(|k| QueryFrame {
+                    frame_number: known[k].frame_number,
+                    timestamp_ms: known[k].timestamp_ms,
+                    hashes: vec![
+                        vec![
+                            PdqHash {
+                                quality: 100,
+                                ..junk[k].hash
+                            };
+                            2
+                        ],
+                        vec![
+                            PdqHash {
+                                quality: 100,
+                                ..junk[k].hash
+                            },
+                            PdqHash {
+                                quality: 100,
+                                ..known[k].hash
+                            },
+                        ],
+                    ],
+                })
+                .collect(),
+        };
+        let known: Vec<FrameHash> = known
+            .into_iter()
+            .map(|f| FrameHash {
+                hash: PdqHash {
+                    quality: 100,
+                    ..f.hash
+                },
+                ..f
+            })
+            .collect();
+        let m = q.match_percentages(&known, MatchRule::pytx());
+        assert_eq!(m.transform, Dihedral::FlipY);
+        assert_eq!((m.percentages.query, m.percentages.target), (100.0, 100.0));
+        let a = q.align(&known, &AlignConfig::default());
+        assert_eq!(a.transform, Dihedral::FlipY);
+        assert_eq!(a.segments.len(), 1);
+        assert_eq!(a.segments[0].mean_distance, 0.0);
+        // without the second alternative, nothing is left
+        let plain = q.subset(&Dihedral::ALL, false);
+        assert_eq!(
+            plain.frames[0].hashes,
+            vec![
+                vec![q.frames[0].hashes[0][0]],
+                vec![q.frames[0].hashes[1][0]]
+            ]
+        );
+        assert_eq!(
+            plain
+                .match_percentages(&known, MatchRule::pytx())
+                .percentages
+                .query,
+            0.0
+        );
+        assert!(plain
+            .align(&known, &AlignConfig::default())
+            .segments
+            .is_empty());
+        // only the identity: nothing either
+        let id = q.subset(&[Dihedral::Original], true);
+        assert_eq!(id.transforms, vec![Dihedral::Original]);
+        assert_eq!(
+            id.match_percentages(&known, MatchRule::pytx())
+                .percentages
+                .query,
+            0.0
+        );
+    }
+}
