@@ -663,25 +663,35 @@ impl VideoHasher {
     /// With [`VideoConfig::parallel`] (the default) one file is decoded on several threads;
     /// the result is the same as that of [`VideoHasher::frames`] over [`VideoHasher::open`].
     pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<Vec<FrameHash>> {
+        self.file_with(path.as_ref(), &|f, fps| self.hash_frame(f, fps), &|h| {
+            h.frame_number
+        })
+    }
+
+    /// [`VideoHasher::hash_file`] with any per-frame hashing; `key` gives the frame number.
+    fn file_with<T: Send>(
+        &self,
+        path: &Path,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<Vec<T>> {
         let use_builtin = match self.config.backend {
             Backend::Builtin => true,
             Backend::Auto => !cfg!(feature = "ffmpeg"),
             Backend::Ffmpeg => false,
         };
         if use_builtin {
-            return self.hash_builtin(Mp4H264Source::open(path, self.config.limits)?);
+            return self.builtin_with(Mp4H264Source::open(path, self.config.limits)?, hash, key);
         }
         #[cfg(feature = "ffmpeg")]
         if self.config.parallel && rayon::current_num_threads() > 1 {
-            if let Some(split) = decode_ffmpeg::FfmpegSplit::new(
-                path.as_ref(),
-                self.config.limits,
-                self.config.sampling,
-            ) {
-                return self.hash_tasks(split.len(), |t| split.source(t));
+            if let Some(split) =
+                decode_ffmpeg::FfmpegSplit::new(path, self.config.limits, self.config.sampling)
+            {
+                return self.tasks_with(split.len(), |t| split.source(t), hash, key);
             }
         }
-        self.frames(self.open(path)?).collect()
+        self.sampled(self.open(path)?, hash)
     }
 
     /// Hashes an in-memory MP4/MOV (built-in backend).
@@ -781,37 +791,10 @@ impl VideoHasher {
         path: impl AsRef<Path>,
         opts: &VideoQueryOptions,
     ) -> Result<QueryVideo> {
-        let use_builtin = match self.config.backend {
-            Backend::Builtin => true,
-            Backend::Auto => !cfg!(feature = "ffmpeg"),
-            Backend::Ffmpeg => false,
-        };
-        if !use_builtin {
-            #[cfg(feature = "ffmpeg")]
-            if self.config.parallel && rayon::current_num_threads() > 1 {
-                if let Some(split) = decode_ffmpeg::FfmpegSplit::new(
-                    path.as_ref(),
-                    self.config.limits,
-                    self.config.sampling,
-                ) {
-                    return Ok(QueryVideo {
-                        transforms: opts.transforms(),
-                        frames: self.tasks_with(
-                            split.len(),
-                            |t| split.source(t),
-                            &|f, fps| self.hash_query_frame(f, fps, opts),
-                            &|q: &QueryFrame| q.frame_number,
-                        )?,
-                    });
-                }
-            }
-            return self.hash_query_source(self.open(path)?, opts);
-        }
-        let src = Mp4H264Source::open(path, self.config.limits)?;
         Ok(QueryVideo {
             transforms: opts.transforms(),
-            frames: self.builtin_with(
-                src,
+            frames: self.file_with(
+                path.as_ref(),
                 &|f, fps| self.hash_query_frame(f, fps, opts),
                 &|q: &QueryFrame| q.frame_number,
             )?,
@@ -819,19 +802,7 @@ impl VideoHasher {
     }
 
     /// Hashes the frames of `tasks` independent sources (parts of one video, made by
-    /// `source`) on the rayon pool, in frame order.
-    #[cfg(feature = "ffmpeg")]
-    fn hash_tasks<S, F>(&self, tasks: usize, source: F) -> Result<Vec<FrameHash>>
-    where
-        S: FrameSource,
-        F: Fn(usize) -> Result<S> + Sync,
-    {
-        self.tasks_with(tasks, source, &|f, fps| self.hash_frame(f, fps), &|h| {
-            h.frame_number
-        })
-    }
-
-    /// [`VideoHasher::hash_tasks`] with any per-frame hashing; `key` gives the frame number.
+    /// `source`) on the rayon pool with `hash`, in frame order (`key` gives the frame number).
     fn tasks_with<S, F, T>(
         &self,
         tasks: usize,
