@@ -88,6 +88,24 @@ impl std::fmt::Debug for FfmpegSource {
     }
 }
 
+/// Takes the next decoded frame into `frame`: `Ok(true)` if there was one, `Ok(false)` when the
+/// decoder needs more input or has ended (then `done` is set).
+fn receive_frame(
+    decoder: &mut ff::decoder::Video,
+    frame: &mut ff::frame::Video,
+    done: &mut bool,
+) -> Result<bool> {
+    match decoder.receive_frame(frame) {
+        Ok(()) => Ok(true),
+        Err(ff::Error::Eof) => {
+            *done = true;
+            Ok(false)
+        }
+        Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(false),
+        Err(e) => Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+    }
+}
+
 impl FfmpegSource {
     /// Opens a file (single-threaded decoding, like the reference for streams with one slice).
     pub fn open(path: impl AsRef<Path>, limits: VideoLimits) -> Result<FfmpegSource> {
@@ -324,36 +342,25 @@ impl FfmpegSource {
     /// Receives one decoded frame if the decoder has one.
     fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
-        loop {
-            match self.decoder.receive_frame(&mut frame) {
-                Ok(()) => {
-                    let counted = self.next_number;
-                    self.next_number += 1;
-                    let n = match &self.plan {
-                        Some(_) => self.pending.pop_first().unwrap_or(counted),
-                        None => counted,
-                    };
-                    let key = frame.is_key();
-                    if n < self.min_number || !self.sampler.wants(n, key) {
-                        continue;
-                    }
-                    self.last_returned = Some(n);
-                    return Ok(Some(VideoFrame {
-                        frame_number: n,
-                        keyframe: key,
-                        pixels: self.convert(&frame)?,
-                    }));
-                }
-                Err(ff::Error::Eof) => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
-                    return Ok(None)
-                }
-                Err(e) => return Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+        while receive_frame(&mut self.decoder, &mut frame, &mut self.done)? {
+            let counted = self.next_number;
+            self.next_number += 1;
+            let n = match &self.plan {
+                Some(_) => self.pending.pop_first().unwrap_or(counted),
+                None => counted,
+            };
+            let key = frame.is_key();
+            if n < self.min_number || !self.sampler.wants(n, key) {
+                continue;
             }
+            self.last_returned = Some(n);
+            return Ok(Some(VideoFrame {
+                frame_number: n,
+                keyframe: key,
+                pixels: self.convert(&frame)?,
+            }));
         }
+        Ok(None)
     }
 }
 
@@ -558,32 +565,21 @@ impl std::fmt::Debug for FfmpegTask<'_> {
 impl FfmpegTask<'_> {
     fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
-        loop {
-            match self.decoder.receive_frame(&mut frame) {
-                Ok(()) => {
-                    let Some(n) = frame.pts().and_then(|p| u64::try_from(p).ok()) else {
-                        continue;
-                    };
-                    let key = frame.is_key();
-                    if !self.sampler.wants(n, key) {
-                        continue;
-                    }
-                    return Ok(Some(VideoFrame {
-                        frame_number: n,
-                        keyframe: key,
-                        pixels: convert(&frame, self.split.src_format, &self.split.limits)?,
-                    }));
-                }
-                Err(ff::Error::Eof) => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
-                    return Ok(None)
-                }
-                Err(e) => return Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+        while receive_frame(&mut self.decoder, &mut frame, &mut self.done)? {
+            let Some(n) = frame.pts().and_then(|p| u64::try_from(p).ok()) else {
+                continue;
+            };
+            let key = frame.is_key();
+            if !self.sampler.wants(n, key) {
+                continue;
             }
+            return Ok(Some(VideoFrame {
+                frame_number: n,
+                keyframe: key,
+                pixels: convert(&frame, self.split.src_format, &self.split.limits)?,
+            }));
         }
+        Ok(None)
     }
 
     /// Sends sample `i` if the plan needs its picture; keeps its parameter sets otherwise.
