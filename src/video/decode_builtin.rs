@@ -349,8 +349,9 @@ impl Splitter {
         &self.tasks
     }
 
-    /// The source decoding task `t` alone.
-    pub fn source(&self, t: usize) -> Result<Mp4H264Source> {
+    /// The source decoding task `t` alone. A finished task passed as `prev` lends its
+    /// reader.
+    pub fn source(&self, t: usize, prev: Option<Mp4H264Source>) -> Result<Mp4H264Source> {
         let range = self.tasks[t].clone();
         let (mut decoder, mut full_range) = self.stream.new_decoder()?;
         // the parameter sets of earlier samples, in order, as a sequential decode has seen them
@@ -362,10 +363,14 @@ impl Splitter {
                 decode_guarded(&mut decoder, &nal)?;
             }
         }
+        let reader = match prev {
+            Some(p) => p.reader,
+            None => self.opener.open()?,
+        };
         let mut src = Mp4H264Source::new(
             self.stream.clone(),
             Some(self.opener.clone()),
-            self.opener.open()?,
+            reader,
             decoder,
             full_range,
         );
@@ -1021,7 +1026,7 @@ mod tests {
             );
             let mut got = Vec::new();
             for t in 0..split.tasks().len() {
-                got.extend(drain(split.source(t).unwrap()));
+                got.extend(drain(split.source(t, None).unwrap()));
             }
             assert_eq!(got.len(), want.len(), "{sampling:?}");
             assert!(got == want, "{sampling:?}: split decode differs");

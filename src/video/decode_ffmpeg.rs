@@ -296,9 +296,26 @@ impl FfmpegSource {
     }
 }
 
+/// A swscale context with the source format and size it was made for.
+struct Scaler {
+    key: (ff::format::Pixel, u32, u32),
+    sws: ff::software::scaling::Context,
+}
+
 /// A decoded frame as RGB24 at its own size, converted by swscale (`SWS_AREA`) from
 /// `src_format` (the reference builds its scaler once, for the format known at open time).
 fn convert(
+    frame: &ff::frame::Video,
+    src_format: ff::format::Pixel,
+    limits: &VideoLimits,
+) -> Result<FramePixels> {
+    convert_with(&mut None, frame, src_format, limits)
+}
+
+/// [`convert`] reusing the scaler in `cache` when it was made for the same format and size
+/// (a scaler's output depends only on these and the flags).
+fn convert_with(
+    cache: &mut Option<Scaler>,
     frame: &ff::frame::Video,
     src_format: ff::format::Pixel,
     limits: &VideoLimits,
@@ -310,16 +327,22 @@ fn convert(
     } else {
         src_format
     };
-    let mut sws = ff::software::scaling::Context::get(
-        fmt,
-        w,
-        h,
-        ff::format::Pixel::RGB24,
-        w,
-        h,
-        ff::software::scaling::Flags::AREA,
-    )
-    .map_err(|e| ff_err(VideoErrorKind::Decoder, "creating the scaler", e))?;
+    let key = (fmt, w, h);
+    if cache.as_ref().is_none_or(|c| c.key != key) {
+        *cache = None;
+        let sws = ff::software::scaling::Context::get(
+            fmt,
+            w,
+            h,
+            ff::format::Pixel::RGB24,
+            w,
+            h,
+            ff::software::scaling::Flags::AREA,
+        )
+        .map_err(|e| ff_err(VideoErrorKind::Decoder, "creating the scaler", e))?;
+        *cache = Some(Scaler { key, sws });
+    }
+    let sws = &mut cache.as_mut().expect("made above").sws;
     let mut rgb = ff::frame::Video::empty();
     sws.run(frame, &mut rgb)
         .map_err(|e| ff_err(VideoErrorKind::Decoder, "converting to RGB24", e))?;
@@ -499,9 +522,25 @@ impl FfmpegSplit {
         self.split.tasks().len()
     }
 
-    /// The source decoding task `t` alone (its frames in display order).
-    pub(crate) fn source(&self, t: usize) -> Result<FfmpegTask<'_>> {
-        let (_, _, decoder, _, _) = FfmpegSource::open_parts(&self.path, self.limits, 1)?;
+    /// The source decoding task `t` alone (its frames in display order). A finished task of
+    /// the same split passed as `prev` lends its decoder (flushed: an IDR access unit starts
+    /// every task, and a flushed libav decoder keeps nothing of earlier pictures), its reader
+    /// and its scaler, which saves probing the file and allocating a frame pool per task.
+    pub(crate) fn source<'a>(
+        &'a self,
+        t: usize,
+        prev: Option<FfmpegTask<'a>>,
+    ) -> Result<FfmpegTask<'a>> {
+        let (decoder, reader, scaler) = match prev {
+            Some(mut p) => {
+                p.decoder.flush();
+                (p.decoder, p.reader, p.scaler)
+            }
+            None => {
+                let (_, _, decoder, _, _) = FfmpegSource::open_parts(&self.path, self.limits, 1)?;
+                (decoder, self.split.open_reader()?, None)
+            }
+        };
         let ls = self.split.length_size();
         let mut prefix = Vec::new();
         for nal in self.split.prelude(t) {
@@ -511,8 +550,9 @@ impl FfmpegSplit {
             split: self,
             range: self.split.tasks()[t].clone(),
             next: self.split.tasks()[t].start,
-            reader: self.split.open_reader()?,
+            reader,
             decoder,
+            scaler,
             sampler: self.sampler,
             prefix,
             buf: Vec::new(),
@@ -545,6 +585,8 @@ pub(crate) struct FfmpegTask<'a> {
     next: usize,
     reader: Box<dyn ReadSeek>,
     decoder: ff::decoder::Video,
+    /// The scaler of the last converted frame, with its source format and size.
+    scaler: Option<Scaler>,
     sampler: Sampler,
     /// Parameter sets of samples not sent yet, length-prefixed, for the next packet.
     prefix: Vec<u8>,
@@ -576,7 +618,12 @@ impl FfmpegTask<'_> {
             return Ok(Some(VideoFrame {
                 frame_number: n,
                 keyframe: key,
-                pixels: convert(&frame, self.split.src_format, &self.split.limits)?,
+                pixels: convert_with(
+                    &mut self.scaler,
+                    &frame,
+                    self.split.src_format,
+                    &self.split.limits,
+                )?,
             }));
         }
         Ok(None)
@@ -703,11 +750,16 @@ mod tests {
             let split = FfmpegSplit::with_min_task(&fixture(), VideoLimits::default(), sampling, 1)
                 .expect("splits");
             assert!(split.len() >= 5, "{sampling:?}: {} tasks", split.len());
+            // every other task reuses the previous task's decoder, reader and scaler
             let mut got = Vec::new();
+            let mut prev = None;
             for t in 0..split.len() {
-                let mut task = split.source(t).unwrap();
+                let mut task = split.source(t, prev.take()).unwrap();
                 while let Some(f) = task.next_frame().unwrap() {
                     got.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
+                }
+                if t % 2 == 0 {
+                    prev = Some(task);
                 }
             }
             assert_eq!(got.len(), want.len(), "{sampling:?}");

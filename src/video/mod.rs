@@ -688,7 +688,7 @@ impl VideoHasher {
             if let Some(split) =
                 decode_ffmpeg::FfmpegSplit::new(path, self.config.limits, self.config.sampling)
             {
-                return self.tasks_with(split.len(), |t| split.source(t), hash, key);
+                return self.tasks_with(split.len(), |t, prev| split.source(t, prev), hash, key);
             }
         }
         self.sampled(self.open(path)?, hash)
@@ -715,7 +715,12 @@ impl VideoHasher {
     ) -> Result<Vec<T>> {
         if self.config.parallel && rayon::current_num_threads() > 1 {
             if let Some(split) = src.splitter(self.config.sampling) {
-                return self.tasks_with(split.tasks().len(), |t| split.source(t), hash, key);
+                return self.tasks_with(
+                    split.tasks().len(),
+                    |t, prev| split.source(t, prev),
+                    hash,
+                    key,
+                );
             }
         }
         self.sampled(src, hash)
@@ -725,6 +730,15 @@ impl VideoHasher {
     fn sampled<S: FrameSource, T>(
         &self,
         mut source: S,
+        hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.sampled_mut(&mut source, hash)
+    }
+
+    /// [`VideoHasher::sampled`] leaving the source to the caller.
+    fn sampled_mut<S: FrameSource, T>(
+        &self,
+        source: &mut S,
         hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
     ) -> Result<Vec<T>> {
         source.set_sampling(self.config.sampling);
@@ -803,6 +817,10 @@ impl VideoHasher {
 
     /// Hashes the frames of `tasks` independent sources (parts of one video, made by
     /// `source`) on the rayon pool with `hash`, in frame order (`key` gives the frame number).
+    ///
+    /// One worker per pool thread takes the tasks in order from a shared counter (so the
+    /// threads stay busy until the last task), and hands each finished source to `source` for
+    /// its next task, to reuse its decoder and reader.
     fn tasks_with<S, F, T>(
         &self,
         tasks: usize,
@@ -812,16 +830,37 @@ impl VideoHasher {
     ) -> Result<Vec<T>>
     where
         S: FrameSource,
-        F: Fn(usize) -> Result<S> + Sync,
+        F: Fn(usize, Option<S>) -> Result<S> + Sync,
         T: Send,
     {
         use rayon::prelude::*;
-        let parts: Vec<Result<Vec<T>>> = (0..tasks)
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let workers = rayon::current_num_threads().clamp(1, tasks.max(1));
+        let done: Vec<Vec<(usize, Result<Vec<T>>)>> = (0..workers)
             .into_par_iter()
-            .map(|t| self.sampled(source(t)?, hash))
+            .map(|_| {
+                let mut parts = Vec::new();
+                let mut prev = None;
+                loop {
+                    let t = next.fetch_add(1, Ordering::Relaxed);
+                    if t >= tasks {
+                        break;
+                    }
+                    let part = source(t, prev.take()).and_then(|mut src| {
+                        let hashes = self.sampled_mut(&mut src, hash)?;
+                        prev = Some(src);
+                        Ok(hashes)
+                    });
+                    parts.push((t, part));
+                }
+                parts
+            })
             .collect();
+        let mut parts: Vec<(usize, Result<Vec<T>>)> = done.into_iter().flatten().collect();
+        parts.sort_by_key(|(t, _)| *t);
         let mut out = Vec::new();
-        for p in parts {
+        for (_, p) in parts {
             out.extend(p?);
         }
         // each part is in display order; parts of a well-formed stream follow each other,
