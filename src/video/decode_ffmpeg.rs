@@ -16,9 +16,11 @@
 //!
 //! Parallel decoding of one file ([`super::VideoHasher::hash_file`] with
 //! [`super::VideoConfig::parallel`] on a pool of more than one thread): for H.264 in MP4/MOV
-//! the built-in backend's IDR-segment task plan is reused ([`FfmpegSplit`]); each task has its
-//! own single-threaded libav H.264 decoder (opened from the file's codec parameters, so the
-//! `avcC` box is its extradata) and is fed the samples the built-in demuxer reads, as AVCC
+//! the built-in backend's IDR-segment task plan is reused ([`FfmpegSplit`]); each worker thread
+//! has one single-threaded libav H.264 decoder (made from a copy of the stream's codec
+//! parameters taken when the split is planned, so the `avcC` box is its extradata and the file
+//! is probed once), flushed between the tasks it takes, and fed the samples the built-in
+//! demuxer reads, as AVCC
 //! packets whose PTS is the sample's display index; in-band parameter sets of samples before
 //! the task or not sent are prepended to the next packet sent. No libavformat seeking is
 //! involved. The split is used only when libavformat's packets are exactly the demuxer's
@@ -41,6 +43,33 @@ use crate::error::{Error, Result, VideoError, VideoErrorKind};
 
 fn ff_err(kind: VideoErrorKind, what: &'static str, e: ff::Error) -> Error {
     VideoError::new(kind, what).with_source(Box::new(e)).into()
+}
+
+/// A video decoder for a stream's codec parameters: frame threading with `threads` > 1,
+/// else slice threading (`threads` = 0: as many slice threads as cores; 1: none).
+fn video_decoder(params: ff::codec::Parameters, threads: usize) -> Result<ff::decoder::Video> {
+    let mut ctx = ff::codec::context::Context::from_parameters(params)
+        .map_err(|e| ff_err(VideoErrorKind::Decoder, "codec parameters", e))?;
+    ctx.set_threading(if threads > 1 {
+        ff::codec::threading::Config {
+            kind: ff::codec::threading::Type::Frame,
+            count: threads.min(16),
+            ..Default::default()
+        }
+    } else {
+        ff::codec::threading::Config {
+            kind: ff::codec::threading::Type::Slice,
+            count: threads,
+            ..Default::default()
+        }
+    });
+    ctx.decoder().video().map_err(|e| {
+        ff_err(
+            VideoErrorKind::UnsupportedCodec,
+            "no decoder for this codec in the system's FFmpeg",
+            e,
+        )
+    })
 }
 
 /// Decodes any video FFmpeg can read.
@@ -187,28 +216,7 @@ impl FfmpegSource {
         let frames = stream.frames();
         let params = stream.parameters();
         let codec_name = params.id().name().to_string();
-        let mut ctx = ff::codec::context::Context::from_parameters(params)
-            .map_err(|e| ff_err(VideoErrorKind::Decoder, "codec parameters", e))?;
-        ctx.set_threading(if threads > 1 {
-            ff::codec::threading::Config {
-                kind: ff::codec::threading::Type::Frame,
-                count: threads.min(16),
-                ..Default::default()
-            }
-        } else {
-            ff::codec::threading::Config {
-                kind: ff::codec::threading::Type::Slice,
-                count: 0,
-                ..Default::default()
-            }
-        });
-        let decoder = ctx.decoder().video().map_err(|e| {
-            ff_err(
-                VideoErrorKind::UnsupportedCodec,
-                "no decoder for this codec in the system's FFmpeg",
-                e,
-            )
-        })?;
+        let decoder = video_decoder(params, if threads > 1 { threads } else { 0 })?;
         let (w, h) = (decoder.width(), decoder.height());
         limits.check_size(w, h)?;
         let info = VideoInfo {
@@ -449,7 +457,8 @@ impl FrameSource for FfmpegSource {
 /// read by the built-in demuxer, so no libavformat seeking is involved.
 pub(crate) struct FfmpegSplit {
     split: Splitter,
-    path: PathBuf,
+    /// The stream's codec parameters (an owned copy), for each worker's decoder.
+    params: std::sync::Mutex<ff::codec::Parameters>,
     limits: VideoLimits,
     info: VideoInfo,
     src_format: ff::format::Pixel,
@@ -485,6 +494,7 @@ impl FfmpegSplit {
         if info.codec != "h264" {
             return None;
         }
+        let params = input.stream(stream)?.parameters().clone();
         let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
         let split = Mp4H264Source::open(path, limits)
             .ok()?
@@ -509,7 +519,7 @@ impl FfmpegSplit {
         }
         Some(FfmpegSplit {
             split,
-            path: path.to_path_buf(),
+            params: std::sync::Mutex::new(params),
             limits,
             info,
             src_format,
@@ -537,8 +547,12 @@ impl FfmpegSplit {
                 (p.decoder, p.reader, p.scaler)
             }
             None => {
-                let (_, _, decoder, _, _) = FfmpegSource::open_parts(&self.path, self.limits, 1)?;
-                (decoder, self.split.open_reader()?, None)
+                // a poisoned lock still holds intact parameters (only `clone` runs under it)
+                let params = match self.params.lock() {
+                    Ok(p) => p.clone(),
+                    Err(p) => p.into_inner().clone(),
+                };
+                (video_decoder(params, 1)?, self.split.open_reader()?, None)
             }
         };
         let ls = self.split.length_size();
