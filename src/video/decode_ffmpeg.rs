@@ -736,6 +736,59 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
     }
 
+    /// The sampled frames of the sequential source: number, keyframe flag, RGB24.
+    fn drain_rgb(src: &mut FfmpegSource) -> Vec<(u64, bool, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(f) = src.next_frame().unwrap() {
+            out.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
+        }
+        out
+    }
+
+    /// The skip plan is checked packet by packet: when a packet is not the sample the plan
+    /// expects, decoding goes on without the plan (nothing skipped yet) or starts again from
+    /// the beginning without skipping (after a skip), returning each frame exactly once. The
+    /// frames equal a decode of every packet without a plan in both cases.
+    #[test]
+    fn plan_mismatch_falls_back_to_full_decode() {
+        let sampling = Sampling::Interval { millis: 280 };
+        let open = || {
+            let mut src = FfmpegSource::open(fixture(), VideoLimits::default()).unwrap();
+            src.set_sampling(sampling);
+            src
+        };
+        let mut plain = open();
+        plain.plan_made = true; // no plan: every packet decoded, frames counted
+        let want = drain_rgb(&mut plain);
+        assert!(want.len() > 10, "{} frames", want.len());
+        let sampler = Sampler::new(sampling, plain.info.frame_rate.map(|r| r.as_f64()));
+        let plan = skip_plan(&fixture(), VideoLimits::default(), sampler).expect("plan");
+        // the plan skips packets, and with it the frames are the same
+        assert!(plan.action.iter().any(|&a| a != Action::Decode));
+        let mut planned = open();
+        assert_eq!(drain_rgb(&mut planned), want);
+        assert!(planned.skipped_any && planned.plan.is_some());
+        let n = plan.samples.len();
+        for bad in [0, n / 2, n - 1] {
+            let mut wrong = plan.samples.clone();
+            wrong[bad].1 += 1;
+            let mut src = open();
+            src.plan_made = true;
+            src.plan = Some(SkipPlan {
+                samples: wrong,
+                display: plan.display.clone(),
+                action: plan.action.clone(),
+                wanted: plan.wanted.clone(),
+                length_size: plan.length_size,
+            });
+            let got = drain_rgb(&mut src);
+            assert!(src.plan.is_none(), "mismatch at {bad} not detected");
+            let numbers: Vec<u64> = got.iter().map(|f| f.0).collect();
+            assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+            assert!(got == want, "mismatch at packet {bad}: frames differ");
+        }
+    }
+
     /// Split at every IDR (the finest split), each task decoded by its own libav decoder from
     /// the built-in demuxer's samples: the frames, concatenated, are those of the built-in
     /// backend decoding every sample sequentially (its frames are FFmpeg's, bit for bit).
