@@ -308,6 +308,8 @@ impl FfmpegSource {
 struct Scaler {
     key: (ff::format::Pixel, u32, u32),
     sws: ff::software::scaling::Context,
+    /// The RGB24 output frame, written anew by each conversion (no allocation per frame).
+    rgb: ff::frame::Video,
 }
 
 /// A decoded frame as RGB24 at its own size, converted by swscale (`SWS_AREA`) from
@@ -348,11 +350,14 @@ fn convert_with(
             ff::software::scaling::Flags::AREA,
         )
         .map_err(|e| ff_err(VideoErrorKind::Decoder, "creating the scaler", e))?;
-        *cache = Some(Scaler { key, sws });
+        *cache = Some(Scaler {
+            key,
+            sws,
+            rgb: ff::frame::Video::empty(),
+        });
     }
-    let sws = &mut cache.as_mut().expect("made above").sws;
-    let mut rgb = ff::frame::Video::empty();
-    sws.run(frame, &mut rgb)
+    let Scaler { sws, rgb, .. } = cache.as_mut().expect("made above");
+    sws.run(frame, rgb)
         .map_err(|e| ff_err(VideoErrorKind::Decoder, "converting to RGB24", e))?;
     let stride = rgb.stride(0);
     let data = rgb.data(0);

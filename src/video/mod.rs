@@ -898,15 +898,29 @@ impl VideoHasher {
     /// Hashes one caller-provided frame (no sampling applied): identical to what a file's frame
     /// with the same pixels gets.
     pub fn hash_frame(&self, frame: &VideoFrame, fps: Option<FrameRate>) -> Result<FrameHash> {
-        let luma = frame.pixels.to_luma()?;
-        let luma = match &self.config.letterbox {
-            Some(cfg) => remove_letterbox(&luma, cfg),
-            None => luma,
+        let hash = match (&frame.pixels, &self.config.letterbox) {
+            // RGB straight into PDQ's first filter pass (the same numbers, no luma plane)
+            (
+                FramePixels::Rgb8 {
+                    width,
+                    height,
+                    stride,
+                    data,
+                },
+                None,
+            ) => self.pdq.hash_rgb8(data, *width, *height, *stride)?,
+            (pixels, letterbox) => {
+                let luma = pixels.to_luma()?;
+                match letterbox {
+                    Some(cfg) => self.pdq.hash(&remove_letterbox(&luma, cfg)),
+                    None => self.pdq.hash(&luma),
+                }
+            }
         };
         Ok(FrameHash {
             frame_number: frame.frame_number,
             timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
-            hash: self.pdq.hash(&luma),
+            hash,
         })
     }
 }
