@@ -299,8 +299,9 @@ impl FfmpegSource {
         Ok(send)
     }
 
+    /// Converts with a scaler of its own: a cached one would make the source not `Send`.
     fn convert(&self, frame: &ff::frame::Video) -> Result<FramePixels> {
-        convert(frame, self.src_format, &self.limits)
+        convert_with(&mut None, frame, self.src_format, &self.limits)
     }
 }
 
@@ -313,17 +314,9 @@ struct Scaler {
 }
 
 /// A decoded frame as RGB24 at its own size, converted by swscale (`SWS_AREA`) from
-/// `src_format` (the reference builds its scaler once, for the format known at open time).
-fn convert(
-    frame: &ff::frame::Video,
-    src_format: ff::format::Pixel,
-    limits: &VideoLimits,
-) -> Result<FramePixels> {
-    convert_with(&mut None, frame, src_format, limits)
-}
-
-/// [`convert`] reusing the scaler in `cache` when it was made for the same format and size
-/// (a scaler's output depends only on these and the flags).
+/// `src_format` (the reference builds its scaler once, for the format known at open time),
+/// reusing the scaler in `cache` when it was made for the same format and size (a scaler's
+/// output depends only on these and the flags).
 fn convert_with(
     cache: &mut Option<Scaler>,
     frame: &ff::frame::Video,
