@@ -200,10 +200,26 @@ impl Stream {
     /// Which samples are decoded, given the sampling and which samples start a closed GOP
     /// (`idr[i]`). Every sample after the last wanted one of its IDR segment is dropped.
     fn plan(&self, sampler: &Sampler, idr: &[bool], skip_tails: bool) -> Vec<Action> {
+        self.plan_cuts(sampler, idr, &[], skip_tails, true)
+    }
+
+    /// [`Stream::plan`] where `cut[i]` starts an independent segment, and the segment before
+    /// it is needed to its end when `carry[i]` (an open-GOP recovery point whose leading
+    /// pictures, decoded after it but shown before it, are hashed). With
+    /// [`Sampling::Keyframes`], the other samples are not read when `keyframes_alone`.
+    fn plan_cuts(
+        &self,
+        sampler: &Sampler,
+        cut: &[bool],
+        carry: &[bool],
+        skip_tails: bool,
+        keyframes_alone: bool,
+    ) -> Vec<Action> {
+        let idr = cut;
         let n = self.track.samples.len();
         let mut action: Vec<Action> = (0..n)
             .map(|i| {
-                if sampler.keyframes_only() && !self.track.samples[i].sync {
+                if keyframes_alone && sampler.keyframes_only() && !self.track.samples[i].sync {
                     Action::Skip
                 } else {
                     Action::Decode
@@ -222,11 +238,131 @@ impl Stream {
                 action[i] = Action::Drop;
             }
             if idr[i] {
-                needed = false;
+                needed = carry.get(i).copied().unwrap_or(false);
             }
         }
         action
     }
+
+    /// Whether sample `i` is an open-GOP recovery point that decoding may start from with
+    /// exact results: its first slice is an I slice and it carries a recovery point SEI with
+    /// `recovery_frame_cnt` 0 and `exact_match_flag` 1 (the encoder's promise that decoding
+    /// from here gives, at and after this picture in display order, the pictures of a decode
+    /// from the start).
+    fn recovery_point(&self, reader: &mut dyn ReadSeek, i: usize, buf: &mut Vec<u8>) -> bool {
+        if self.read_sample(reader, i, buf).is_err() {
+            return false;
+        }
+        let mut exact = false;
+        for nal in raw_nals(buf, self.length_size) {
+            match nal[0] & 0x1f {
+                6 => exact |= sei_exact_recovery(&nal[1..]),
+                1 => {
+                    // first_mb_in_slice ue(v), slice_type ue(v): 2 or 7 = I
+                    let mut r = Bits::new(&nal[1..]);
+                    let st = r.ue().and_then(|_| r.ue());
+                    return exact && matches!(st, Some(2 | 7));
+                }
+                5 => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+/// Reads the bits of a NAL unit payload, skipping emulation prevention bytes.
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    zeros: usize,
+    byte: u8,
+    left: u8,
+}
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Bits {
+            data,
+            pos: 0,
+            zeros: 0,
+            byte: 0,
+            left: 0,
+        }
+    }
+
+    fn next_byte(&mut self) -> Option<u8> {
+        let mut b = *self.data.get(self.pos)?;
+        self.pos += 1;
+        if self.zeros >= 2 && b == 3 {
+            b = *self.data.get(self.pos)?;
+            self.pos += 1;
+            self.zeros = 0;
+        }
+        self.zeros = if b == 0 { self.zeros + 1 } else { 0 };
+        Some(b)
+    }
+
+    fn bit(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            self.byte = self.next_byte()?;
+            self.left = 8;
+        }
+        self.left -= 1;
+        Some(((self.byte >> self.left) & 1) as u32)
+    }
+
+    fn bits(&mut self, n: u32) -> Option<u32> {
+        (0..n).try_fold(0u32, |a, _| Some((a << 1) | self.bit()?))
+    }
+
+    /// Exp-Golomb `ue(v)`, up to 31 leading zeros.
+    fn ue(&mut self) -> Option<u32> {
+        let mut zeros = 0;
+        while self.bit()? == 0 {
+            zeros += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        Some(((1u64 << zeros) - 1 + self.bits(zeros)? as u64) as u32)
+    }
+
+    /// An SEI `ff`-coded value (payload type or size).
+    fn sei_value(&mut self) -> Option<usize> {
+        let mut v = 0usize;
+        loop {
+            let b = self.bits(8)? as usize;
+            v = v.checked_add(b)?;
+            if b != 0xff {
+                return Some(v);
+            }
+        }
+    }
+}
+
+/// Whether an SEI NAL unit payload (after the header byte) holds a recovery point message
+/// with `recovery_frame_cnt` 0 and `exact_match_flag` 1.
+fn sei_exact_recovery(payload: &[u8]) -> bool {
+    let mut r = Bits::new(payload);
+    // messages follow each other until the trailing bits (a lone 0x80)
+    for _ in 0..64 {
+        let Some(kind) = r.sei_value() else {
+            return false;
+        };
+        let Some(size) = r.sei_value() else {
+            return false;
+        };
+        if kind == 6 {
+            return r.ue() == Some(0) && r.bit() == Some(1);
+        }
+        for _ in 0..size {
+            if r.bits(8).is_none() {
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Which samples of an H.264 MP4 another decoder (the FFmpeg backend, reading the same file)
@@ -256,6 +392,10 @@ pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> O
     let (idr, _) = src.find_idr(false);
     let stream = src.stream.clone();
     let n = stream.track.samples.len();
+    // libav, fed non-IDR keyframes alone (frame-number gaps), drops and misorders frames:
+    // then the samples between keyframes are decoded too (unsampled non-reference ones and
+    // GOP tails are still withheld)
+    let alone = (0..n).all(|i| !stream.track.samples[i].sync || idr[i]);
     Some(SkipPlan {
         samples: stream
             .track
@@ -264,7 +404,7 @@ pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> O
             .map(|s| (s.offset, s.size))
             .collect(),
         display: stream.display.clone(),
-        action: stream.plan(&sampler, &idr, true),
+        action: stream.plan_cuts(&sampler, &idr, &[], true, alone),
         wanted: (0..n).map(|i| stream.wanted(&sampler, i)).collect(),
         length_size: stream.length_size,
     })
@@ -282,6 +422,11 @@ pub(crate) struct Splitter {
     /// In-band parameter sets, each with the sample that carries it, length-prefixed (4).
     parameter_sets: Vec<(usize, Vec<u8>)>,
     tasks: Vec<Range<usize>>,
+    /// Per task: the samples decoded after its range (an open-GOP recovery point that starts
+    /// the next task and its hashed leading pictures; empty otherwise).
+    overhang: Vec<Range<usize>>,
+    /// Per task: the display indices it returns, `[lo, hi)`.
+    bounds: Vec<(u64, u64)>,
 }
 
 /// What another decoder (the FFmpeg backend) needs to run a [`Splitter`]'s tasks itself.
@@ -330,6 +475,17 @@ impl Splitter {
     /// Bytes of the NAL unit length prefix of the samples.
     pub(crate) fn length_size(&self) -> usize {
         self.stream.length_size
+    }
+
+    /// Samples decoded after task `t`'s range: the recovery point starting the next task and
+    /// its leading pictures, when some of those are hashed (open GOP); else empty.
+    pub(crate) fn overhang(&self, t: usize) -> Range<usize> {
+        self.overhang[t].clone()
+    }
+
+    /// The display indices task `t` returns: `lo..hi`.
+    pub(crate) fn bounds(&self, t: usize) -> (u64, u64) {
+        self.bounds[t]
     }
 
     /// The in-band parameter set NAL units (header byte first) that samples before task `t`
@@ -658,26 +814,81 @@ impl Mp4H264Source {
     /// The tasks of a parallel decode whose frames are picked by `sampler` (another backend's
     /// frame rate may differ from the sample table's), for a decoder other than this one.
     #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-    pub(crate) fn splitter_for(&mut self, sampler: Sampler, min_task: usize) -> Option<Splitter> {
+    ///
+    /// With `open_gop`, tasks may also start at open-GOP recovery points (see
+    /// [`Stream::recovery_point`]): the task before such a point also decodes the point and its
+    /// leading pictures when one of those is hashed, and the task starting there does not
+    /// return them.
+    pub(crate) fn splitter_for(
+        &mut self,
+        sampler: Sampler,
+        min_task: usize,
+        open_gop: bool,
+    ) -> Option<Splitter> {
         if self.plan_made {
             return None;
         }
         self.sampler = sampler;
-        self.split(min_task)
+        self.split_with(min_task, open_gop)
     }
 
     fn split(&mut self, min_task: usize) -> Option<Splitter> {
+        self.split_with(min_task, false)
+    }
+
+    /// Open-GOP recovery points usable as cuts: `(sample, leading pictures)` in decode order.
+    /// A point is used only if every sample before it (back to the previous sync sample) is
+    /// shown before it and every sample after it (to the next sync sample) that is shown
+    /// before it is one of its leading pictures.
+    fn recovery_cuts(&mut self, idr: &[bool]) -> Vec<(usize, Vec<usize>)> {
+        let stream = self.stream.clone();
+        let samples = &stream.track.samples;
+        let n = samples.len();
+        let syncs: Vec<usize> = (0..n).filter(|&i| samples[i].sync).collect();
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        for (k, &i) in syncs.iter().enumerate() {
+            if i == 0 || idr[i] || !stream.recovery_point(&mut *self.reader, i, &mut buf) {
+                continue;
+            }
+            let Some(d) = stream.display[i] else { continue };
+            let before = syncs[k.saturating_sub(1)]..i;
+            let after = i + 1..syncs.get(k + 1).copied().unwrap_or(n);
+            let shown_before = |j: &usize| stream.display[*j].is_some_and(|e| e < d);
+            if !before
+                .clone()
+                .all(|j| stream.display[j].is_none_or(|e| e < d))
+            {
+                continue;
+            }
+            let leading: Vec<usize> = after.filter(shown_before).collect();
+            out.push((i, leading));
+        }
+        out
+    }
+
+    fn split_with(&mut self, min_task: usize, open_gop: bool) -> Option<Splitter> {
         let opener = self.opener.clone()?;
         let stream = self.stream.clone();
         let n = stream.track.samples.len();
         let (idr, ps) = self.find_idr(true);
-        let action = stream.plan(&self.sampler, &idr, self.skip_gop_tails);
-        // group IDR segments into tasks of at least MIN_TASK_SAMPLES decoded samples
+        let mut cut = idr.clone();
+        let mut carry = vec![false; n];
+        let mut leading_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        if open_gop {
+            for (i, leading) in self.recovery_cuts(&idr) {
+                cut[i] = true;
+                carry[i] = leading.iter().any(|&j| stream.wanted(&self.sampler, j));
+                leading_of.insert(i, leading);
+            }
+        }
+        let action = stream.plan_cuts(&self.sampler, &cut, &carry, self.skip_gop_tails, true);
+        // group segments into tasks of at least `min_task` decoded samples
         let mut tasks: Vec<Range<usize>> = Vec::new();
         let mut start = 0;
         let mut work = 0;
         for i in 0..n {
-            if idr[i] && i > start && work >= min_task {
+            if cut[i] && i > start && work >= min_task {
                 tasks.push(start..i);
                 start = i;
                 work = 0;
@@ -694,6 +905,35 @@ impl Mp4H264Source {
         if tasks.len() < 2 {
             return None;
         }
+        // display bounds and overhangs at recovery-point boundaries
+        let lo_of = |r: &Range<usize>| match leading_of.get(&r.start) {
+            Some(_) => stream.display[r.start].unwrap_or(0),
+            None => 0,
+        };
+        let bounds: Vec<(u64, u64)> = tasks
+            .iter()
+            .enumerate()
+            .map(|(t, r)| {
+                (
+                    lo_of(r),
+                    tasks
+                        .get(t + 1)
+                        .map_or(u64::MAX, |next| match leading_of.get(&next.start) {
+                            Some(_) => stream.display[next.start].unwrap_or(u64::MAX),
+                            None => u64::MAX,
+                        }),
+                )
+            })
+            .collect();
+        let overhang: Vec<Range<usize>> = tasks
+            .iter()
+            .map(|r| match leading_of.get(&r.end) {
+                Some(leading) if leading.iter().any(|&j| stream.wanted(&self.sampler, j)) => {
+                    r.end..leading.iter().max().map_or(r.end + 1, |&j| j + 1)
+                }
+                _ => r.end..r.end,
+            })
+            .collect();
         let mut parameter_sets = Vec::new();
         let mut bytes = 0;
         let last_start = tasks.last().map_or(0, |r| r.start);
@@ -721,6 +961,8 @@ impl Mp4H264Source {
             skip_non_reference: self.skip_non_reference,
             parameter_sets,
             tasks,
+            overhang,
+            bounds,
         })
     }
 

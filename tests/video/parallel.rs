@@ -11,6 +11,7 @@ use super::fixture::data;
 use super::support::{vectors, VIDEOS};
 
 const GOPS: &str = "gops-high-320x180.mp4";
+const OPEN_GOP: &str = "opengop-high-320x180.mp4";
 
 fn builtin(sampling: Sampling, parallel: bool) -> VideoHasher {
     VideoHasher::with_config(
@@ -39,18 +40,17 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap()
 }
 
-/// The oracle's frames are FFmpeg's: all 150 frames of the 9-GOP fixture, decoded without
-/// skipping, convert to the RGB24 FFmpeg's swscale makes (SHA-256 per frame).
-#[test]
-fn gop_fixture_full_decode_is_ffmpegs() {
-    let want: Vec<String> = std::fs::read_to_string(data("gops-high-320x180.rgb24.framehash"))
+/// Every frame of `clip`, decoded by the built-in backend without skipping, converts to the
+/// RGB24 FFmpeg's swscale makes (SHA-256 per frame, committed in `checksums`).
+fn assert_full_decode_is_ffmpegs(clip: &str, checksums: &str, frames: usize) {
+    let want: Vec<String> = std::fs::read_to_string(data(checksums))
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
         .collect();
-    assert_eq!(want.len(), 150);
-    let mut src = Mp4H264Source::open(data(GOPS), VideoLimits::default()).unwrap();
+    assert_eq!(want.len(), frames);
+    let mut src = Mp4H264Source::open(data(clip), VideoLimits::default()).unwrap();
     src.set_skip_non_reference(false);
     src.set_skip_gop_tails(false);
     src.set_sampling(Sampling::EveryFrame);
@@ -60,11 +60,51 @@ fn gop_fixture_full_decode_is_ffmpegs() {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(got, want[n], "frame {n}");
+        assert_eq!(got, want[n], "{clip}: frame {n}");
         assert_eq!(f.frame_number, n as u64);
         n += 1;
     }
-    assert_eq!(n, 150);
+    assert_eq!(n, frames);
+}
+
+/// The oracle's frames are FFmpeg's: all 150 frames of the 9-GOP fixture, decoded without
+/// skipping, convert to the RGB24 FFmpeg's swscale makes (SHA-256 per frame).
+#[test]
+fn gop_fixture_full_decode_is_ffmpegs() {
+    assert_full_decode_is_ffmpegs(GOPS, "gops-high-320x180.rgb24.framehash", 150);
+}
+
+/// The open-GOP fixture (one IDR, then I-frame recovery points, two of them with leading
+/// B-frames): the oracle's frames are FFmpeg's, and `hash_file` with either backend, one
+/// thread or more, hashes exactly the oracle's frames (the FFmpeg backend splits the decode at
+/// the recovery points; the built-in backend decodes such streams sequentially).
+#[test]
+fn open_gop_fixture_equals_full_sequential_decode() {
+    assert_full_decode_is_ffmpegs(OPEN_GOP, "opengop-high-320x180.rgb24.framehash", 150);
+    let mut backends = vec![Backend::Builtin];
+    if cfg!(feature = "ffmpeg") {
+        backends.push(Backend::Ffmpeg);
+    }
+    for sampling in [
+        Sampling::EveryFrame,
+        Sampling::Interval { millis: 1000 },
+        Sampling::Interval { millis: 280 },
+        Sampling::Keyframes,
+    ] {
+        let want = decode_all(&data(OPEN_GOP), sampling);
+        assert!(!want.is_empty());
+        for &backend in &backends {
+            for threads in [1, 2, 4] {
+                let h = VideoHasher::with_config(
+                    VideoConfig::default()
+                        .with_backend(backend)
+                        .with_sampling(sampling),
+                );
+                let got = pool(threads).install(|| h.hash_file(data(OPEN_GOP)).unwrap());
+                assert_eq!(got, want, "{sampling:?}, {backend:?}, {threads} threads");
+            }
+        }
+    }
 }
 
 /// On the 9-GOP fixture, for several samplings and pool sizes (1 thread: sequential), file
