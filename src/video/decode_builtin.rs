@@ -14,8 +14,15 @@
 //!     order) the last hashed one are not decoded; their parameter sets are still read;
 //!   - with [`Sampling::Keyframes`] only sync samples are decoded.
 //!
-//!   Splitting happens only at samples whose first slice is an IDR slice, never at other sync
-//!   samples (open-GOP recovery points), whose successors may refer to earlier pictures.
+//!   Splitting happens at samples whose first slice is an IDR slice, and at open-GOP
+//!   recovery points that promise exact decoding from them (an I slice and a recovery point
+//!   SEI with `recovery_frame_cnt` 0 and `exact_match_flag` 1): the task before such a point
+//!   also decodes the point and its *leading pictures* (decoded after it, shown before it,
+//!   referring to earlier pictures) when one of those is hashed, and the task starting there
+//!   returns only frames shown from the point on (so the samples before a recovery point
+//!   after its segment's last hashed one are skipped as a GOP tail too, unless a leading
+//!   picture is hashed). Other sync samples never start a task; a sequential decode skips
+//!   tails before IDR access units only.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
 //!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
 //!   hashing its frames as they come and keeping only the hashes. The FFmpeg backend runs the
@@ -532,7 +539,12 @@ impl Splitter {
         );
         src.sampler = self.sampler;
         src.skip_non_reference = self.skip_non_reference;
-        src.make_plan_with(self.action.clone(), range);
+        src.make_task_plan(
+            self.action.clone(),
+            range,
+            self.overhang[t].clone(),
+            self.bounds[t],
+        );
         Ok(src)
     }
 }
@@ -558,6 +570,10 @@ pub struct Mp4H264Source {
     sampler: Sampler,
     /// Samples this source decodes (all, or one parallel task's).
     range: Range<usize>,
+    /// Samples decoded after `range` (a parallel task's, see [`Splitter::overhang`]).
+    overhang: Range<usize>,
+    /// Display indices returned: `bounds.0..bounds.1`.
+    bounds: (u64, u64),
     next_sample: usize,
     /// Sample whose picture the decoder is building.
     building: Option<usize>,
@@ -720,6 +736,8 @@ impl Mp4H264Source {
             full_range,
             sampler: Sampler::new(Sampling::EveryFrame, None),
             range: 0..n,
+            overhang: n..n,
+            bounds: (0, u64::MAX),
             next_sample: 0,
             building: None,
             ready: BTreeMap::new(),
@@ -782,17 +800,34 @@ impl Mp4H264Source {
     }
 
     fn make_plan_with(&mut self, action: Arc<Vec<Action>>, range: Range<usize>) {
+        let end = range.end;
+        self.make_task_plan(action, range, end..end, (0, u64::MAX));
+    }
+
+    /// The plan of one task: the samples of `range`, then those of `overhang` (decoded
+    /// whatever `action` says of them), returning the frames shown at `bounds.0..bounds.1`.
+    fn make_task_plan(
+        &mut self,
+        action: Arc<Vec<Action>>,
+        range: Range<usize>,
+        overhang: Range<usize>,
+        bounds: (u64, u64),
+    ) {
         self.plan_made = true;
         self.action = action;
         self.next_sample = range.start;
+        self.bounds = bounds;
         let mut wanted: Vec<u64> = range
             .clone()
+            .chain(overhang.clone())
             .filter(|&i| self.stream.wanted(&self.sampler, i))
             .filter_map(|i| self.stream.display[i])
+            .filter(|&d| d >= bounds.0 && d < bounds.1)
             .collect();
         wanted.sort_unstable();
         self.expected = wanted.into();
         self.range = range;
+        self.overhang = overhang;
     }
 
     /// Cuts the decode into independent tasks at IDR access units, for a parallel decode.
@@ -814,26 +849,12 @@ impl Mp4H264Source {
     /// The tasks of a parallel decode whose frames are picked by `sampler` (another backend's
     /// frame rate may differ from the sample table's), for a decoder other than this one.
     #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-    ///
-    /// With `open_gop`, tasks may also start at open-GOP recovery points (see
-    /// [`Stream::recovery_point`]): the task before such a point also decodes the point and its
-    /// leading pictures when one of those is hashed, and the task starting there does not
-    /// return them.
-    pub(crate) fn splitter_for(
-        &mut self,
-        sampler: Sampler,
-        min_task: usize,
-        open_gop: bool,
-    ) -> Option<Splitter> {
+    pub(crate) fn splitter_for(&mut self, sampler: Sampler, min_task: usize) -> Option<Splitter> {
         if self.plan_made {
             return None;
         }
         self.sampler = sampler;
-        self.split_with(min_task, open_gop)
-    }
-
-    fn split(&mut self, min_task: usize) -> Option<Splitter> {
-        self.split_with(min_task, false)
+        self.split(min_task)
     }
 
     /// Open-GOP recovery points usable as cuts: `(sample, leading pictures)` in decode order.
@@ -867,7 +888,11 @@ impl Mp4H264Source {
         out
     }
 
-    fn split_with(&mut self, min_task: usize, open_gop: bool) -> Option<Splitter> {
+    /// Tasks start at IDR access units and at open-GOP recovery points (see
+    /// [`Stream::recovery_point`]): the task before such a point also decodes the point and its
+    /// leading pictures when one of those is hashed, and the task starting there does not
+    /// return them.
+    fn split(&mut self, min_task: usize) -> Option<Splitter> {
         let opener = self.opener.clone()?;
         let stream = self.stream.clone();
         let n = stream.track.samples.len();
@@ -875,12 +900,10 @@ impl Mp4H264Source {
         let mut cut = idr.clone();
         let mut carry = vec![false; n];
         let mut leading_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        if open_gop {
-            for (i, leading) in self.recovery_cuts(&idr) {
-                cut[i] = true;
-                carry[i] = leading.iter().any(|&j| stream.wanted(&self.sampler, j));
-                leading_of.insert(i, leading);
-            }
+        for (i, leading) in self.recovery_cuts(&idr) {
+            cut[i] = true;
+            carry[i] = leading.iter().any(|&j| stream.wanted(&self.sampler, j));
+            leading_of.insert(i, leading);
         }
         let action = stream.plan_cuts(&self.sampler, &cut, &carry, self.skip_gop_tails, true);
         // group segments into tasks of at least `min_task` decoded samples
@@ -985,7 +1008,7 @@ impl Mp4H264Source {
             return Ok(());
         };
         let sync = self.stream.track.samples[idx].sync;
-        if !self.sampler.wants(d, sync) {
+        if d < self.bounds.0 || d >= self.bounds.1 || !self.sampler.wants(d, sync) {
             return Ok(());
         }
         if frame.bit_depth != 8 || frame.chroma_format != ChromaFormat::Yuv420 {
@@ -1037,7 +1060,7 @@ impl Mp4H264Source {
 
     fn step(&mut self) -> Result<bool> {
         // returns false when the input is exhausted
-        if self.next_sample >= self.range.end {
+        if self.next_sample >= self.range.end.max(self.overhang.end) {
             if !self.flushed {
                 self.flushed = true;
                 let dec = &mut self.decoder;
@@ -1052,14 +1075,19 @@ impl Mp4H264Source {
         }
         let i = self.next_sample;
         self.next_sample += 1;
-        let action = self.action[i];
+        let action = if self.overhang.contains(&i) {
+            Action::Decode
+        } else {
+            self.action[i]
+        };
         if action == Action::Skip {
             return Ok(true);
         }
         self.read_sample(i)?;
         let buf = std::mem::take(&mut self.buf);
         let nals = parse_avcc(&buf, self.stream.length_size);
-        let wanted = self.stream.wanted(&self.sampler, i);
+        let wanted = self.stream.wanted(&self.sampler, i)
+            && self.stream.display[i].is_some_and(|d| d >= self.bounds.0 && d < self.bounds.1);
         let droppable = action == Action::Drop
             || (self.skip_non_reference
                 && !wanted
@@ -1278,6 +1306,49 @@ mod tests {
                     prev = Some(src);
                 }
             }
+            assert_eq!(got.len(), want.len(), "{sampling:?}");
+            assert!(got == want, "{sampling:?}: split decode differs");
+        }
+    }
+
+    /// The open-GOP fixture (one IDR, then I-frame recovery points with exact-match recovery
+    /// point SEI, two followed by leading B-frames) is split at its recovery points; the task
+    /// before a point decodes the point and its leading pictures when one of those is sampled,
+    /// the task starting there does not return them, and the frames, concatenated, equal a
+    /// sequential decode of everything.
+    #[test]
+    fn open_gop_split_equals_full_decode() {
+        let clip =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/opengop-high-320x180.mp4");
+        for sampling in [
+            Sampling::EveryFrame,
+            Sampling::Interval { millis: 1000 },
+            Sampling::Interval { millis: 280 },
+            Sampling::Interval { millis: 120 },
+            Sampling::Keyframes,
+        ] {
+            let mut all = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
+            all.set_skip_non_reference(false);
+            all.set_skip_gop_tails(false);
+            all.set_sampling(sampling);
+            let want = drain(all);
+            let mut src = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
+            let (idr, _) = src.find_idr(true);
+            assert_eq!(idr.iter().filter(|&&b| b).count(), 1);
+            let split = src.splitter_with(sampling, 1).expect("splits");
+            let tasks = split.tasks().len();
+            assert!(tasks >= 5, "{sampling:?}: {:?}", split.tasks());
+            let overhangs = (0..tasks)
+                .filter(|&t| !split.overhang(t).is_empty())
+                .count();
+            if sampling == Sampling::EveryFrame {
+                assert_eq!(overhangs, 2, "{split:?}");
+            }
+            let mut got = Vec::new();
+            for t in 0..split.tasks().len() {
+                got.extend(drain(split.source(t, None).unwrap()));
+            }
+            got.sort_by_key(|f| f.frame_number);
             assert_eq!(got.len(), want.len(), "{sampling:?}");
             assert!(got == want, "{sampling:?}: split decode differs");
         }

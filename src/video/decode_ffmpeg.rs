@@ -509,7 +509,7 @@ impl FfmpegSplit {
         let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
         let split = Mp4H264Source::open(path, limits)
             .ok()?
-            .splitter_for(sampler, min_task, true)?;
+            .splitter_for(sampler, min_task)?;
         // the same samples as the sequential path's packets (which number frames the same way)
         let mut k = 0;
         for (s, packet) in input.packets() {
