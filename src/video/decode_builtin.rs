@@ -417,7 +417,8 @@ pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> O
     })
 }
 
-/// A decode plan cut into independent IDR-delimited tasks, for [`super::VideoHasher`] to run
+/// A decode plan cut into independent tasks (at IDR pictures and exact open-GOP recovery
+/// points, see [`Mp4H264Source::split`]), for [`super::VideoHasher`] to run
 /// in parallel. `Sync`: each task opens its own reader and decoder.
 #[derive(Debug)]
 pub(crate) struct Splitter {

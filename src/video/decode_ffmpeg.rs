@@ -16,7 +16,8 @@
 //!
 //! Parallel decoding of one file ([`super::VideoHasher::hash_file`] with
 //! [`super::VideoConfig::parallel`] on a pool of more than one thread): for H.264 in MP4/MOV
-//! the built-in backend's IDR-segment task plan is reused ([`FfmpegSplit`]); each worker thread
+//! the built-in backend's task plan (IDR segments, and open-GOP recovery points with their
+//! leading pictures) is reused ([`FfmpegSplit`]); each worker thread
 //! has one single-threaded libav H.264 decoder (made from a copy of the stream's codec
 //! parameters taken when the split is planned, so the `avcC` box is its extradata and the file
 //! is probed once), flushed between the tasks it takes, and fed the samples the built-in
@@ -463,7 +464,7 @@ impl FrameSource for FfmpegSource {
     }
 }
 
-/// H.264 in MP4/MOV cut into independent IDR-delimited tasks (the built-in backend's
+/// H.264 in MP4/MOV cut into independent tasks (the built-in backend's
 /// [`Splitter`]), each decoded by a libav H.264 decoder of its own that is fed the samples
 /// read by the built-in demuxer, so no libavformat seeking is involved.
 pub(crate) struct FfmpegSplit {

@@ -255,8 +255,8 @@ pub struct VideoConfig {
     pub limits: VideoLimits,
     /// Decoder backend for files.
     pub backend: Backend,
-    /// Decode one video on several threads (default `true`): independent IDR-delimited parts
-    /// of a file are decoded as tasks on the current rayon pool, one decoder each (FFmpeg: for
+    /// Decode one video on several threads (default `true`): independent parts (IDR segments,
+    /// exact open-GOP recovery points) of a file are decoded as tasks on the current rayon pool, one decoder each (FFmpeg: for
     /// H.264 in MP4/MOV through [`VideoHasher::hash_file`]; other inputs, and
     /// [`VideoHasher::open`], use FFmpeg's frame threading with as many threads as that
     /// pool). The hashes are identical either
