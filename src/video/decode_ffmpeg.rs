@@ -779,6 +779,23 @@ mod tests {
         out
     }
 
+    /// The frames of all tasks of `split`, in task order; task `t` lends its decoder, reader
+    /// and scaler to the next when `lend(t)`.
+    fn drain_split(split: &FfmpegSplit, lend: impl Fn(usize) -> bool) -> Vec<(u64, bool, Vec<u8>)> {
+        let mut got = Vec::new();
+        let mut prev = None;
+        for t in 0..split.len() {
+            let mut task = split.source(t, prev.take()).unwrap();
+            while let Some(f) = task.next_frame().unwrap() {
+                got.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
+            }
+            if lend(t) {
+                prev = Some(task);
+            }
+        }
+        got
+    }
+
     /// The skip plan is checked packet by packet: when a packet is not the sample the plan
     /// expects, decoding goes on without the plan (nothing skipped yet) or starts again from
     /// the beginning without skipping (after a skip), returning each frame exactly once. The
@@ -864,15 +881,7 @@ mod tests {
                 // the two recovery points with leading pictures
                 assert_eq!(overhangs, 2, "{split:?}");
             }
-            let mut got = Vec::new();
-            let mut prev = None;
-            for t in 0..split.len() {
-                let mut task = split.source(t, prev.take()).unwrap();
-                while let Some(f) = task.next_frame().unwrap() {
-                    got.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
-                }
-                prev = Some(task);
-            }
+            let mut got = drain_split(&split, |_| true);
             got.sort_by_key(|f| f.0);
             assert_eq!(got.len(), want.len(), "{sampling:?}");
             for (g, w) in got.iter().zip(&want) {
@@ -916,17 +925,7 @@ mod tests {
                 .expect("splits");
             assert!(split.len() >= 5, "{sampling:?}: {} tasks", split.len());
             // every other task reuses the previous task's decoder, reader and scaler
-            let mut got = Vec::new();
-            let mut prev = None;
-            for t in 0..split.len() {
-                let mut task = split.source(t, prev.take()).unwrap();
-                while let Some(f) = task.next_frame().unwrap() {
-                    got.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
-                }
-                if t % 2 == 0 {
-                    prev = Some(task);
-                }
-            }
+            let got = drain_split(&split, |t| t % 2 == 0);
             assert_eq!(got.len(), want.len(), "{sampling:?}");
             assert!(got == want, "{sampling:?}: split decode differs");
         }
