@@ -13,6 +13,15 @@ use super::support::{vectors, VIDEOS};
 const GOPS: &str = "gops-high-320x180.mp4";
 const OPEN_GOP: &str = "opengop-high-320x180.mp4";
 
+/// The samplings each comparison runs: every frame, vPDQ's one per second, an interval that
+/// is no multiple of the frame period, keyframes only.
+const SAMPLINGS: [Sampling; 4] = [
+    Sampling::EveryFrame,
+    Sampling::Interval { millis: 1000 },
+    Sampling::Interval { millis: 280 },
+    Sampling::Keyframes,
+];
+
 fn builtin(sampling: Sampling, parallel: bool) -> VideoHasher {
     VideoHasher::with_config(
         VideoConfig::default()
@@ -85,12 +94,7 @@ fn open_gop_fixture_equals_full_sequential_decode() {
     if cfg!(feature = "ffmpeg") {
         backends.push(Backend::Ffmpeg);
     }
-    for sampling in [
-        Sampling::EveryFrame,
-        Sampling::Interval { millis: 1000 },
-        Sampling::Interval { millis: 280 },
-        Sampling::Keyframes,
-    ] {
+    for sampling in SAMPLINGS {
         let want = decode_all(&data(OPEN_GOP), sampling);
         assert!(!want.is_empty());
         for &backend in &backends {
@@ -112,12 +116,7 @@ fn open_gop_fixture_equals_full_sequential_decode() {
 #[test]
 fn parallel_and_skipping_equal_full_sequential_decode() {
     let bytes = std::fs::read(data(GOPS)).unwrap();
-    for sampling in [
-        Sampling::EveryFrame,
-        Sampling::Interval { millis: 1000 },
-        Sampling::Interval { millis: 280 },
-        Sampling::Keyframes,
-    ] {
+    for sampling in SAMPLINGS {
         let want = decode_all(&data(GOPS), sampling);
         assert!(!want.is_empty());
         for threads in [1, 2, 4] {
@@ -145,12 +144,7 @@ fn parallel_and_skipping_equal_full_sequential_decode() {
 #[cfg(feature = "ffmpeg")]
 #[test]
 fn ffmpeg_parallel_and_skipping_equal_full_sequential_decode() {
-    for sampling in [
-        Sampling::EveryFrame,
-        Sampling::Interval { millis: 1000 },
-        Sampling::Interval { millis: 280 },
-        Sampling::Keyframes,
-    ] {
+    for sampling in SAMPLINGS {
         let want = decode_all(&data(GOPS), sampling);
         assert!(!want.is_empty());
         for threads in [1, 2, 4] {
@@ -199,12 +193,7 @@ fn parallel_equals_full_sequential_decode_on_shared_videos() {
 #[cfg(feature = "ffmpeg")]
 #[test]
 fn ffmpeg_frame_threads_equal_single_thread() {
-    for sampling in [
-        Sampling::EveryFrame,
-        Sampling::Interval { millis: 1000 },
-        Sampling::Interval { millis: 280 },
-        Sampling::Keyframes,
-    ] {
+    for sampling in SAMPLINGS {
         let want = decode_all(&data(GOPS), sampling);
         for parallel in [false, true] {
             let h = VideoHasher::with_config(
