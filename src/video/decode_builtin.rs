@@ -929,30 +929,26 @@ impl Mp4H264Source {
         if tasks.len() < 2 {
             return None;
         }
-        // display bounds and overhangs at recovery-point boundaries
-        let lo_of = |r: &Range<usize>| match leading_of.get(&r.start) {
-            Some(_) => stream.display[r.start].unwrap_or(0),
-            None => 0,
+        // at a recovery point: the task starting there returns frames shown from it on, and
+        // the task before decodes it and its leading pictures if one of those is hashed
+        let shown_from = |i: usize| {
+            leading_of
+                .contains_key(&i)
+                .then(|| stream.display[i])
+                .flatten()
         };
         let bounds: Vec<(u64, u64)> = tasks
             .iter()
             .enumerate()
             .map(|(t, r)| {
-                (
-                    lo_of(r),
-                    tasks
-                        .get(t + 1)
-                        .map_or(u64::MAX, |next| match leading_of.get(&next.start) {
-                            Some(_) => stream.display[next.start].unwrap_or(u64::MAX),
-                            None => u64::MAX,
-                        }),
-                )
+                let hi = tasks.get(t + 1).and_then(|next| shown_from(next.start));
+                (shown_from(r.start).unwrap_or(0), hi.unwrap_or(u64::MAX))
             })
             .collect();
         let overhang: Vec<Range<usize>> = tasks
             .iter()
             .map(|r| match leading_of.get(&r.end) {
-                Some(leading) if leading.iter().any(|&j| stream.wanted(&self.sampler, j)) => {
+                Some(leading) if carry[r.end] => {
                     r.end..leading.iter().max().map_or(r.end + 1, |&j| j + 1)
                 }
                 _ => r.end..r.end,
