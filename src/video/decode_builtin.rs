@@ -21,8 +21,8 @@
 //!   referring to earlier pictures) when one of those is hashed, and the task starting there
 //!   returns only frames shown from the point on (so the samples before a recovery point
 //!   after its segment's last hashed one are skipped as a GOP tail too, unless a leading
-//!   picture is hashed). Other sync samples never start a task; a sequential decode skips
-//!   tails before IDR access units only.
+//!   picture is hashed; a sequential decode skips them too). Other sync samples never start
+//!   a task.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
 //!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
 //!   hashing its frames as they come and keeping only the hashes. The FFmpeg backend runs the
@@ -276,6 +276,17 @@ impl Stream {
         }
         false
     }
+}
+
+/// Where a decode may be cut into independent segments (see [`Mp4H264Source::cuts`]).
+struct Cuts {
+    /// Sample `i` starts a segment.
+    cut: Vec<bool>,
+    /// The segment before recovery point `i` is needed to its end (a leading picture of `i`
+    /// is hashed).
+    carry: Vec<bool>,
+    /// The leading pictures of each recovery point used as a cut.
+    leading_of: BTreeMap<usize, Vec<usize>>,
 }
 
 /// Reads the bits of a NAL unit payload, skipping emulation prevention bytes.
@@ -791,13 +802,33 @@ impl Mp4H264Source {
     /// Decides which samples are decoded and which frames come out.
     fn make_plan(&mut self) {
         let n = self.stream.track.samples.len();
-        let idr = if self.skip_gop_tails {
-            self.find_idr(false).0
+        let action = if self.skip_gop_tails {
+            let idr = self.find_idr(false).0;
+            let cuts = self.cuts(&idr);
+            self.stream
+                .plan_cuts(&self.sampler, &cuts.cut, &cuts.carry, true, true)
         } else {
-            vec![false; n]
+            self.stream.plan(&self.sampler, &vec![false; n], false)
         };
-        let action = self.stream.plan(&self.sampler, &idr, self.skip_gop_tails);
         self.make_plan_with(Arc::new(action), 0..n);
+    }
+
+    /// Where independent segments start (IDR pictures and exact recovery points) and, per
+    /// recovery point, its leading pictures and whether one of those is hashed.
+    fn cuts(&mut self, idr: &[bool]) -> Cuts {
+        let mut cuts = Cuts {
+            cut: idr.to_vec(),
+            carry: vec![false; idr.len()],
+            leading_of: BTreeMap::new(),
+        };
+        for (i, leading) in self.recovery_cuts(idr) {
+            cuts.cut[i] = true;
+            cuts.carry[i] = leading
+                .iter()
+                .any(|&j| self.stream.wanted(&self.sampler, j));
+            cuts.leading_of.insert(i, leading);
+        }
+        cuts
     }
 
     fn make_plan_with(&mut self, action: Arc<Vec<Action>>, range: Range<usize>) {
@@ -898,14 +929,11 @@ impl Mp4H264Source {
         let stream = self.stream.clone();
         let n = stream.track.samples.len();
         let (idr, ps) = self.find_idr(true);
-        let mut cut = idr.clone();
-        let mut carry = vec![false; n];
-        let mut leading_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, leading) in self.recovery_cuts(&idr) {
-            cut[i] = true;
-            carry[i] = leading.iter().any(|&j| stream.wanted(&self.sampler, j));
-            leading_of.insert(i, leading);
-        }
+        let Cuts {
+            cut,
+            carry,
+            leading_of,
+        } = self.cuts(&idr);
         let action = stream.plan_cuts(&self.sampler, &cut, &carry, self.skip_gop_tails, true);
         // group segments into tasks of at least `min_task` decoded samples
         let mut tasks: Vec<Range<usize>> = Vec::new();
@@ -1329,6 +1357,21 @@ mod tests {
             all.set_skip_gop_tails(false);
             all.set_sampling(sampling);
             let want = drain(all);
+            // sequential, skipping GOP tails before recovery points too
+            let mut seq = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
+            seq.set_sampling(sampling);
+            let mut got = Vec::new();
+            while let Some(f) = seq.next_frame().unwrap() {
+                got.push(f);
+            }
+            assert!(got == want, "{sampling:?}: sequential decode differs");
+            let dropped = seq.action.iter().filter(|&&a| a == Action::Drop).count();
+            let (idr, _) = seq.find_idr(true);
+            let idr_only = seq.stream.plan(&seq.sampler, &idr, true);
+            let idr_dropped = idr_only.iter().filter(|&&a| a == Action::Drop).count();
+            if sampling == (Sampling::Interval { millis: 1000 }) {
+                assert!(dropped > idr_dropped, "{dropped} vs {idr_dropped}");
+            }
             let mut src = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
             let (idr, _) = src.find_idr(true);
             assert_eq!(idr.iter().filter(|&&b| b).count(), 1);
