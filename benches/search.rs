@@ -22,16 +22,9 @@ use mediamatch::db::{Database, Metadata};
 use mediamatch::index::{Index, IndexConfig, Strategy};
 use mediamatch::Hash256;
 
-fn rng(seed: u64) -> impl FnMut() -> u64 {
-    let mut s = seed;
-    move || {
-        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+#[path = "../tests/rng.rs"]
+mod rng;
+use rng::rng;
 
 fn flip_random(mut h: Hash256, bits: u64, next: &mut impl FnMut() -> u64) -> Hash256 {
     for _ in 0..bits {

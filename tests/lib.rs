@@ -5,6 +5,7 @@ mod formats;
 mod hash_props;
 mod index;
 mod pdq;
+mod rng;
 mod robustness;
 mod robustness_video;
 mod video;

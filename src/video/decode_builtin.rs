@@ -1345,13 +1345,7 @@ mod tests {
     fn open_gop_split_equals_full_decode() {
         let clip =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/opengop-high-320x180.mp4");
-        for sampling in [
-            Sampling::EveryFrame,
-            Sampling::Interval { millis: 1000 },
-            Sampling::Interval { millis: 280 },
-            Sampling::Interval { millis: 120 },
-            Sampling::Keyframes,
-        ] {
+        for sampling in crate::video::sample::TEST_SAMPLINGS {
             let mut all = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
             all.set_skip_non_reference(false);
             all.set_skip_gop_tails(false);

@@ -859,13 +859,7 @@ mod tests {
         .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
         .collect();
         assert_eq!(checksums.len(), 150);
-        for sampling in [
-            Sampling::EveryFrame,
-            Sampling::Interval { millis: 1000 },
-            Sampling::Interval { millis: 280 },
-            Sampling::Interval { millis: 120 },
-            Sampling::Keyframes,
-        ] {
+        for sampling in crate::video::sample::TEST_SAMPLINGS {
             let mut seq = FfmpegSource::open(&clip, VideoLimits::default()).unwrap();
             seq.set_sampling(sampling);
             seq.plan_made = true; // every packet decoded

@@ -84,6 +84,17 @@ impl Sampler {
     }
 }
 
+/// The samplings the decoders' unit tests compare: every frame, vPDQ's one per second,
+/// intervals that are no multiple of the frame period, keyframes only.
+#[cfg(test)]
+pub(crate) const TEST_SAMPLINGS: [Sampling; 5] = [
+    Sampling::EveryFrame,
+    Sampling::Interval { millis: 1000 },
+    Sampling::Interval { millis: 280 },
+    Sampling::Interval { millis: 120 },
+    Sampling::Keyframes,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,17 +8,7 @@ use mediamatch::error::{FormatErrorKind, ParseErrorKind};
 use mediamatch::index::{IndexConfig, Match, Strategy};
 use mediamatch::{Error, Hash256};
 
-/// SplitMix64 for deterministic test data.
-fn rng(seed: u64) -> impl FnMut() -> u64 {
-    let mut s = seed;
-    move || {
-        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use crate::rng::rng;
 
 fn sample_db() -> Database {
     let mut next = rng(42);

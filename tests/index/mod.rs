@@ -4,6 +4,8 @@ use mediamatch::index::{Index, IndexConfig, Match, Strategy as Search};
 use mediamatch::Hash256;
 use proptest::prelude::*;
 
+use crate::rng::rng;
+
 const RADII: [u32; 9] = [0, 1, 8, 16, 31, 32, 52, 64, 128];
 
 fn brute(items: &[(u64, Hash256)], q: &Hash256, r: u32) -> Vec<Match> {
@@ -242,18 +244,6 @@ fn readers_search_while_writer_inserts() {
         h.join().unwrap();
     }
     assert_eq!(reader.snapshot().search(&q, 8).len(), 300);
-}
-
-/// SplitMix64 for deterministic larger sets.
-fn rng(seed: u64) -> impl FnMut() -> u64 {
-    let mut s = seed;
-    move || {
-        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 /// A set large enough that batches are split into many cache tiles and shared between
