@@ -40,6 +40,9 @@ pub enum Error {
     Parse(ParseError),
     /// Reading or writing a file failed.
     Io(IoError),
+    /// The hash store refused an operation (locked by another writer, ids exhausted, too
+    /// large for a format, or the store of record failed).
+    Store(StoreError),
 }
 
 impl fmt::Display for Error {
@@ -51,6 +54,7 @@ impl fmt::Display for Error {
             Error::Format(e) => write!(f, "format error: {e}"),
             Error::Parse(e) => write!(f, "parse error: {e}"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Store(e) => write!(f, "store error: {e}"),
         }
     }
 }
@@ -67,6 +71,7 @@ impl std::error::Error for Error {
                 _ => None,
             },
             Error::Io(e) => Some(&e.source),
+            Error::Store(e) => e.source.as_deref().map(|s| s as _),
         }
     }
 }
@@ -433,5 +438,91 @@ impl From<FormatError> for Error {
 impl From<ParseError> for Error {
     fn from(e: ParseError) -> Self {
         Error::Parse(e)
+    }
+}
+
+/// What kind of store problem happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// Another process (or handle) holds the store's writer lock.
+    Locked,
+    /// Every id has been given out (`next_id` reached `u64::MAX`); ids are never reused.
+    IdsExhausted,
+    /// The data does not fit a limit of the format (e.g. the metadata of a `.mmdb` file).
+    TooLarge,
+    /// The store was opened read-only.
+    ReadOnly,
+    /// The underlying store of record (e.g. SQLite) failed.
+    Backend,
+}
+
+/// The hash store refused an operation.
+#[derive(Debug)]
+pub struct StoreError {
+    pub(crate) kind: StoreErrorKind,
+    pub(crate) detail: Cow<'static, str>,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) source: Option<BoxedSource>,
+}
+
+impl StoreError {
+    /// Builds a store error.
+    #[allow(dead_code)]
+    pub(crate) fn new(kind: StoreErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
+        StoreError {
+            kind,
+            detail: detail.into(),
+            path: None,
+            source: None,
+        }
+    }
+    /// Attaches the store's path.
+    #[allow(dead_code)]
+    pub(crate) fn at(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+    /// Attaches the underlying error.
+    #[allow(dead_code)]
+    pub(crate) fn with_source(mut self, source: BoxedSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+    /// The kind of problem.
+    pub fn kind(&self) -> &StoreErrorKind {
+        &self.kind
+    }
+    /// The store involved, if known.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.path {
+            write!(f, "{}: ", p.display())?;
+        }
+        f.write_str(match self.kind {
+            StoreErrorKind::Locked => "locked by another writer",
+            StoreErrorKind::IdsExhausted => "no ids left (next_id is u64::MAX)",
+            StoreErrorKind::TooLarge => "too large for the format",
+            StoreErrorKind::ReadOnly => "opened read-only",
+            StoreErrorKind::Backend => "the store of record failed",
+        })?;
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        if let Some(s) = &self.source {
+            write!(f, " ({s})")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
     }
 }
