@@ -1,6 +1,6 @@
 //! The database file format: the only code that knows the bytes.
 //!
-//! # Layout (format version 2)
+//! # Layout (format version 3)
 //!
 //! All integers are little-endian. Offsets are from the start of the file. `N` is the number
 //! of entries, `U` the number of distinct hashes (`U <= N`: a hash stored under several ids,
@@ -9,9 +9,9 @@
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `MMHASHDB` |
-//! | 8 | 4 | `u32` format version (2) |
-//! | 12 | 4 | `u32` header length `H` (at most 64 MiB) |
-//! | 16 | `H` | header: `count` `N`, `distinct` `U`, `next_id`, the metadata table; encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) with a 64 MiB limit |
+//! | 8 | 4 | `u32` format version (3) |
+//! | 12 | 4 | `u32` header length `H` (at most 1 GiB) |
+//! | 16 | `H` | header: `count` `N`, `distinct` `U`, `next_id`, the metadata table (each record: source, content id, labels, media kind as an externally tagged enum `Image` / `VideoFrame { video_id, timestamp_ms }`, derived); encoded by bincode 2.0.1, `config::standard()` (varint, little-endian) |
 //! | 16 + `H` | 0..7 | zero padding to a multiple of 8: the body starts at `B = align8(16 + H)` |
 //! | `B` | `32 U` | the `U` distinct hashes, each as its four 64-bit limbs, limb 0 (bits 0..64) first, in order of first use by the entries below |
 //! | `B + 32 U` | `8 N` | `u64` entry ids, strictly increasing, each below `next_id` |
@@ -29,7 +29,20 @@
 //! opening needs neither sorting nor hashing: the hashes are one contiguous, 8-byte aligned
 //! block read in bulk and used as they are.
 //!
-//! # Version 1 (still read)
+//! # The header limit, by construction
+//!
+//! bincode's decoder charges every integer it decodes at its full width (8 bytes for a
+//! length, 4 for an enum tag) against its limit, however few bytes the varint took, and
+//! string bytes one for one. No field of the header takes fewer than one byte per 8 bytes
+//! charged, so the decoder runs with a limit of 8 × `H` max (8 GiB) while [`encode`] refuses
+//! (with [`StoreErrorKind::TooLarge`](crate::error::StoreErrorKind::TooLarge)) a header over
+//! 1 GiB: whatever `encode` writes, the reader accepts. The limit still bounds what a hostile
+//! header can make the decoder allocate, and a header can only be as long as the file.
+//!
+//! # Versions 1 and 2 (still read)
+//!
+//! Version 2 is version 3 without the `derived` field of the metadata records (and with a
+//! 64 MiB header limit when it was written).
 //!
 //! Version 1 stored one hash per entry: header `count`, `next_id`, metadata table; body
 //! `32 N` hashes (entry order), `8 N` ids, `4 N` metadata indices, `N` qualities, padded to
@@ -38,7 +51,7 @@
 //!
 //! # Reading
 //!
-//! [`decode`] checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
+//! One parser, [`read_stream`], reads files and byte slices alike. It checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
 //! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
 //! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
 //! id, hash position, metadata index and quality. Nothing is returned before all checks pass.
@@ -48,18 +61,20 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::Metadata;
-use crate::error::{FormatError, FormatErrorKind, Result};
+use super::{MediaKind, Metadata};
+use crate::error::{FormatError, FormatErrorKind, Result, StoreError, StoreErrorKind};
 use crate::index::Limbs;
 
 /// First and last 8 bytes of a database file.
 pub const MAGIC: [u8; 8] = *b"MMHASHDB";
 /// The version this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest version this build reads.
 pub const OLDEST_SUPPORTED: u32 = 1;
-/// Largest header accepted (and bincode's allocation limit).
-const HEADER_LIMIT: usize = 64 << 20;
+/// Largest header written and accepted.
+const HEADER_LIMIT: usize = 1 << 30;
+/// bincode's limit while decoding a header (see "The header limit, by construction").
+const DECODE_LIMIT: usize = HEADER_LIMIT.saturating_mul(8);
 const PREFIX: usize = 16;
 const FOOTER: usize = 20;
 /// Bytes per entry in a version-1 body.
@@ -69,21 +84,141 @@ const ENTRY_BYTES: u64 = 8 + 4 + 4 + 1;
 /// Quality byte meaning "none".
 pub(crate) const NO_QUALITY: u8 = 255;
 
-/// The bincode-encoded header of version 1.
+/// The media kind as the file stores it (independent of `MediaKind`'s serde form).
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct HeaderV1 {
-    pub(crate) count: u64,
-    pub(crate) next_id: u64,
-    pub(crate) metas: Vec<Metadata>,
+enum FileMedia {
+    Image,
+    VideoFrame { video_id: String, timestamp_ms: u64 },
+}
+
+/// The media kind as written (borrowed).
+#[derive(Serialize)]
+enum FileMediaRef<'a> {
+    Image,
+    VideoFrame { video_id: &'a str, timestamp_ms: u64 },
+}
+
+/// A metadata record of versions 1 and 2.
+#[derive(Debug, Serialize, Deserialize)]
+struct FileMetaV2 {
+    source: String,
+    content_id: Option<String>,
+    labels: Vec<String>,
+    media: FileMedia,
+}
+
+/// A metadata record of version 3.
+#[derive(Debug, Serialize, Deserialize)]
+struct FileMeta {
+    source: String,
+    content_id: Option<String>,
+    labels: Vec<String>,
+    media: FileMedia,
+    derived: Option<String>,
+}
+
+/// A metadata record of version 3 as written (borrowed).
+#[derive(Serialize)]
+struct FileMetaRef<'a> {
+    source: &'a str,
+    content_id: Option<&'a str>,
+    labels: &'a [String],
+    media: FileMediaRef<'a>,
+    derived: Option<&'a str>,
+}
+
+impl FileMedia {
+    fn into_kind(self) -> MediaKind {
+        match self {
+            FileMedia::Image => MediaKind::Image,
+            FileMedia::VideoFrame {
+                video_id,
+                timestamp_ms,
+            } => MediaKind::VideoFrame {
+                video_id,
+                timestamp_ms,
+            },
+        }
+    }
+}
+
+impl FileMeta {
+    fn into_meta(self) -> Metadata {
+        Metadata {
+            source: self.source,
+            content_id: self.content_id,
+            labels: self.labels,
+            media: self.media.into_kind(),
+            derived: self.derived,
+        }
+    }
+}
+
+impl FileMetaV2 {
+    fn into_meta(self) -> Metadata {
+        FileMeta {
+            source: self.source,
+            content_id: self.content_id,
+            labels: self.labels,
+            media: self.media,
+            derived: None,
+        }
+        .into_meta()
+    }
+}
+
+fn meta_ref(m: &Metadata) -> FileMetaRef<'_> {
+    FileMetaRef {
+        source: &m.source,
+        content_id: m.content_id.as_deref(),
+        labels: &m.labels,
+        media: match &m.media {
+            MediaKind::Image => FileMediaRef::Image,
+            MediaKind::VideoFrame {
+                video_id,
+                timestamp_ms,
+            } => FileMediaRef::VideoFrame {
+                video_id,
+                timestamp_ms: *timestamp_ms,
+            },
+        },
+        derived: m.derived.as_deref(),
+    }
+}
+
+/// The bincode-encoded header of version 1.
+#[derive(Debug, Deserialize)]
+struct HeaderV1 {
+    count: u64,
+    next_id: u64,
+    metas: Vec<FileMetaV2>,
 }
 
 /// The bincode-encoded header of version 2.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Header {
-    pub(crate) count: u64,
-    pub(crate) distinct: u64,
-    pub(crate) next_id: u64,
-    pub(crate) metas: Vec<Metadata>,
+#[derive(Debug, Deserialize)]
+struct HeaderV2 {
+    count: u64,
+    distinct: u64,
+    next_id: u64,
+    metas: Vec<FileMetaV2>,
+}
+
+/// The bincode-encoded header of version 3.
+#[derive(Debug, Deserialize)]
+struct Header {
+    count: u64,
+    distinct: u64,
+    next_id: u64,
+    metas: Vec<FileMeta>,
+}
+
+/// The version-3 header as written (borrowed).
+#[derive(Serialize)]
+struct HeaderRef<'a> {
+    count: u64,
+    distinct: u64,
+    next_id: u64,
+    metas: Vec<FileMetaRef<'a>>,
 }
 
 /// What [`encode`] writes: entries in id order, borrowing the distinct hashes.
@@ -115,7 +250,7 @@ pub(crate) struct Columns {
 }
 
 fn bincode_config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<HEADER_LIMIT>()
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
 fn align8(x: u64) -> u64 {
@@ -139,23 +274,33 @@ impl CrcWriter<'_> {
     }
 }
 
-/// Writes `c` in the format above (version 2).
-pub(crate) fn encode(c: &Layout<'_>, w: &mut dyn Write) -> io::Result<()> {
+/// Encodes the header of `c`; a header over the limit is [`StoreErrorKind::TooLarge`].
+pub(crate) fn encode_header(c: &Layout<'_>) -> Result<Vec<u8>> {
+    let header = HeaderRef {
+        count: c.ids.len() as u64,
+        distinct: c.hashes.len() as u64,
+        next_id: c.next_id,
+        metas: c.metas.iter().map(meta_ref).collect(),
+    };
+    let too_large = || {
+        StoreError::new(
+            StoreErrorKind::TooLarge,
+            "the metadata table exceeds the 1 GiB header limit of the .mmdb format; \
+             keep large banks in a db::Store",
+        )
+    };
+    let hbytes = bincode::serde::encode_to_vec(&header, bincode::config::standard())
+        .map_err(|e| too_large().with_source(Box::new(e)))?;
+    if hbytes.len() > HEADER_LIMIT {
+        return Err(too_large().into());
+    }
+    Ok(hbytes)
+}
+
+/// Writes `c` in the format above (version 3), with its header from [`encode_header`].
+pub(crate) fn encode(c: &Layout<'_>, hbytes: &[u8], w: &mut dyn Write) -> io::Result<()> {
     let n = c.ids.len();
     let u = c.hashes.len();
-    let header = Header {
-        count: n as u64,
-        distinct: u as u64,
-        next_id: c.next_id,
-        metas: c.metas.clone(),
-    };
-    let hbytes =
-        bincode::serde::encode_to_vec(&header, bincode_config()).map_err(io::Error::other)?;
-    if hbytes.len() > HEADER_LIMIT {
-        return Err(io::Error::other(
-            "database metadata exceeds the 64 MiB header limit",
-        ));
-    }
     let mut w = CrcWriter {
         inner: w,
         crc: crc32fast::Hasher::new(),
@@ -163,7 +308,7 @@ pub(crate) fn encode(c: &Layout<'_>, w: &mut dyn Write) -> io::Result<()> {
     w.put(&MAGIC)?;
     w.put(&FORMAT_VERSION.to_le_bytes())?;
     w.put(&(hbytes.len() as u32).to_le_bytes())?;
-    w.put(&hbytes)?;
+    w.put(hbytes)?;
     let pad = (align8((PREFIX + hbytes.len()) as u64) as usize) - PREFIX - hbytes.len();
     w.put(&[0u8; 8][..pad])?;
     let mut buf = Vec::with_capacity(1 << 16);
@@ -254,7 +399,7 @@ fn check_ends(head: &[u8], tail: &[u8], len: u64) -> Result<u32> {
 /// Where the body starts, from the header length and the footer's body length.
 fn body_start(header_len: u64, body_len: u64, len: u64) -> Result<u64> {
     if header_len as usize > HEADER_LIMIT {
-        return Err(err(FormatErrorKind::Corrupt, "header longer than 64 MiB"));
+        return Err(err(FormatErrorKind::Corrupt, "header longer than 1 GiB"));
     }
     let body_start = align8(PREFIX as u64 + header_len);
     if body_start
@@ -284,14 +429,24 @@ fn parse_header(version: u32, hbytes: &[u8], body_len: u64) -> Result<Head> {
     let decode_err = |e: bincode::error::DecodeError| {
         FormatError::new(Corrupt, "header does not decode").with_source(Box::new(e))
     };
-    let (count, distinct, next_id, metas, used) = if version == 1 {
-        let (h, used): (HeaderV1, usize) =
-            bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
-        (h.count, None, h.next_id, h.metas, used)
-    } else {
-        let (h, used): (Header, usize) =
-            bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
-        (h.count, Some(h.distinct), h.next_id, h.metas, used)
+    let old = |m: Vec<FileMetaV2>| m.into_iter().map(FileMetaV2::into_meta).collect();
+    let (count, distinct, next_id, metas, used): (_, _, _, Vec<Metadata>, _) = match version {
+        1 => {
+            let (h, used): (HeaderV1, usize) =
+                bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
+            (h.count, None, h.next_id, old(h.metas), used)
+        }
+        2 => {
+            let (h, used): (HeaderV2, usize) =
+                bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
+            (h.count, Some(h.distinct), h.next_id, old(h.metas), used)
+        }
+        _ => {
+            let (h, used): (Header, usize) =
+                bincode::serde::decode_from_slice(hbytes, bincode_config()).map_err(decode_err)?;
+            let metas = h.metas.into_iter().map(FileMeta::into_meta).collect();
+            (h.count, Some(h.distinct), h.next_id, metas, used)
+        }
     };
     if used != hbytes.len() {
         return Err(err(Corrupt, "trailing bytes after the header"));
@@ -380,50 +535,16 @@ fn finish(
     })
 }
 
-/// Parses and fully validates a database file. With `check_crc == false` the checksum is
-/// not computed (every other check still runs).
+/// Parses and fully validates a database file held in memory (through [`read_stream`], the
+/// one parser). With `check_crc == false` the checksum is not computed (every other check
+/// still runs).
 pub(crate) fn decode(b: &[u8], check_crc: bool) -> Result<Columns> {
-    let len = b.len();
-    let version = check_ends(
-        &b[..len.min(PREFIX)],
-        &b[len.saturating_sub(8)..],
-        len as u64,
-    )?;
-    let crc_at = len - 12;
-    if check_crc {
-        let expected = u32_at(b, crc_at);
-        let found = crc32fast::hash(&b[..crc_at]);
-        if expected != found {
-            return Err(FormatError::new(
-                FormatErrorKind::ChecksumMismatch { expected, found },
-                "",
-            )
-            .into());
-        }
-    }
-    let header_len = u32_at(b, 12) as u64;
-    let body_len = u64_at(b, len - FOOTER);
-    let start = body_start(header_len, body_len, len as u64)? as usize;
-    let head = parse_header(version, &b[PREFIX..PREFIX + header_len as usize], body_len)?;
-    let (n, u) = (head.count, head.hashes());
-    let body = &b[start..start + body_len as usize];
-    let (hash_bytes, rest) = body.split_at(32 * u);
-    let (id_bytes, rest) = rest.split_at(8 * n);
-    let (ref_bytes, rest) = rest.split_at(if head.distinct.is_some() { 4 * n } else { 0 });
-    let (meta_bytes, rest) = rest.split_at(4 * n);
-    let mut hashes = Vec::with_capacity(u);
-    words::<_, 32>(hash_bytes, &mut hashes, limbs);
-    let mut ids = Vec::with_capacity(n);
-    words::<_, 8>(id_bytes, &mut ids, |c| u64_at(c, 0));
-    let hash_ref = head.distinct.map(|_| {
-        let mut v = Vec::with_capacity(n);
-        words::<_, 4>(ref_bytes, &mut v, |c| u32_at(c, 0));
-        v
-    });
-    let mut meta_ref = Vec::with_capacity(n);
-    words::<_, 4>(meta_bytes, &mut meta_ref, |c| u32_at(c, 0));
-    let quality = rest[..n].to_vec();
-    finish(head, hashes, ids, hash_ref, meta_ref, quality)
+    read_stream(
+        io::Cursor::new(b),
+        b.len() as u64,
+        check_crc,
+        std::path::Path::new("<memory>"),
+    )
 }
 
 /// Reads bytes into the CRC as they pass.
@@ -461,10 +582,10 @@ impl<R: Read> CrcReader<R> {
     }
 }
 
-/// Like [`decode`], reading from `file` (of `len` bytes) section by section straight into
-/// the columns through a 1 MiB buffer, instead of holding the whole file in memory first.
-/// The checks are the same, except that section lengths and the header are checked before
-/// the CRC (which needs every byte). Read errors become [`crate::Error::Io`] with `path`.
+/// Parses and fully validates a database file of `len` bytes, reading it section by section
+/// straight into the columns through a 1 MiB buffer. Section lengths and the header are
+/// checked before the CRC (which needs every byte). Read errors become [`crate::Error::Io`]
+/// with `path`.
 pub(crate) fn read_stream(
     mut file: impl Read + Seek,
     len: u64,
@@ -550,7 +671,7 @@ mod tests {
             quality: vec![100, 255, 3, 50, 60, 70, 0],
         };
         let mut bytes = Vec::new();
-        encode(&layout, &mut bytes).unwrap();
+        encode(&layout, &encode_header(&layout).unwrap(), &mut bytes).unwrap();
         let path = std::path::Path::new("mem");
         let read = |b: &[u8]| read_stream(io::Cursor::new(b), b.len() as u64, true, path);
         let a = decode(&bytes, true).unwrap();

@@ -8,9 +8,16 @@
 //! * without a header, column 1 is the hash (64 hex digits), column 2 the quality (0..=100,
 //!   may be empty) and column 3 a content id, as python-threatexchange, HMA and Meta's
 //!   `pdq-photo-hasher` (`hash,quality,filename`) write them; further columns are ignored;
-//! * the first row is a header when its first column is not a hash and it names a hash column
-//!   (`hash`, `pdq`, `pdq_hash`, `signal`, `signal_value`); then `quality`/`pdq_quality` and
-//!   `content_id`/`id`/`filename`/`file`/`path`/`name` are looked up by name.
+//! * a row `pdq <hash> [quality [content id]]` (a signal type, then the value, as
+//!   threatexchange tools print them) is data, also on the first line;
+//! * the first row is a header when none of its fields is a hash and it names a hash column
+//!   (`hash`, `pdq`, `pdq_hash`, `signal`, `signal_value`); then `quality`/`pdq_quality`,
+//!   `content_id`/`id`/`filename`/`file`/`path`/`name`, and the columns that
+//!   [`ListFormat::Csv`] writes (`source`, `labels`, `media`, `video_id`, `timestamp_ms`,
+//!   `derived`) are looked up by name;
+//! * anything else — a first row that is neither a header nor a row, a vPDQ file (import those
+//!   with [`Database::import_vpdq`](super::Database::import_vpdq)) — is an error naming the
+//!   line, never an empty import.
 //!
 //! A bad row gives a [`ParseError`] with its 1-based line number; [`OnBadLine`] decides whether
 //! it stops the import or is skipped and reported.
@@ -20,6 +27,7 @@ use std::io::{BufRead, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
+use super::{Entry, MediaKind};
 use crate::error::{Error, ParseError, ParseErrorKind, Result};
 use crate::hash::Hash256;
 
@@ -73,6 +81,15 @@ pub struct ListRow {
     pub quality: Option<u8>,
     /// The content id (or file name), if the list has one.
     pub content_id: Option<String>,
+    /// The source (bank), if the list has a `source` column and it is not empty.
+    pub source: Option<String>,
+    /// The labels, if the list has a `labels` column (`|`-separated, `\|` and `\\` escape).
+    pub labels: Option<Vec<String>>,
+    /// The media kind, if the list has a `media` column (`image` or `video_frame` with
+    /// `video_id` and `timestamp_ms`).
+    pub media: Option<MediaKind>,
+    /// How the entry was derived, if the list has a non-empty `derived` column.
+    pub derived: Option<String>,
 }
 
 /// The rows of a list and the errors of the lines that were skipped.
@@ -92,7 +109,8 @@ pub enum ListFormat {
     /// One hex hash per line.
     #[default]
     Hex,
-    /// CSV with a header: `hash,quality,content_id,source` (empty quality = none).
+    /// CSV with a header: `hash,quality,content_id,source,labels,media,video_id,timestamp_ms,derived`
+    /// (empty quality = none; labels `|`-separated). Reading it back gives the same entries.
     Csv,
 }
 
@@ -101,13 +119,89 @@ struct Columns {
     hash: usize,
     quality: Option<usize>,
     content: Option<usize>,
+    source: Option<usize>,
+    labels: Option<usize>,
+    media: Option<usize>,
+    video_id: Option<usize>,
+    timestamp: Option<usize>,
+    derived: Option<usize>,
 }
 
 const DEFAULT_COLUMNS: Columns = Columns {
     hash: 0,
     quality: Some(1),
     content: Some(2),
+    source: None,
+    labels: None,
+    media: None,
+    video_id: None,
+    timestamp: None,
+    derived: None,
 };
+
+/// The columns of a `pdq <hash> [quality [content id]]` row.
+const SIGNAL_COLUMNS: Columns = Columns {
+    hash: 1,
+    quality: Some(2),
+    content: Some(3),
+    ..DEFAULT_COLUMNS
+};
+
+fn is_signal_row(fields: &[Cow<'_, str>]) -> bool {
+    fields.len() >= 2
+        && fields[0].eq_ignore_ascii_case("pdq")
+        && Hash256::from_hex(&fields[1]).is_ok()
+}
+
+/// `frame_number,quality,hash,seconds`: the vPDQ text format.
+fn looks_like_vpdq(fields: &[Cow<'_, str>]) -> bool {
+    fields.len() == 4
+        && fields[0].parse::<u64>().is_ok()
+        && fields[1].parse::<u8>().is_ok()
+        && Hash256::from_hex(&fields[2]).is_ok()
+        && fields[3].parse::<f64>().is_ok()
+}
+
+/// Splits a `labels` field (`|`-separated, `\|` and `\\` escape).
+fn split_labels(f: &str) -> Vec<String> {
+    if f.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![String::new()];
+    let mut chars = f.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let (Some(n), Some(last)) = (chars.next(), out.last_mut()) {
+                    last.push(n);
+                }
+            }
+            '|' => out.push(String::new()),
+            c => {
+                if let Some(last) = out.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn join_labels(labels: &[String]) -> String {
+    let mut s = String::new();
+    for (i, l) in labels.iter().enumerate() {
+        if i > 0 {
+            s.push('|');
+        }
+        for c in l.chars() {
+            if c == '|' || c == '\\' {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+    }
+    s
+}
 
 /// Splits a row into fields (see the module docs).
 fn split(line: &str) -> Vec<Cow<'_, str>> {
@@ -146,6 +240,12 @@ fn header_columns(fields: &[Cow<'_, str>]) -> Option<Columns> {
         hash: find(&["hash", "pdq", "pdq_hash", "signal", "signal_value"])?,
         quality: find(&["quality", "pdq_quality"]),
         content: find(&["content_id", "id", "filename", "file", "path", "name"]),
+        source: find(&["source", "bank"]),
+        labels: find(&["labels"]),
+        media: find(&["media", "media_kind"]),
+        video_id: find(&["video_id"]),
+        timestamp: find(&["timestamp_ms"]),
+        derived: find(&["derived"]),
     })
 }
 
@@ -158,6 +258,20 @@ fn parse_row(
         i.and_then(|i| fields.get(i))
             .map(|f| f.as_ref())
             .filter(|f| !f.is_empty())
+    };
+    let bad = |what: &'static str| ParseError::at_line(line_no, ParseErrorKind::Field(what.into()));
+    let media = match cols.media.map(|_| field(cols.media).unwrap_or("image")) {
+        None => None,
+        Some("image") => Some(MediaKind::Image),
+        Some("video_frame") => Some(MediaKind::VideoFrame {
+            video_id: field(cols.video_id)
+                .ok_or_else(|| bad("a video_frame row needs a video_id"))?
+                .to_string(),
+            timestamp_ms: field(cols.timestamp)
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| bad("a video_frame row needs timestamp_ms (an integer)"))?,
+        }),
+        Some(_) => return Err(bad("media must be image or video_frame")),
     };
     let hash_str = field(Some(cols.hash)).ok_or_else(|| {
         ParseError::at_line(line_no, ParseErrorKind::Field("missing hash column".into()))
@@ -176,6 +290,12 @@ fn parse_row(
         hash,
         quality,
         content_id: field(cols.content).map(str::to_string),
+        source: field(cols.source).map(str::to_string),
+        labels: cols
+            .labels
+            .map(|_| split_labels(field(cols.labels).unwrap_or(""))),
+        media,
+        derived: field(cols.derived).map(str::to_string),
     })
 }
 
@@ -248,16 +368,30 @@ pub fn read_hash_list(mut reader: impl BufRead, options: &ImportOptions) -> Resu
                     let fields = split(s);
                     if first_row {
                         first_row = false;
-                        let first_is_hash =
-                            fields.first().is_some_and(|f| Hash256::from_hex(f).is_ok());
-                        if !first_is_hash {
+                        let has_hash = fields.iter().any(|f| Hash256::from_hex(f).is_ok());
+                        if !has_hash {
                             if let Some(c) = header_columns(&fields) {
                                 cols = Some(c);
                                 continue;
                             }
                         }
+                        if looks_like_vpdq(&fields) {
+                            return Err(Error::Parse(ParseError::at_line(
+                                line_no,
+                                ParseErrorKind::Field(
+                                    "this is a vPDQ file (frame,quality,hash,seconds); \
+                                     import it with Database::import_vpdq"
+                                        .into(),
+                                ),
+                            )));
+                        }
                     }
-                    parse_row(line_no, &fields, cols.unwrap_or(DEFAULT_COLUMNS))
+                    let c = match cols {
+                        Some(c) => c,
+                        None if is_signal_row(&fields) => SIGNAL_COLUMNS,
+                        None => DEFAULT_COLUMNS,
+                    };
+                    parse_row(line_no, &fields, c)
                 }
             }
         };
@@ -278,6 +412,49 @@ fn csv_field(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// Writes entries as a hash list; [`ListFormat::Csv`] keeps everything [`read_hash_list`]
+/// reads back (source, labels, content id, media kind, quality, derived).
+pub fn write_entry_list<'a>(
+    mut w: impl Write,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+    format: ListFormat,
+) -> Result<()> {
+    if format == ListFormat::Csv {
+        writeln!(
+            w,
+            "hash,quality,content_id,source,labels,media,video_id,timestamp_ms,derived"
+        )?;
+    }
+    for e in entries {
+        match format {
+            ListFormat::Hex => writeln!(w, "{}", e.hash)?,
+            ListFormat::Csv => {
+                let m = e.metadata;
+                let q = e.quality.map(|q| q.to_string()).unwrap_or_default();
+                let (kind, vid, ts) = match &m.media {
+                    MediaKind::Image => ("image", "", String::new()),
+                    MediaKind::VideoFrame {
+                        video_id,
+                        timestamp_ms,
+                    } => ("video_frame", video_id.as_str(), timestamp_ms.to_string()),
+                };
+                writeln!(
+                    w,
+                    "{},{q},{},{},{},{kind},{},{ts},{}",
+                    e.hash,
+                    csv_field(m.content_id.as_deref().unwrap_or("")),
+                    csv_field(&m.source),
+                    csv_field(&join_labels(&m.labels)),
+                    csv_field(vid),
+                    csv_field(m.derived.as_deref().unwrap_or("")),
+                )?
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// Writes a hash list: `(hash, quality, content_id, source)` per row.

@@ -69,16 +69,22 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
 pub use import::{
-    read_hash_list, write_hash_list, HashList, ImportOptions, ListFormat, ListRow, OnBadLine,
+    read_hash_list, write_entry_list, write_hash_list, HashList, ImportOptions, ListFormat,
+    ListRow, OnBadLine,
 };
 
-use crate::error::{Error, ParseError, Result};
+use crate::error::{Error, ParseError, Result, StoreError, StoreErrorKind};
 use crate::hash::{Hash256, PdqHash};
 use crate::index::{Index, IndexConfig, Match};
 use format::{Layout, NO_QUALITY};
 
 /// What kind of media a hash was computed from.
+///
+/// Serialises internally tagged, in snake case: `{"kind":"image"}`,
+/// `{"kind":"video_frame","video_id":"v9","timestamp_ms":12000}` (the `.mmdb` file format and
+/// the store of record use their own encodings, independent of this).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MediaKind {
     /// A still image (or unknown, for imported lists).
@@ -115,6 +121,9 @@ pub struct Metadata {
     pub labels: Vec<String>,
     /// Image or video frame.
     pub media: MediaKind,
+    /// How this entry was derived from the banked original (e.g. `"crop-c90"`), `None` for the
+    /// original's own hash. Derived entries are extra views of the same content.
+    pub derived: Option<String>,
 }
 
 impl Metadata {
@@ -141,6 +150,12 @@ impl Metadata {
     #[must_use]
     pub fn media(mut self, media: MediaKind) -> Self {
         self.media = media;
+        self
+    }
+    /// Marks the entry as derived from the banked original (see [`Metadata::derived`]).
+    #[must_use]
+    pub fn derived(mut self, how: impl Into<String>) -> Self {
+        self.derived = Some(how.into());
         self
     }
 }
@@ -336,8 +351,11 @@ impl Snapshot {
 
     /// Writes the database file format to `w` (not atomic; see [`Database::save`]).
     pub fn write_to(&self, mut w: impl Write) -> Result<()> {
-        self.with_layout(|c| format::encode(c, &mut w))?;
-        Ok(())
+        self.with_layout(|c| {
+            let h = format::encode_header(c)?;
+            format::encode(c, &h, &mut w)?;
+            Ok(())
+        })
     }
 
     /// Saves atomically to `path` (see the [module documentation](self)).
@@ -346,8 +364,33 @@ impl Snapshot {
     }
 
     fn save_inner(&self, path: &Path, fail_after: Option<u64>) -> Result<()> {
-        self.with_layout(|c| atomic::write_atomic(path, fail_after, |w| format::encode(c, w)))
+        self.with_layout(|c| {
+            let h = format::encode_header(c)?;
+            atomic::write_atomic(
+                path,
+                fail_after,
+                |w| format::encode(c, &h, w),
+                // Read the new file back through the parser before it replaces the old one.
+                |tmp| read_file(tmp, true).map(drop),
+            )
+        })
     }
+}
+
+/// Reads and verifies a database file into columns.
+fn read_file(path: &Path, check_crc: bool) -> Result<format::Columns> {
+    let io = |e| Error::io(path.to_path_buf(), e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    format::read_stream(std::io::BufReader::new(file), len, check_crc, path)
+}
+
+fn ids_exhausted() -> Error {
+    StoreError::new(
+        StoreErrorKind::IdsExhausted,
+        "ids are never reused; start a new database",
+    )
+    .into()
 }
 
 /// A handle for threads that search: cheap to clone, `Send + Sync`.
@@ -492,6 +535,9 @@ impl Database {
             return Err(Error::invalid("too many metadata records"));
         }
         let id = self.state.next_id;
+        if id == u64::MAX {
+            return Err(ids_exhausted());
+        }
         self.state.index.insert(id, hash)?;
         let m = self.push_meta(metadata);
         self.set_slot(id, q, m);
@@ -515,6 +561,9 @@ impl Database {
             Self::check_quality(*q)?;
         }
         let start = self.state.next_id;
+        if start.checked_add(entries.len() as u64).is_none() {
+            return Err(ids_exhausted());
+        }
         let total = self.state.len() + entries.len();
         if total >= u32::MAX as usize - 1
             || self.state.meta_len + entries.len() >= EMPTY as usize - 1
@@ -560,7 +609,9 @@ impl Database {
     }
 
     /// Imports a hash list (see [`read_hash_list`]): every row becomes an entry with
-    /// `template` as metadata, with the row's content id when it has one.
+    /// `template` as metadata, with the row's content id, source, labels, media kind and
+    /// derivation when it has them (so [`Database::export_list`] with [`ListFormat::Csv`] then
+    /// `import_list` gives the same entries).
     pub fn import_list(
         &mut self,
         reader: impl BufRead,
@@ -573,6 +624,18 @@ impl Database {
             if r.content_id.is_some() {
                 m.content_id = r.content_id;
             }
+            if let Some(s) = r.source {
+                m.source = s;
+            }
+            if let Some(l) = r.labels {
+                m.labels = l;
+            }
+            if let Some(k) = r.media {
+                m.media = k;
+            }
+            if r.derived.is_some() {
+                m.derived = r.derived;
+            }
             (r.hash, r.quality, m)
         }))?;
         Ok(ImportReport {
@@ -581,20 +644,40 @@ impl Database {
         })
     }
 
-    /// Exports every entry as a hash list.
+    /// Imports a vPDQ text file (`frame_number,quality,hash,seconds` per line, as
+    /// [`crate::video::vpdq`] reads it): every frame becomes an entry with `template` as
+    /// metadata and media kind [`MediaKind::VideoFrame`] with `video_id` and the frame's
+    /// timestamp. A bad line is an error naming it; nothing is added then.
+    ///
+    /// ```
+    /// use mediamatch::db::{Database, MediaKind, Metadata};
+    /// let text = format!("0,100,{h},0.000\n30,90,{h},1.000\n", h = "ab".repeat(32));
+    /// let mut db = Database::new();
+    /// let ids = db.import_vpdq(&text, "clip-7", &Metadata::new("bank"))?;
+    /// let e = db.get(ids.end - 1).unwrap();
+    /// assert_eq!(e.metadata.media, MediaKind::VideoFrame { video_id: "clip-7".into(), timestamp_ms: 1000 });
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn import_vpdq(
+        &mut self,
+        text: &str,
+        video_id: &str,
+        template: &Metadata,
+    ) -> Result<Range<u64>> {
+        let frames = crate::video::vpdq::parse_lines(text)?;
+        self.insert_many(frames.into_iter().map(|f| {
+            let m = template.clone().media(MediaKind::VideoFrame {
+                video_id: video_id.to_string(),
+                timestamp_ms: f.timestamp_ms,
+            });
+            (f.hash.hash, Some(f.hash.quality), m)
+        }))
+    }
+
+    /// Exports every entry as a hash list ([`ListFormat::Csv`] keeps all the metadata; see
+    /// [`write_entry_list`]).
     pub fn export_list(&self, w: impl Write, format: ListFormat) -> Result<()> {
-        write_hash_list(
-            w,
-            self.iter().map(|e| {
-                (
-                    e.hash,
-                    e.quality,
-                    e.metadata.content_id.as_deref(),
-                    e.metadata.source.as_str(),
-                )
-            }),
-            format,
-        )
+        write_entry_list(w, self.iter(), format)
     }
 
     /// Opens a database file, verifying everything (see [`format`](self::format)). The index
@@ -611,11 +694,8 @@ impl Database {
     }
 
     fn open_inner(path: &Path, check_crc: bool) -> Result<Database> {
-        let io = |e| Error::io(path.to_path_buf(), e);
-        let file = std::fs::File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let columns = format::read_stream(std::io::BufReader::new(file), len, check_crc, path)?;
-        Self::from_columns(columns)
+        atomic::clean_stale_temps(path);
+        Self::from_columns(read_file(path, check_crc)?)
     }
 
     /// Reads a database from the bytes of a file, verifying everything.
