@@ -48,9 +48,10 @@ pub(crate) fn write_atomic(
     result
 }
 
-/// Removes the temporary files that saves of `path` by processes no longer running left
-/// behind (a save killed between create and rename). Files of running processes (this one
-/// included) are left alone. Returns how many were removed.
+/// Removes the temporary files that saves of `path` — and of files named `path` plus a
+/// suffix, such as a store's index caches — by processes no longer running left behind (a
+/// save killed between create and rename). Files of running processes (this one included)
+/// are left alone. Returns how many were removed.
 pub(crate) fn clean_stale_temps(path: &Path) -> usize {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return 0;
@@ -72,7 +73,8 @@ pub(crate) fn clean_stale_temps(path: &Path) -> usize {
         else {
             continue;
         };
-        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+        // `<suffix>.<pid>.<n>`: the process id is the second field from the end.
+        let Some(pid) = rest.rsplit('.').nth(1).and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
         if !process_alive(pid) && std::fs::remove_file(e.path()).is_ok() {

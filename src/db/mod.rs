@@ -58,6 +58,7 @@
 mod atomic;
 pub mod format;
 mod import;
+pub mod store;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -67,6 +68,11 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
+
+pub use store::{
+    Change, Changes, Selector, SignalType, SqliteRecord, Store, StoreOfRecord, StoreReader,
+    StoredEntry,
+};
 
 pub use import::{
     read_hash_list, write_entry_list, write_hash_list, HashList, ImportOptions, ListFormat,
@@ -755,6 +761,58 @@ impl Database {
     /// Saves atomically; on error the previous file (if any) is untouched.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.state.save(path)
+    }
+
+    /// Adds hashes under given ids (ascending, each at least [`Snapshot::next_id`]) with no
+    /// quality and empty metadata: the index-only database a [`Store`] keeps. Large batches
+    /// are merged into the index at once, small ones go to its delta.
+    pub(crate) fn insert_ids(&mut self, items: &[(u64, Hash256)]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut prev = self.state.next_id;
+        for &(id, _) in items {
+            if id < prev || id == u64::MAX {
+                return Err(Error::invalid("ids must be ascending and new"));
+            }
+            prev = id + 1;
+        }
+        let m = self.push_meta(Metadata::default());
+        let rebuild = items.len() > self.state.index.config().delta_limit;
+        if rebuild {
+            let total = self.state.len() + items.len();
+            let mut ids = Vec::with_capacity(total);
+            let mut hashes = Vec::with_capacity(total);
+            for (id, h) in self.state.index.iter() {
+                ids.push(id);
+                hashes.push(h.limbs());
+            }
+            for &(id, h) in items {
+                ids.push(id);
+                hashes.push(h.limbs());
+            }
+            let config = self.state.index.config().clone();
+            self.state.index = Index::from_sorted(ids, hashes, config, true)?;
+        } else {
+            for &(id, h) in items {
+                self.state.index.insert(id, h)?;
+            }
+        }
+        for &(id, _) in items {
+            self.set_slot(id, NO_QUALITY, m);
+        }
+        self.state.next_id = prev;
+        Ok(())
+    }
+
+    /// Replaces the state with another database's, keeping this one's readers.
+    pub(crate) fn replace_state(&mut self, other: Database) {
+        self.state = other.state;
+    }
+
+    /// Raises [`Snapshot::next_id`] (never lowers it).
+    pub(crate) fn advance_next_id(&mut self, next_id: u64) {
+        self.state.next_id = self.state.next_id.max(next_id);
     }
 
     /// Test failpoint: a save whose writer fails after `fail_after` bytes.

@@ -1,0 +1,417 @@
+//! The durable store: a store of record (SQLite, [`SqliteRecord`]) as the source of truth,
+//! an in-memory search index kept in step with it, and a cache file of that index keyed by
+//! the store's change sequence.
+//!
+//! # Model
+//!
+//! * **One writer.** [`Store::open`] takes an exclusive lock (`<file>.lock`); a second
+//!   writer, in this process or another, gets [`StoreErrorKind::Locked`]. Every insert or
+//!   removal is one atomic batch, durable when the call returns (SQLite WAL with
+//!   `synchronous = FULL`); a crash at any instant leaves every acknowledged batch and
+//!   nothing else. Each batch gets the next *change sequence* number.
+//! * **Many readers.** [`StoreReader::open`] opens the same file read-only (any number of
+//!   processes: the matchers). [`StoreReader::refresh`] applies the changes after the
+//!   sequence it has (new entries, removals) to its index without reloading; a matcher calls
+//!   it every second or so, so a committed insert is searchable everywhere within seconds.
+//! * **Index in memory, metadata on disk.** Both keep only ids and hashes in memory (the
+//!   SIMD / multi-index [`Index`](crate::index::Index), about 45 bytes per entry); the
+//!   metadata of a hit is read from the store with [`Store::get`] / [`StoreReader::get`].
+//! * **Fast open.** [`Store::save_index_cache`] writes the index as a `.mmdb` file (today's
+//!   format, without metadata) named `<file>.index.<seq>.mmdb`; an open loads the newest
+//!   cache, then applies only the changes after its sequence, and removes older caches.
+//!   Without a cache the index is built from the store.
+//! * **Bounded.** SQLite checkpoints and truncates its WAL itself; [`Store::checkpoint`]
+//!   forces it. The removal log is pruned with [`Store::prune_changes`] (readers behind the
+//!   pruned point reload fully). Index caches other than the newest are removed at open.
+//!
+//! Existing `.mmdb` files are migrated with [`Store::import_database`].
+//!
+//! ```
+//! use mediamatch::{Hash256, db::{Metadata, Selector, Store, StoreReader}, index::IndexConfig};
+//! let dir = std::env::temp_dir().join(format!("store-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("bank.db");
+//! let h = Hash256::from_limbs([1, 2, 3, 4]);
+//! let mut store = Store::open(&path, IndexConfig::default())?;
+//! let ids = store.insert_many(vec![(h, Some(90), Metadata::new("gifct").label("t1"))])?;
+//! assert!(Store::open(&path, IndexConfig::default()).is_err()); // one writer
+//!
+//! let mut matcher = StoreReader::open(&path, IndexConfig::default())?;
+//! assert_eq!(matcher.search(&h, 31).len(), 1);
+//! store.remove_selected(&Selector::Source("gifct".into()))?;
+//! matcher.refresh()?; // picks up the removal
+//! assert!(matcher.search(&h, 31).is_empty());
+//! assert!(matcher.get(ids.start)?.is_none());
+//! # drop((store, matcher)); std::fs::remove_dir_all(&dir)?;
+//! Ok::<(), mediamatch::Error>(())
+//! ```
+
+mod record;
+mod sqlite;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use record::{Change, Changes, Selector, SignalType, StoreOfRecord, StoredEntry};
+pub use sqlite::SqliteRecord;
+
+use super::{Database, Metadata, Reader, Snapshot};
+use crate::error::Result;
+use crate::hash::Hash256;
+use crate::index::{IndexConfig, Match};
+
+/// The in-memory side shared by [`Store`] and [`StoreReader`].
+#[derive(Debug)]
+struct Live {
+    path: PathBuf,
+    db: Database,
+    seq: u64,
+}
+
+impl Live {
+    /// Loads the index: the newest usable cache plus the changes after it, else everything.
+    fn load(path: &Path, rec: &dyn StoreOfRecord, config: IndexConfig) -> Result<Live> {
+        let store_seq = rec.seq()?;
+        let mut live = None;
+        let caches = cache_files(path);
+        for (seq, file) in caches.iter().rev() {
+            if *seq > store_seq {
+                continue;
+            }
+            if let Ok(mut db) = Database::open(file) {
+                if db.set_index_config(config.clone()).is_ok() {
+                    let mut l = Live {
+                        path: path.to_path_buf(),
+                        db,
+                        seq: *seq,
+                    };
+                    if l.catch_up(rec)?.is_some() {
+                        live = Some(l);
+                        break;
+                    }
+                }
+            }
+        }
+        let mut live = match live {
+            Some(l) => l,
+            None => Live::full(path, rec, config)?,
+        };
+        live.db.advance_next_id(rec.next_id()?);
+        live.db.commit();
+        Ok(live)
+    }
+
+    fn full(path: &Path, rec: &dyn StoreOfRecord, config: IndexConfig) -> Result<Live> {
+        let (items, seq) = rec.all_hashes()?;
+        let mut db = Database::with_config(config.clone())?;
+        db.insert_ids(&items)?;
+        Ok(Live {
+            path: path.to_path_buf(),
+            db,
+            seq,
+        })
+    }
+
+    /// Applies the changes after `self.seq`; `None` when the log no longer reaches back
+    /// that far (the caller reloads).
+    fn catch_up(&mut self, rec: &dyn StoreOfRecord) -> Result<Option<usize>> {
+        let c = rec.changes_since(self.seq)?;
+        if c.reload {
+            return Ok(None);
+        }
+        let n = c.changes.len();
+        let mut inserts: Vec<(u64, Hash256)> = Vec::new();
+        for ch in c.changes {
+            match ch {
+                Change::Insert { id, hash, .. } => {
+                    if !self.db.index().contains(id) {
+                        inserts.push((id, hash));
+                    }
+                }
+                Change::Remove { id, .. } => {
+                    self.db.remove(id);
+                }
+            }
+        }
+        inserts.sort_unstable_by_key(|&(id, _)| id);
+        inserts.retain(|&(id, _)| id >= self.db.next_id());
+        self.db.insert_ids(&inserts)?;
+        self.seq = c.seq;
+        Ok(Some(n))
+    }
+
+    fn refresh(&mut self, rec: &dyn StoreOfRecord) -> Result<usize> {
+        let n = match self.catch_up(rec)? {
+            Some(n) => n,
+            None => {
+                let config = self.db.index().config().clone();
+                let fresh = Live::full(&self.path, rec, config)?;
+                let n = fresh.db.len();
+                self.db.replace_state(fresh.db);
+                self.seq = fresh.seq;
+                n
+            }
+        };
+        self.db.advance_next_id(rec.next_id()?);
+        self.db.commit();
+        Ok(n)
+    }
+
+    fn save_cache(&self) -> Result<PathBuf> {
+        let file = cache_path(&self.path, self.seq);
+        self.db.save(&file)?;
+        for (seq, old) in cache_files(&self.path) {
+            if seq != self.seq {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// `<file>.index.<seq>.mmdb`.
+fn cache_path(path: &Path, seq: u64) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".index.{seq}.mmdb"));
+    PathBuf::from(s)
+}
+
+/// The index caches of a store, by ascending sequence.
+fn cache_files(path: &Path) -> Vec<(u64, PathBuf)> {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = format!("{name}.index.");
+    let mut out: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let f = e.file_name().to_string_lossy().into_owned();
+            let seq = f.strip_prefix(&prefix)?.strip_suffix(".mmdb")?.parse().ok()?;
+            Some((seq, e.path()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The writer of a store (see the [module documentation](self)).
+#[derive(Debug)]
+pub struct Store {
+    rec: Box<dyn StoreOfRecord>,
+    live: Live,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite store at `path` as its one writer, with an
+    /// index of this configuration.
+    pub fn open(path: impl AsRef<Path>, config: IndexConfig) -> Result<Store> {
+        let path = path.as_ref();
+        let rec = SqliteRecord::open_writer(path)?;
+        // Temporary files of killed cache saves, then caches older than the newest.
+        super::atomic::clean_stale_temps(path);
+        let mut caches = cache_files(path);
+        caches.pop();
+        for (_, old) in caches {
+            let _ = std::fs::remove_file(old);
+        }
+        Store::with_record(path, Box::new(rec), config)
+    }
+
+    /// A store over any store of record (`path` names the index caches).
+    pub fn with_record(
+        path: impl AsRef<Path>,
+        rec: Box<dyn StoreOfRecord>,
+        config: IndexConfig,
+    ) -> Result<Store> {
+        let live = Live::load(path.as_ref(), rec.as_ref(), config)?;
+        Ok(Store { rec, live })
+    }
+
+    /// Inserts a batch atomically and durably; returns the ids given (consecutive). The
+    /// entries are searchable (here and through [`Store::reader`]) on return.
+    pub fn insert_many(
+        &mut self,
+        entries: Vec<(Hash256, Option<u8>, Metadata)>,
+    ) -> Result<Range<u64>> {
+        let (ids, seq) = self.rec.insert_batch(&entries)?;
+        let items: Vec<_> = ids.clone().zip(entries.iter().map(|e| e.0)).collect();
+        self.apply(seq, |db| db.insert_ids(&items))?;
+        Ok(ids)
+    }
+
+    /// Inserts one entry (a batch of one).
+    pub fn insert(&mut self, hash: Hash256, quality: Option<u8>, metadata: Metadata) -> Result<u64> {
+        Ok(self.insert_many(vec![(hash, quality, metadata)])?.start)
+    }
+
+    /// Removes entries atomically and durably; returns the ids that existed.
+    pub fn remove_many(&mut self, ids: &[u64]) -> Result<Vec<u64>> {
+        let (removed, seq) = self.rec.remove_batch(ids)?;
+        self.apply(seq, |db| {
+            for &id in &removed {
+                db.remove(id);
+            }
+            Ok(())
+        })?;
+        Ok(removed)
+    }
+
+    /// Removes every entry a selector matches (e.g. a whole bank) in one batch.
+    pub fn remove_selected(&mut self, selector: &Selector) -> Result<Vec<u64>> {
+        let ids = self.rec.select(selector)?;
+        self.remove_many(&ids)
+    }
+
+    fn apply(&mut self, seq: u64, f: impl FnOnce(&mut Database) -> Result<()>) -> Result<()> {
+        if seq == self.live.seq + 1 {
+            f(&mut self.live.db)?;
+            self.live.seq = seq;
+            self.live.db.advance_next_id(self.rec.next_id()?);
+            self.live.db.commit();
+            Ok(())
+        } else if seq > self.live.seq {
+            self.live.refresh(self.rec.as_ref()).map(drop)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Ids of the entries a selector matches (by source, content id or label).
+    pub fn select(&self, selector: &Selector) -> Result<Vec<u64>> {
+        self.rec.select(selector)
+    }
+
+    /// One entry with its metadata, from the store of record.
+    pub fn get(&self, id: u64) -> Result<Option<StoredEntry>> {
+        self.rec.get(id)
+    }
+
+    /// What changed after a checkpoint (a change sequence number, e.g. from
+    /// [`Store::seq`]): for exchange sync.
+    pub fn changes_since(&self, seq: u64) -> Result<Changes> {
+        self.rec.changes_since(seq)
+    }
+
+    /// The change sequence the index reflects (the store's latest).
+    pub fn seq(&self) -> u64 {
+        self.live.seq
+    }
+
+    /// Exact radius search over the current index.
+    pub fn search(&self, query: &Hash256, max_distance: u32) -> Vec<Match> {
+        self.live.db.search(query, max_distance)
+    }
+
+    /// The current index as a snapshot (search, `search_many`, `k_nearest`, …).
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.live.db
+    }
+
+    /// A handle for search threads, updated after every batch.
+    pub fn reader(&self) -> Reader {
+        self.live.db.reader()
+    }
+
+    /// Writes the index cache for the current sequence (see the module documentation) and
+    /// removes older ones.
+    pub fn save_index_cache(&self) -> Result<PathBuf> {
+        self.live.save_cache()
+    }
+
+    /// Forgets removal records up to sequence `through` (see
+    /// [`StoreOfRecord::prune_changes`]).
+    pub fn prune_changes(&mut self, through: u64) -> Result<()> {
+        self.rec.prune_changes(through)
+    }
+
+    /// Checkpoints the store of record's log (SQLite: `wal_checkpoint(TRUNCATE)`); a no-op
+    /// for stores without one.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.rec.checkpoint()
+    }
+
+    /// Migrates a database (e.g. an opened `.mmdb` file) into the store: every entry, in id
+    /// order, as one batch. Ids are given anew; returns them.
+    pub fn import_database(&mut self, db: &Snapshot) -> Result<Range<u64>> {
+        let entries = db
+            .iter()
+            .map(|e| (e.hash, e.quality, e.metadata.clone()))
+            .collect();
+        self.insert_many(entries)
+    }
+}
+
+/// A read-only view of a store for matcher processes (see the [module documentation](self)).
+#[derive(Debug)]
+pub struct StoreReader {
+    rec: Box<dyn StoreOfRecord>,
+    live: Live,
+}
+
+impl StoreReader {
+    /// Opens the SQLite store at `path` read-only.
+    pub fn open(path: impl AsRef<Path>, config: IndexConfig) -> Result<StoreReader> {
+        let path = path.as_ref();
+        let rec = SqliteRecord::open_reader(path)?;
+        StoreReader::with_record(path, Box::new(rec), config)
+    }
+
+    /// A reader over any store of record.
+    pub fn with_record(
+        path: impl AsRef<Path>,
+        rec: Box<dyn StoreOfRecord>,
+        config: IndexConfig,
+    ) -> Result<StoreReader> {
+        let live = Live::load(path.as_ref(), rec.as_ref(), config)?;
+        Ok(StoreReader { rec, live })
+    }
+
+    /// Applies what the writer committed since the last call (or a full reload when the
+    /// removal log was pruned past it); returns the number of changes applied.
+    pub fn refresh(&mut self) -> Result<usize> {
+        self.live.refresh(self.rec.as_ref())
+    }
+
+    /// The change sequence the index reflects.
+    pub fn seq(&self) -> u64 {
+        self.live.seq
+    }
+
+    /// Exact radius search over the index as of the last refresh.
+    pub fn search(&self, query: &Hash256, max_distance: u32) -> Vec<Match> {
+        self.live.db.search(query, max_distance)
+    }
+
+    /// The index as a snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.live.db
+    }
+
+    /// A handle for search threads, updated at each refresh.
+    pub fn reader(&self) -> Reader {
+        self.live.db.reader()
+    }
+
+    /// One entry with its metadata, from the store of record (current, not as of the last
+    /// refresh).
+    pub fn get(&self, id: u64) -> Result<Option<StoredEntry>> {
+        self.rec.get(id)
+    }
+
+    /// Ids of the entries a selector matches.
+    pub fn select(&self, selector: &Selector) -> Result<Vec<u64>> {
+        self.rec.select(selector)
+    }
+
+    /// Writes the index cache for the current sequence (readers may share the work of
+    /// keeping it fresh).
+    pub fn save_index_cache(&self) -> Result<PathBuf> {
+        self.live.save_cache()
+    }
+}
