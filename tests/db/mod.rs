@@ -11,6 +11,7 @@ use mediamatch::{Error, Hash256};
 use crate::rng::rng;
 
 mod defects;
+mod store;
 
 fn sample_db() -> Database {
     let mut next = rng(42);
