@@ -1,29 +1,40 @@
-//! Builds a hash database from image and video files/directories and/or hash lists.
+//! Builds a hash store from image and video files/directories and/or hash lists.
 //!
 //! ```text
-//! cargo run --release --example build_db -- --out bank.mmdb --source my-bank photos/ \
+//! cargo run --release --example build_db -- --out bank.db --source my-bank photos/ \
 //!     --list shared/pdq-vectors/hash-lists/haystack.txt
 //! ```
 //!
-//! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); lists are one hex hash per line or CSV/TSV
-//! `hash,quality,...`. With `--append` an existing database is extended. Exit status: 0 on
-//! success, 2 on error (files that fail to decode are reported and skipped; with `--strict`
-//! they are an error).
+//! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); lists
+//! are one hex hash per line or CSV/TSV `hash,quality,...` (`-` reads standard input). The
+//! output is a durable store (`db::Store`, SQLite) unless its name ends in `.mmdb`, which
+//! writes the single-file format. Everything is hashed and parsed first and written as one
+//! atomic batch at the end: a failed run leaves an existing output unchanged. An existing
+//! output is extended with `--append` and otherwise refused (stores) or replaced (`.mmdb`).
+//! Exit status: 0 on success, 2 on error (files that fail to decode are reported and
+//! skipped; with `--strict` they are an error and nothing is written).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use mediamatch::db::{Database, ImportOptions, MediaKind, Metadata, OnBadLine};
+use mediamatch::db::{
+    read_hash_list, Database, ImportOptions, MediaKind, Metadata, OnBadLine, Store,
+};
+use mediamatch::index::IndexConfig;
 use mediamatch::video::{FrameHash, VideoHasher};
 use mediamatch::{PdqHash, PdqHasher};
 use rayon::prelude::*;
 
 #[derive(Parser, Debug)]
-#[command(about = "Hash images and import hash lists into a mediamatch database")]
+#[command(
+    version,
+    about = "Hash images and import hash lists into a mediamatch store",
+    after_help = "Exit status: 0 = written, 2 = error (the output is then unchanged)."
+)]
 struct Args {
-    /// Database file to write.
+    /// Store to write (`.mmdb`: the single-file format).
     #[arg(long, short)]
     out: PathBuf,
     /// Extend the database if the file exists (instead of replacing it).
@@ -35,7 +46,7 @@ struct Args {
     /// Label stored with every entry (repeatable).
     #[arg(long = "label")]
     labels: Vec<String>,
-    /// Hash list to import (repeatable): hex per line, or CSV/TSV `hash,quality,content_id`.
+    /// Hash list to import (repeatable, `-` = stdin): hex per line, or CSV/TSV `hash,quality,content_id`.
     #[arg(long = "list")]
     lists: Vec<PathBuf>,
     /// Skip bad lines in lists (reported with their line number) instead of failing.
@@ -82,89 +93,132 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-fn run(args: Args) -> mediamatch::Result<bool> {
-    let mut db = if args.append && args.out.exists() {
-        Database::open(&args.out)?
-    } else {
-        Database::new()
-    };
-    let before = db.len();
-    let mut template = Metadata::new(args.source.clone());
-    template.labels = args.labels.clone();
-    let mut ok = true;
+/// Names the file in an error that does not name one already.
+fn in_file(path: &Path, e: mediamatch::Error) -> String {
+    match &e {
+        mediamatch::Error::Io(io) if io.path().is_some() => e.to_string(),
+        _ => format!("{}: {e}", path.display()),
+    }
+}
 
+type Entries = Vec<(mediamatch::Hash256, Option<u8>, Metadata)>;
+
+/// Everything to insert, in argument order (lists, then media). `Err` names the file.
+fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
+    let mut entries = Vec::new();
+    let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
+        OnBadLine::Skip
+    } else {
+        OnBadLine::Fail
+    });
     for list in &args.lists {
-        let file = std::fs::File::open(list).map_err(mediamatch::Error::from)?;
-        let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
-            OnBadLine::Skip
+        let parsed = if list.as_os_str() == "-" {
+            read_hash_list(std::io::stdin().lock(), &opts)
         } else {
-            OnBadLine::Fail
-        });
-        let report = db.import_list(std::io::BufReader::new(file), &opts, &template)?;
-        for e in &report.skipped {
+            std::fs::File::open(list)
+                .map_err(mediamatch::Error::from)
+                .and_then(|f| read_hash_list(std::io::BufReader::new(f), &opts))
+        }
+        .map_err(|e| in_file(list, e))?;
+        for e in &parsed.skipped {
             eprintln!("{}: skipped {e}", list.display());
         }
-        eprintln!(
-            "{}: imported {} hashes",
-            list.display(),
-            report.ids.end - report.ids.start
-        );
+        eprintln!("{}: {} hashes", list.display(), parsed.rows.len());
+        entries.extend(parsed.rows.into_iter().map(|r| r.into_entry(template)));
     }
-
-    let files = collect_files(&args.paths).map_err(mediamatch::Error::from)?;
-    if !files.is_empty() {
-        let hasher = PdqHasher::new();
-        let pb = bar(files.len() as u64, "hashing");
-        let hashed: Vec<(PathBuf, Hashed)> = files
-            .par_iter()
-            .map(|p| {
-                let h = hash_one(&hasher, p);
-                pb.inc(1);
-                (p.clone(), h)
-            })
-            .collect();
-        pb.finish_and_clear();
-        let mut entries = Vec::new();
-        for (path, h) in hashed {
-            match h {
-                Hashed::Image(h) => {
-                    let meta = template.clone().content_id(path.display().to_string());
-                    entries.push((h.hash, Some(h.quality), meta));
-                }
-                Hashed::Video(frames) => {
-                    let video_id = path.display().to_string();
-                    for f in frames {
-                        let meta = template.clone().content_id(video_id.clone()).media(
-                            MediaKind::VideoFrame {
-                                video_id: video_id.clone(),
-                                timestamp_ms: f.timestamp_ms,
-                            },
-                        );
-                        entries.push((f.hash.hash, Some(f.hash.quality), meta));
-                    }
-                }
-                Hashed::Failed(why) => {
-                    eprintln!("{}: {why}", path.display());
-                    ok = !args.strict && ok;
+    let files = collect_files(&args.paths).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Ok(entries);
+    }
+    let hasher = PdqHasher::new();
+    let pb = bar(files.len() as u64, "hashing");
+    let hashed: Vec<(PathBuf, Hashed)> = files
+        .par_iter()
+        .map(|p| {
+            let h = hash_one(&hasher, p);
+            pb.inc(1);
+            (p.clone(), h)
+        })
+        .collect();
+    pb.finish_and_clear();
+    let mut failed = 0;
+    for (path, h) in hashed {
+        match h {
+            Hashed::Image(h) => {
+                let meta = template.clone().content_id(path.display().to_string());
+                entries.push((h.hash, Some(h.quality), meta));
+            }
+            Hashed::Video(frames) => {
+                let video_id = path.display().to_string();
+                for f in frames {
+                    let meta = template.clone().content_id(video_id.clone()).media(
+                        MediaKind::VideoFrame {
+                            video_id: video_id.clone(),
+                            timestamp_ms: f.timestamp_ms,
+                        },
+                    );
+                    entries.push((f.hash.hash, Some(f.hash.quality), meta));
                 }
             }
+            Hashed::Failed(why) => {
+                // Name the file once: most errors already carry the path.
+                let name = path.display().to_string();
+                if why.contains(&name) {
+                    eprintln!("{why}");
+                } else {
+                    eprintln!("{name}: {why}");
+                }
+                failed += 1;
+            }
         }
-        db.insert_many(entries)?;
     }
-    db.save(&args.out)?;
+    if args.strict && failed > 0 {
+        return Err(format!(
+            "{failed} file(s) could not be hashed (--strict): nothing written to {}",
+            args.out.display()
+        ));
+    }
+    Ok(entries)
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let mut template = Metadata::new(args.source.clone());
+    template.labels = args.labels.clone();
+    let entries = collect(&args, &template)?;
+    let out = &args.out;
+    let n = entries.len();
+    if out.extension().is_some_and(|e| e == "mmdb") {
+        let mut db = if args.append && out.exists() {
+            Database::open(out).map_err(|e| in_file(out, e))?
+        } else {
+            Database::new()
+        };
+        db.insert_many(entries).map_err(|e| in_file(out, e))?;
+        db.save(out).map_err(|e| in_file(out, e))?;
+        eprintln!("{}: {} entries ({n} new)", out.display(), db.len());
+        return Ok(());
+    }
+    if out.exists() && !args.append {
+        return Err(format!(
+            "{}: exists; pass --append to extend it (a store is never replaced)",
+            out.display()
+        ));
+    }
+    let mut store = Store::open(out, IndexConfig::default()).map_err(|e| in_file(out, e))?;
+    store.insert_many(entries).map_err(|e| in_file(out, e))?;
+    store.save_index_cache().map_err(|e| in_file(out, e))?;
+    store.checkpoint().map_err(|e| in_file(out, e))?;
     eprintln!(
-        "{}: {} entries ({} new)",
-        args.out.display(),
-        db.len(),
-        db.len() - before
+        "{}: {} entries ({n} new)",
+        out.display(),
+        store.snapshot().len()
     );
-    Ok(ok)
+    Ok(())
 }
 
 fn main() -> ExitCode {
     match run(Args::parse()) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(2),
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -95,7 +95,10 @@ enum FileMedia {
 #[derive(Serialize)]
 enum FileMediaRef<'a> {
     Image,
-    VideoFrame { video_id: &'a str, timestamp_ms: u64 },
+    VideoFrame {
+        video_id: &'a str,
+        timestamp_ms: u64,
+    },
 }
 
 /// A metadata record of versions 1 and 2.

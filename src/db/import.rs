@@ -92,6 +92,30 @@ pub struct ListRow {
     pub derived: Option<String>,
 }
 
+impl ListRow {
+    /// The entry this row describes: `template` with the row's content id, source, labels,
+    /// media kind and derivation where the row has them.
+    pub fn into_entry(self, template: &super::Metadata) -> (Hash256, Option<u8>, super::Metadata) {
+        let mut m = template.clone();
+        if self.content_id.is_some() {
+            m.content_id = self.content_id;
+        }
+        if let Some(s) = self.source {
+            m.source = s;
+        }
+        if let Some(l) = self.labels {
+            m.labels = l;
+        }
+        if let Some(k) = self.media {
+            m.media = k;
+        }
+        if self.derived.is_some() {
+            m.derived = self.derived;
+        }
+        (self.hash, self.quality, m)
+    }
+}
+
 /// The rows of a list and the errors of the lines that were skipped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

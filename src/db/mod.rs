@@ -625,25 +625,7 @@ impl Database {
         template: &Metadata,
     ) -> Result<ImportReport> {
         let list = read_hash_list(reader, options)?;
-        let ids = self.insert_many(list.rows.into_iter().map(|r| {
-            let mut m = template.clone();
-            if r.content_id.is_some() {
-                m.content_id = r.content_id;
-            }
-            if let Some(s) = r.source {
-                m.source = s;
-            }
-            if let Some(l) = r.labels {
-                m.labels = l;
-            }
-            if let Some(k) = r.media {
-                m.media = k;
-            }
-            if r.derived.is_some() {
-                m.derived = r.derived;
-            }
-            (r.hash, r.quality, m)
-        }))?;
+        let ids = self.insert_many(list.rows.into_iter().map(|r| r.into_entry(template)))?;
         Ok(ImportReport {
             ids,
             skipped: list.skipped,

@@ -26,7 +26,7 @@ fn empty_file(next_id: u64) -> Vec<u8> {
     b.extend_from_slice(&3u32.to_le_bytes());
     b.extend_from_slice(&(header.len() as u32).to_le_bytes());
     b.extend_from_slice(&header);
-    while b.len() % 8 != 0 {
+    while !b.len().is_multiple_of(8) {
         b.push(0);
     }
     b.extend_from_slice(&0u64.to_le_bytes()); // body length
@@ -44,16 +44,26 @@ fn is_exhausted(r: Result<impl std::fmt::Debug, Error>) -> bool {
 fn ids_never_wrap() {
     let mut db = Database::from_bytes(&empty_file(u64::MAX)).unwrap();
     assert_eq!(db.next_id(), u64::MAX);
-    assert!(is_exhausted(db.insert(Hash256::ZERO, None, Metadata::new("a"))));
+    assert!(is_exhausted(db.insert(
+        Hash256::ZERO,
+        None,
+        Metadata::new("a")
+    )));
     assert!(db.is_empty());
 
     let mut db = Database::from_bytes(&empty_file(u64::MAX - 1)).unwrap();
     let two = (0..2).map(|_| (Hash256::ZERO, None, Metadata::new("a")));
     assert!(is_exhausted(db.insert_many(two)));
     assert!(db.is_empty(), "a refused batch adds nothing");
-    let id = db.insert(Hash256::ZERO, Some(50), Metadata::new("a")).unwrap();
+    let id = db
+        .insert(Hash256::ZERO, Some(50), Metadata::new("a"))
+        .unwrap();
     assert_eq!(id, u64::MAX - 1);
-    assert!(is_exhausted(db.insert(Hash256::ZERO, None, Metadata::new("b"))));
+    assert!(is_exhausted(db.insert(
+        Hash256::ZERO,
+        None,
+        Metadata::new("b")
+    )));
     let path = temp("ids-max.mmdb");
     db.save(&path).unwrap();
     let back = Database::open(&path).unwrap();
@@ -160,7 +170,11 @@ fn vpdq_files_import_as_video_frames() {
     }
     // Given to the hash-list reader, a vPDQ file is an error naming line 1, not rows.
     let e = db
-        .import_list(text.as_bytes(), &ImportOptions::default(), &Metadata::new("b"))
+        .import_list(
+            text.as_bytes(),
+            &ImportOptions::default(),
+            &Metadata::new("b"),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::Parse(ref p) if p.line() == Some(1)));
     assert_eq!(db.len(), 5);
@@ -181,7 +195,8 @@ fn export_import_round_trips_all_metadata() {
         .label("")
         .derived("crop-c90");
     db.insert(h, Some(0), odd).unwrap();
-    db.insert(h, None, Metadata::new("s").label("only")).unwrap();
+    db.insert(h, None, Metadata::new("s").label("only"))
+        .unwrap();
     let mut csv = Vec::new();
     db.export_list(&mut csv, ListFormat::Csv).unwrap();
     let mut back = Database::new();

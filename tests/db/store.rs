@@ -110,11 +110,16 @@ fn readers_tail_inserts_and_removals() {
         store.select(&Selector::Source("b".into())).unwrap(),
         (100..150).collect::<Vec<_>>()
     );
-    assert_eq!(store.select(&Selector::ContentId("c7".into())).unwrap(), [7]);
+    assert_eq!(
+        store.select(&Selector::ContentId("c7".into())).unwrap(),
+        [7]
+    );
     let odd = store.select(&Selector::Label("odd".into())).unwrap();
     assert_eq!(odd.len(), 74); // 75 odd ids, minus the removed 3
     let checkpoint = store.seq();
-    let gone = store.remove_selected(&Selector::Source("a".into())).unwrap();
+    let gone = store
+        .remove_selected(&Selector::Source("a".into()))
+        .unwrap();
     assert_eq!(gone.len(), 98);
     let c = store.changes_since(checkpoint).unwrap();
     assert!(!c.reload);
@@ -145,7 +150,11 @@ fn index_cache_plus_tail_equals_full_load() {
     {
         let mut store = Store::open(&path, IndexConfig::default()).unwrap();
         let ids = store
-            .insert_many((0..500).map(|i| (hash_of(i), None, Metadata::new("a"))).collect())
+            .insert_many(
+                (0..500)
+                    .map(|i| (hash_of(i), None, Metadata::new("a")))
+                    .collect(),
+            )
             .unwrap();
         ids.for_each(|id| {
             model.insert(id, hash_of(id));
@@ -155,7 +164,11 @@ fn index_cache_plus_tail_equals_full_load() {
         let second = store.save_index_cache().unwrap();
         assert!(!first.exists() && second.exists());
         let ids = store
-            .insert_many((500..520).map(|i| (hash_of(i), None, Metadata::new("b"))).collect())
+            .insert_many(
+                (500..520)
+                    .map(|i| (hash_of(i), None, Metadata::new("b")))
+                    .collect(),
+            )
             .unwrap();
         ids.for_each(|id| {
             model.insert(id, hash_of(id));
@@ -176,7 +189,9 @@ fn index_cache_plus_tail_equals_full_load() {
 fn mmdb_fixtures_migrate_into_a_store() {
     let dir = fresh_dir("migrate");
     for name in ["db-v1.mmdb", "db-v2.mmdb", "db-v3.mmdb"] {
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
         let old = Database::open(&fixture).unwrap();
         let path = dir.join(format!("{name}.db"));
         let mut store = Store::open(&path, IndexConfig::default()).unwrap();
@@ -184,7 +199,10 @@ fn mmdb_fixtures_migrate_into_a_store() {
         assert_eq!(ids.end - ids.start, old.len() as u64);
         for (new_id, e) in ids.zip(old.iter()) {
             let s = store.get(new_id).unwrap().unwrap();
-            assert_eq!((s.hash, s.quality, &s.metadata), (e.hash, e.quality, e.metadata));
+            assert_eq!(
+                (s.hash, s.quality, &s.metadata),
+                (e.hash, e.quality, e.metadata)
+            );
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -213,7 +231,13 @@ fn kill_test_child() {
             let n = 1 + next() % 40;
             println!("MMK try ins {start} {}", start + n);
             let entries = (start..start + n)
-                .map(|id| (hash_of(id), Some(50), Metadata::new("k").content_id(id.to_string())))
+                .map(|id| {
+                    (
+                        hash_of(id),
+                        Some(50),
+                        Metadata::new("k").content_id(id.to_string()),
+                    )
+                })
                 .collect();
             let ids = store.insert_many(entries).unwrap();
             assert_eq!(ids, start..start + n);
@@ -293,7 +317,12 @@ pub(crate) fn kill_cycles(cycles: usize, seed: u64) -> (usize, usize, usize) {
     let (mut acked, mut committed, mut absent) = (0, 0, 0);
     for cycle in 0..cycles {
         let mut child = Command::new(&exe)
-            .args(["db::store::kill_test_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "db::store::kill_test_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .env("MM_KILL_SEED", (seed * 1000 + cycle as u64).to_string())
             .stdout(Stdio::piped())
@@ -315,7 +344,11 @@ pub(crate) fn kill_cycles(cycles: usize, seed: u64) -> (usize, usize, usize) {
         });
         // Wait for the open, then kill at a random instant 0..60 ms later.
         let opened = rx.recv_timeout(Duration::from_secs(60));
-        assert_eq!(opened.as_deref(), Ok("MMK open"), "cycle {cycle}: the child did not open");
+        assert_eq!(
+            opened.as_deref(),
+            Ok("MMK open"),
+            "cycle {cycle}: the child did not open"
+        );
         std::thread::sleep(Duration::from_micros(next() % 60_000));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -348,7 +381,10 @@ pub(crate) fn kill_cycles(cycles: usize, seed: u64) -> (usize, usize, usize) {
                 .take()
                 .unwrap_or_else(|| panic!("cycle {cycle}: store differs from acknowledged"));
             apply(&mut model, &b);
-            assert_eq!(got, model, "cycle {cycle}: not acknowledged + in-flight batch");
+            assert_eq!(
+                got, model,
+                "cycle {cycle}: not acknowledged + in-flight batch"
+            );
             committed += 1;
         } else if log.in_flight.is_some() {
             absent += 1;

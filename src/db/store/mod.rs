@@ -192,7 +192,11 @@ fn cache_files(path: &Path) -> Vec<(u64, PathBuf)> {
         .flatten()
         .filter_map(|e| {
             let f = e.file_name().to_string_lossy().into_owned();
-            let seq = f.strip_prefix(&prefix)?.strip_suffix(".mmdb")?.parse().ok()?;
+            let seq = f
+                .strip_prefix(&prefix)?
+                .strip_suffix(".mmdb")?
+                .parse()
+                .ok()?;
             Some((seq, e.path()))
         })
         .collect();
@@ -246,7 +250,12 @@ impl Store {
     }
 
     /// Inserts one entry (a batch of one).
-    pub fn insert(&mut self, hash: Hash256, quality: Option<u8>, metadata: Metadata) -> Result<u64> {
+    pub fn insert(
+        &mut self,
+        hash: Hash256,
+        quality: Option<u8>,
+        metadata: Metadata,
+    ) -> Result<u64> {
         Ok(self.insert_many(vec![(hash, quality, metadata)])?.start)
     }
 

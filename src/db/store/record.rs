@@ -110,7 +110,10 @@ pub trait StoreOfRecord: Send + std::fmt::Debug {
     fn next_id(&self) -> Result<u64>;
     /// Inserts a batch atomically; returns the ids given (consecutive) and the batch's
     /// sequence number.
-    fn insert_batch(&mut self, entries: &[(Hash256, Option<u8>, Metadata)]) -> Result<(Range<u64>, u64)>;
+    fn insert_batch(
+        &mut self,
+        entries: &[(Hash256, Option<u8>, Metadata)],
+    ) -> Result<(Range<u64>, u64)>;
     /// Removes a batch atomically; returns the ids that existed (and are now removed) and
     /// the batch's sequence number.
     fn remove_batch(&mut self, ids: &[u64]) -> Result<(Vec<u64>, u64)>;

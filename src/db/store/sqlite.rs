@@ -107,9 +107,11 @@ impl SqliteRecord {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(&be)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::new(StoreErrorKind::Backend, "WAL mode is not available")
-                .at(&path)
-                .into());
+            return Err(
+                StoreError::new(StoreErrorKind::Backend, "WAL mode is not available")
+                    .at(&path)
+                    .into(),
+            );
         }
         conn.execute_batch(
             "PRAGMA synchronous = FULL;
@@ -440,7 +442,11 @@ impl StoreOfRecord for SqliteRecord {
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
                 let id = r.get::<_, i64>(0).map_err(&be)? as u64;
-                let v = r.get_ref(1).map_err(&be)?.as_blob().map_err(|e| be(e.into()))?;
+                let v = r
+                    .get_ref(1)
+                    .map_err(&be)?
+                    .as_blob()
+                    .map_err(|e| be(e.into()))?;
                 out.push((id, blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?));
             }
         }
@@ -471,7 +477,11 @@ impl StoreOfRecord for SqliteRecord {
             while let Some(r) = rows.next().map_err(&be)? {
                 let s = r.get::<_, i64>(0).map_err(&be)? as u64;
                 let id = r.get::<_, i64>(1).map_err(&be)? as u64;
-                let v = r.get_ref(2).map_err(&be)?.as_blob().map_err(|e| be(e.into()))?;
+                let v = r
+                    .get_ref(2)
+                    .map_err(&be)?
+                    .as_blob()
+                    .map_err(|e| be(e.into()))?;
                 let hash = blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?;
                 changes.push(Change::Insert { seq: s, id, hash });
             }
