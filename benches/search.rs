@@ -6,7 +6,11 @@
 //!   1 000, so its `pairs_found` then covers exactly these queries);
 //! * `MM_BENCH_DIR` — where `db.bin` / `queries.bin` (raw 32-byte hashes) and `db.mmdb` are
 //!   written (default `$CARGO_TARGET_DIR/bench-data`, else `target/bench-data`);
-//! * `MM_BENCH_SECONDS` — time budget per throughput figure (default 5, like the FAISS script).
+//! * `MM_BENCH_SECONDS` — time budget per throughput figure (default 5, like the FAISS script);
+//! * `MM_BENCH_STORE=1` — also the durable store (`db::Store`, SQLite): import of `N` entries
+//!   with distinct content ids and labels, index-cache save, reader open to first query, and
+//!   the latency of single inserts (each durable, then visible) while 2 threads search;
+//! * `MM_BENCH_ONLY_STORE=1` — only that.
 //!
 //! Prints one JSON line per figure to stdout (build time, heap bytes per hash, radius-31
 //! queries/s on 1 thread and on all cores per strategy, for batches of 100 queries and for
@@ -18,7 +22,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use mediamatch::db::{Database, Metadata};
+use mediamatch::db::{Database, Metadata, Store, StoreReader};
 use mediamatch::index::{Index, IndexConfig, Strategy};
 use mediamatch::Hash256;
 
@@ -124,6 +128,108 @@ fn throughput(
     })
 }
 
+/// The durable store at `n` entries: figures as JSON lines.
+fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, inserts: usize) {
+    let n = db.len();
+    let path = dir.join("store.db");
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    for e in std::fs::read_dir(dir).expect("bench dir").flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with("store.db.index.")
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let t = Instant::now();
+    let mut store = Store::open(&path, IndexConfig::default()).expect("store");
+    for (k, chunk) in db.chunks(1_000_000).enumerate() {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let id = k * 1_000_000 + i;
+                let m = Metadata::new(format!("bank-{}", id % 7))
+                    .content_id(format!("content-{id:09}"))
+                    .label(format!("label-{}", id % 13));
+                (*h, Some(100), m)
+            })
+            .collect();
+        store.insert_many(entries).expect("import");
+    }
+    let import_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    store.save_index_cache().expect("cache");
+    store.checkpoint().expect("checkpoint");
+    let cache_s = t.elapsed().as_secs_f64();
+    let store_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let heap = store.snapshot().heap_bytes();
+    let t = Instant::now();
+    let reader = StoreReader::open(&path, IndexConfig::default()).expect("reader");
+    let open_s = t.elapsed().as_secs_f64();
+    let hits = reader.search(&queries[0], 31);
+    for m in &hits {
+        reader.get(m.id).expect("get");
+    }
+    let first_s = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"what\":\"store\",\"n\":{n},\"import_s\":{import_s:.1},\"cache_save_s\":{cache_s:.2},\"sqlite_bytes_per_entry\":{:.0},\"index_heap_bytes_per_entry\":{:.1},\"reader_open_s\":{open_s:.3},\"open_to_first_answer_with_metadata_s\":{first_s:.3}}}",
+        store_bytes as f64 / n as f64,
+        heap as f64 / n as f64
+    );
+    drop(reader);
+    // Single durable inserts while 2 threads search the published index.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let searchers: Vec<_> = (0..2)
+        .map(|t| {
+            let r = store.reader();
+            let stop = stop.clone();
+            let qs = queries.to_vec();
+            std::thread::spawn(move || {
+                let mut done = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    r.snapshot().search(&qs[(done * 2 + t) % qs.len()], 31);
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    let mut next = rng(77);
+    let t = Instant::now();
+    for i in 0..inserts {
+        let h = Hash256::from_limbs([next(), next(), next(), next()]);
+        let t = Instant::now();
+        store
+            .insert(
+                h,
+                Some(90),
+                Metadata::new("live").content_id(format!("live-{i}")),
+            )
+            .expect("insert");
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let wall = t.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let searched: usize = searchers.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
+    println!(
+        "{{\"what\":\"store_insert\",\"n\":{n},\"inserts\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"reader_searches_per_s\":{:.1}}}",
+        lat.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        lat.iter().filter(|&&l| l > 10.0).count(),
+        searched as f64 / wall
+    );
+}
+
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let n = env_usize("MM_BENCH_N", if test_mode { 20_000 } else { 1_000_000 });
@@ -146,6 +252,14 @@ fn main() {
         t0.elapsed(),
         dir.display()
     );
+
+    if std::env::var_os("MM_BENCH_STORE").is_some() || test_mode {
+        let inserts = env_usize("MM_BENCH_INSERTS", if test_mode { 50 } else { 2_000 });
+        store_figures(&db, &queries, &dir, inserts);
+        if std::env::var_os("MM_BENCH_ONLY_STORE").is_some() {
+            return;
+        }
+    }
 
     let items = || db.iter().enumerate().map(|(i, h)| (i as u64, *h));
     let mut indexes = Vec::new();
