@@ -1,6 +1,27 @@
 //! The hash database: entries (hash, quality, metadata about the known content) under stable
 //! ids, an exact search [`Index`] over them, a checked file format, and hash-list import.
 //!
+//! # Two ways to keep a bank
+//!
+//! * [`Store`] (in [`store`]) — the **store of record** for production: SQLite in WAL mode
+//!   as the source of truth, every acknowledged insert and removal durable on return, atomic
+//!   batches, one writer (a second gets [`StoreErrorKind::Locked`]) and any number of
+//!   read-only [`StoreReader`]s in other processes that tail the change sequence
+//!   ([`StoreReader::refresh`]) instead of reloading. No header limit: metadata lives in
+//!   SQLite, the search index in memory, with a cache file of the index for fast opens.
+//!   Banks: [`Selector`] lists or removes by source, content id or label;
+//!   [`Store::changes_since`] gives what changed after a checkpoint. The store of record is
+//!   behind the [`StoreOfRecord`] trait so a networked one can follow.
+//! * [`Database`] — an in-memory database saved as one `.mmdb` file ([`format`]): for
+//!   tools, tests and snapshots. Changes since the last [`Database::save`] are lost in a
+//!   crash. [`Store::import_database`] migrates a `.mmdb` file into a store.
+//!
+//! A fleet: one writer process (the ingestion service: imports, exchange sync, removals)
+//! owns the store; every matcher process on the same host opens a [`StoreReader`], calls
+//! [`StoreReader::refresh`] every second or so (a committed insert is searchable within
+//! that), searches through [`StoreReader::reader`] snapshots on its request threads, and
+//! reads the metadata of hits with [`StoreReader::get`].
+//!
 //! # Model
 //!
 //! Every inserted hash is an *entry* with a new id (0, 1, 2, … never reused), an optional
@@ -17,7 +38,7 @@
 //! tables), the quality byte and a 4-byte reference into a table of distinct metadata records
 //! ([`Snapshot::heap_bytes`]).
 //!
-//! # Readers and the writer
+//! # Readers and the writer (in one process)
 //!
 //! A [`Database`] is the single writer. Its changes are visible to its own searches at once,
 //! and to [`Reader`]s after [`Database::commit`], which publishes an immutable [`Snapshot`]
@@ -28,9 +49,10 @@
 //! # Files
 //!
 //! [`Database::save`] writes the format described in [`format`](self::format) atomically
-//! (temporary file, `fsync`, rename, directory `fsync`); [`Database::open`] checks magic,
+//! (temporary file, `fsync`, read back and verified, rename, directory `fsync`; temporary
+//! files of killed saves are removed at the next open); [`Database::open`] checks magic,
 //! version, lengths and a CRC-32 of the whole file before returning anything. Files of format
-//! version 2 (the current one) hold each distinct hash once, in the order the index keeps
+//! versions 2 and 3 (the current one) hold each distinct hash once, in the order the index keeps
 //! them, so an opened database is ready to search without building anything; version-1
 //! files are still read (equal hashes are then grouped while opening).
 //!
@@ -556,8 +578,9 @@ impl Database {
         self.insert(hash.hash, Some(hash.quality), metadata)
     }
 
-    /// Adds many entries; the index is rebuilt once at the end instead of merged per insert.
-    /// Returns the ids given (consecutive). On error nothing is added.
+    /// Adds many entries: a batch up to [`IndexConfig::delta_limit`] joins the index's delta
+    /// like single inserts; a larger one rebuilds the index once instead of merging per
+    /// insert. Returns the ids given (consecutive). On error nothing is added.
     pub fn insert_many(
         &mut self,
         entries: impl IntoIterator<Item = (Hash256, Option<u8>, Metadata)>,
@@ -575,6 +598,17 @@ impl Database {
             || self.state.meta_len + entries.len() >= EMPTY as usize - 1
         {
             return Err(Error::invalid("too many entries"));
+        }
+        if entries.len() <= self.state.index.config().delta_limit {
+            // A small batch joins the index's delta (no rebuild of the whole index).
+            for (k, (h, q, meta)) in entries.into_iter().enumerate() {
+                let id = start + k as u64;
+                self.state.index.insert(id, h)?;
+                let m = self.push_meta(meta);
+                self.set_slot(id, Self::check_quality(q)?, m);
+                self.state.next_id = id + 1;
+            }
+            return Ok(start..self.state.next_id);
         }
         let mut ids = Vec::with_capacity(total);
         let mut hashes = Vec::with_capacity(total);
@@ -673,6 +707,17 @@ impl Database {
     /// [`Database::set_index_config`] wants them, are built by it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Self::open_inner(path.as_ref(), true)
+    }
+
+    /// Like [`Database::open`], with the index built for `config` (e.g. the multi-index
+    /// tables of [`Strategy::MultiIndex`](crate::index::Strategy::MultiIndex)).
+    pub fn open_with_config(path: impl AsRef<Path>, config: IndexConfig) -> Result<Database> {
+        let mut db = Self::open_inner(path.as_ref(), true)?;
+        if db.state.index.config() != &config {
+            db.set_index_config(config)?;
+            db.commit();
+        }
+        Ok(db)
     }
 
     /// Like [`Database::open`] but skips the CRC over the file (all structural checks still

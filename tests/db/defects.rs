@@ -253,3 +253,46 @@ fn media_kind_serialises_internally_tagged() {
         r#"{"kind":"image"}"#
     );
 }
+
+/// `open` honours the caller's index configuration, and a small `insert_many` into a large
+/// database adds to it (same results as the brute-force oracle either way).
+#[test]
+fn open_with_config_and_small_batches() {
+    use mediamatch::index::{IndexConfig, Strategy};
+    let mut next = rng(21);
+    let mut db = Database::new();
+    let mut all = Vec::new();
+    let batch: Vec<_> = (0..50_000)
+        .map(|_| Hash256::from_limbs([next(), next(), next(), next()]))
+        .collect();
+    db.insert_many(batch.iter().map(|h| (*h, None, Metadata::new("a"))))
+        .unwrap();
+    all.extend(batch);
+    let path = temp("config.mmdb");
+    db.save(&path).unwrap();
+    let config = IndexConfig::default().strategy(Strategy::MultiIndex);
+    let mut opened = Database::open_with_config(&path, config.clone()).unwrap();
+    assert_eq!(opened.index().config(), &config);
+    let small: Vec<_> = (0..20).map(|i| flip(all[i * 97], 5 + i as u32)).collect();
+    let ids = opened
+        .insert_many(small.iter().map(|h| (*h, Some(1), Metadata::new("b"))))
+        .unwrap();
+    assert_eq!(ids, 50_000..50_020);
+    all.extend(small);
+    for q in all.iter().step_by(2_501).take(20) {
+        let mut got: Vec<u64> = opened.search(q, 31).iter().map(|m| m.id).collect();
+        got.sort_unstable();
+        let want: Vec<u64> = (0..all.len() as u64)
+            .filter(|&i| all[i as usize].distance(q) <= 31)
+            .collect();
+        assert_eq!(got, want);
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+fn flip(mut h: Hash256, bits: u32) -> Hash256 {
+    for b in 0..bits as usize {
+        h.set_bit(b * 7, !h.bit(b * 7));
+    }
+    h
+}
