@@ -10,7 +10,8 @@
 //! * `MM_BENCH_STORE=1` — also the durable store (`db::Store`, SQLite): import of `N` entries
 //!   with distinct content ids and labels, index-cache save, reader open to first query, and
 //!   the latency of single inserts (each durable, then visible) while 2 threads search;
-//! * `MM_BENCH_ONLY_STORE=1` — only that.
+//! * `MM_BENCH_ONLY_STORE=1` — only that;
+//! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures).
 //!
 //! Prints one JSON line per figure to stdout (build time, heap bytes per hash, radius-31
 //! queries/s on 1 thread and on all cores per strategy, for batches of 100 queries and for
@@ -132,22 +133,24 @@ fn throughput(
 fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, inserts: usize) {
     let n = db.len();
     let path = dir.join("store.db");
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let mut p = path.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
-    for e in std::fs::read_dir(dir).expect("bench dir").flatten() {
-        if e.file_name()
-            .to_string_lossy()
-            .starts_with("store.db.index.")
-        {
-            let _ = std::fs::remove_file(e.path());
+    // MM_BENCH_REUSE_STORE=1: time the open of the store the last run left (no import).
+    let reuse = std::env::var_os("MM_BENCH_REUSE_STORE").is_some() && path.exists();
+    if !reuse {
+        for suffix in ["", "-wal", "-shm", ".lock"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        for e in std::fs::read_dir(dir).expect("bench dir").flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("store.db.index.") {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
     let t = Instant::now();
     let mut store = Store::open(&path, IndexConfig::default()).expect("store");
-    for (k, chunk) in db.chunks(1_000_000).enumerate() {
+    for (k, chunk) in db.chunks(1_000_000).enumerate().filter(|_| !reuse) {
         let entries = chunk
             .iter()
             .enumerate()

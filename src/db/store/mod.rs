@@ -79,7 +79,8 @@ impl Live {
                 continue;
             }
             if let Ok(mut db) = Database::open(file) {
-                if db.set_index_config(config.clone()).is_ok() {
+                let same = db.index().config() == &config;
+                if same || db.set_index_config(config.clone()).is_ok() {
                     let mut l = Live {
                         path: path.to_path_buf(),
                         db,
