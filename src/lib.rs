@@ -14,13 +14,15 @@ pub mod robustness;
 pub mod video;
 
 pub use classic::{ClassicAlg, ClassicHasher};
-pub use decode::{decode_image, decode_image_file, DecodeLimits};
+pub use decode::{decode_image, decode_image_file, CancelToken, DecodeLimits};
 pub use error::{Error, Result};
 pub use hash::{Hash256, Hash64, ParseHashError, PdqHash};
 pub use luma::LumaImage;
 pub use pdq::{Dihedral, PdqConfig, PdqHasher, PdqMode};
 pub mod db;
 pub mod index;
+mod input;
 pub use db::Database;
 pub use index::{Index, Match};
+pub use input::{ImageInput, PixelFormat, RawFrame};
 pub use video::{FrameHash, VideoConfig, VideoHasher};
