@@ -594,6 +594,44 @@ mod tests {
     }
 
     #[test]
+    fn stop_is_polled_between_row_blocks() {
+        let (r, c) = (300, 200);
+        let img = lcg_image(r, c, 5);
+        let src = LumaSource {
+            data: &img,
+            rows: r,
+            cols: c,
+        };
+        let polls = std::cell::Cell::new(0usize);
+        let stop_at_3 = || {
+            polls.set(polls.get() + 1);
+            polls.get() > 3
+        };
+        assert!(filter_and_decimate_from(&src, r, c, &stop_at_3).is_none());
+        assert_eq!(polls.get(), 4);
+        polls.set(0);
+        let never = || {
+            polls.set(polls.get() + 1);
+            false
+        };
+        assert!(filter_and_decimate_from(&src, r, c, &never).is_some());
+        assert_eq!(polls.get(), r.div_ceil(LANES));
+    }
+
+    #[test]
+    fn streaming_equals_naive_for_wide_windows() {
+        // Windows of 1..=16 rows/columns in both directions, rows not a multiple of 8.
+        for &(r, c) in &[(2047, 61), (61, 2047), (1037, 1111), (8, 9), (6, 2000)] {
+            let img = lcg_image(r, c, (r * 7 + c) as u64);
+            let a = filter_and_decimate(&img, r, c);
+            let b = filter_and_decimate_naive(&img, r, c);
+            for k in 0..4096 {
+                assert_eq!(a[k].to_bits(), b[k].to_bits(), "{r}x{c} sample {k}");
+            }
+        }
+    }
+
+    #[test]
     fn window_sizes() {
         assert_eq!(window_size(128, 64), 1);
         assert_eq!(window_size(129, 64), 2);
