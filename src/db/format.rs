@@ -38,7 +38,7 @@
 //!
 //! # Reading
 //!
-//! [`decode`] checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
+//! `decode` checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
 //! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
 //! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
 //! id, hash position, metadata index and quality. Nothing is returned before all checks pass.

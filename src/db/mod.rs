@@ -27,7 +27,7 @@
 //!
 //! # Files
 //!
-//! [`Database::save`] writes the format described in [`format`](self::format) atomically
+//! [`Database::save`] writes the format described in [`format`](mod@format) atomically
 //! (temporary file, `fsync`, rename, directory `fsync`); [`Database::open`] checks magic,
 //! version, lengths and a CRC-32 of the whole file before returning anything. Files of format
 //! version 2 (the current one) hold each distinct hash once, in the order the index keeps
@@ -597,7 +597,7 @@ impl Database {
         )
     }
 
-    /// Opens a database file, verifying everything (see [`format`](self::format)). The index
+    /// Opens a database file, verifying everything (see [`format`](mod@format)). The index
     /// is ready to search at once; multi-index tables, if a configuration set with
     /// [`Database::set_index_config`] wants them, are built by it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
