@@ -251,3 +251,56 @@ fn cli512_samples_large_images_like_the_resized_luma_plane() {
         );
     }
 }
+
+#[test]
+fn serde_names_are_snake_case_and_old_names_still_read() {
+    use mediamatch::Dihedral;
+    let js = |v: &dyn erased::Ser| v.json();
+    assert_eq!(js(&PdqMode::Cli512), "\"cli512\"");
+    assert_eq!(js(&PdqMode::Full), "\"full\"");
+    assert_eq!(js(&Dihedral::FlipY), "\"flip_y\"");
+    assert_eq!(js(&Dihedral::FlipMinus1), "\"flip_minus1\"");
+    assert_eq!(js(&ClassicAlg::PHash), "\"phash\"");
+    assert_eq!(js(&PixelFormat::Gray8), "\"gray8\"");
+    let old: PdqMode = serde_json::from_str("\"Cli512\"").unwrap();
+    assert_eq!(old, PdqMode::Cli512);
+    let old: Dihedral = serde_json::from_str("\"FlipY\"").unwrap();
+    assert_eq!(old, Dihedral::FlipY);
+    let old: ClassicAlg = serde_json::from_str("\"AHash\"").unwrap();
+    assert_eq!(old, ClassicAlg::AHash);
+    // Limits saved before max_pixels/max_time existed read with the new defaults.
+    let l: DecodeLimits = serde_json::from_str(r#"{"max_side":100,"max_alloc":5}"#).unwrap();
+    assert_eq!(
+        l,
+        DecodeLimits::default().with_max_side(100).with_max_alloc(5)
+    );
+    for d in Dihedral::ALL {
+        let back: Dihedral = serde_json::from_str(&js(&d)).unwrap();
+        assert_eq!(back, d);
+    }
+}
+
+mod erased {
+    pub(crate) trait Ser {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap()
+        }
+    }
+}
+
+#[test]
+fn hashers_can_move_across_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<PdqHasher>();
+    send_sync::<ClassicHasher>();
+    send_sync::<CancelToken>();
+    // A hasher used from another thread gives the same hash.
+    let img = DynamicImage::ImageRgb8(photo(90, 70));
+    let h = PdqHasher::new();
+    let here = h.hash_input(&img).unwrap();
+    let there = std::thread::scope(|s| s.spawn(|| h.hash_input(&img).unwrap()).join().unwrap());
+    assert_eq!(here, there);
+}

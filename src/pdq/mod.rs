@@ -42,15 +42,19 @@ use downscale::{Layout, PixelSource};
 /// `MIN_HASHABLE_DIM`).
 pub const MIN_HASHABLE_DIM: usize = 5;
 
-/// Which front end turns an image into the PDQ input.
+/// Which front end turns an image into the PDQ input. Serialised as `"full"` / `"cli512"`
+/// (the CamelCase names of earlier versions are still read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PdqMode {
     /// Full resolution (python-threatexchange / HMA / Java parity). The default.
     #[default]
+    #[serde(alias = "Full")]
     Full,
     /// The C++ CLI's nearest-neighbour squash to 512×512 for images over 512 px on a side,
     /// and `Y = v` for one-channel images.
+    #[serde(alias = "Cli512")]
     Cli512,
 }
 
