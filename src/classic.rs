@@ -8,20 +8,26 @@ use image_hasher::{HashAlg, HasherConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_image, decode_image_file, DecodeLimits};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hash::Hash64;
+use crate::input::{ImageInput, PixelFormat, RawFrame};
 
-/// Which classic algorithm to compute. All produce a [`Hash64`].
+/// Which classic algorithm to compute. All produce a [`Hash64`]. Serialised as its
+/// [`ClassicAlg::name`] (`"ahash"`…; the CamelCase names of earlier versions are still read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ClassicAlg {
     /// Average hash: 8×8 grey thumbnail, bit = pixel above the mean.
+    #[serde(rename = "ahash", alias = "AHash")]
     AHash,
     /// Difference (gradient) hash: bit = pixel brighter than its right neighbour.
+    #[serde(rename = "dhash", alias = "DHash")]
     DHash,
     /// DCT hash: thumbnail → DCT, bit = low-frequency coefficient above the median.
+    #[serde(rename = "phash", alias = "PHash")]
     PHash,
     /// Blockhash (Yang et al.): block means compared with the median.
+    #[serde(rename = "blockhash", alias = "Blockhash")]
     Blockhash,
 }
 
@@ -110,6 +116,55 @@ impl ClassicHasher {
         let n = bytes.len().min(8);
         b[..n].copy_from_slice(&bytes[..n]);
         Hash64::from_bytes(b)
+    }
+
+    /// Hashes any [`ImageInput`] except a float luma plane (the classic hashes read pixels):
+    /// the preferred entry point, like [`crate::PdqHasher::hash_input`]. Encoded inputs are
+    /// decoded under the hasher's [`DecodeLimits`]; a raw frame is copied into an image once
+    /// (its size checked against [`DecodeLimits::max_alloc`] first). CPU-bound (see the crate
+    /// docs on async callers).
+    ///
+    /// ```
+    /// use mediamatch::{ClassicAlg, ClassicHasher, PixelFormat, RawFrame};
+    /// let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 9]));
+    /// let h = ClassicHasher::new(ClassicAlg::PHash);
+    /// let frame = RawFrame::new(img.as_raw(), 64, 48, 64 * 3, PixelFormat::Rgb8)?;
+    /// assert_eq!(h.hash_input(frame)?, h.hash_input(&image::DynamicImage::ImageRgb8(img))?);
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn hash_input<'a>(&self, input: impl Into<ImageInput<'a>>) -> Result<Hash64> {
+        match input.into() {
+            ImageInput::Path(p) => self.hash_file(p),
+            ImageInput::Bytes(b) => self.hash_bytes(b),
+            ImageInput::Image(img) => Ok(self.hash_image(img)),
+            ImageInput::Frame(f) => Ok(self.hash_image(&self.frame_image(&f)?)),
+            ImageInput::Luma(_) => Err(Error::invalid(
+                "the classic hashes read pixels, not a float luma plane",
+            )),
+        }
+    }
+
+    fn frame_image(&self, f: &RawFrame<'_>) -> Result<DynamicImage> {
+        let (w, h, bpp) = (f.width(), f.height(), f.format().bytes_per_pixel());
+        self.limits
+            .check_alloc((w * h * bpp) as u64, "frame copy")?;
+        let mut packed = Vec::with_capacity(w * h * bpp);
+        for y in 0..h {
+            packed.extend_from_slice(&f.data()[y * f.stride()..][..w * bpp]);
+        }
+        let (w32, h32) = (w as u32, h as u32);
+        let bad = || Error::invalid("frame too large for an image buffer");
+        Ok(match f.format() {
+            PixelFormat::Rgb8 => DynamicImage::ImageRgb8(
+                image::RgbImage::from_raw(w32, h32, packed).ok_or_else(bad)?,
+            ),
+            PixelFormat::Rgba8 => DynamicImage::ImageRgba8(
+                image::RgbaImage::from_raw(w32, h32, packed).ok_or_else(bad)?,
+            ),
+            PixelFormat::Gray8 => DynamicImage::ImageLuma8(
+                image::GrayImage::from_raw(w32, h32, packed).ok_or_else(bad)?,
+            ),
+        })
     }
 
     /// Decodes (under the limits) and hashes an encoded image.

@@ -90,6 +90,10 @@ pub enum DecodeErrorKind {
     LimitsExceeded,
     /// Reading the input failed.
     Io,
+    /// The work was cancelled through a [`crate::CancelToken`].
+    Cancelled,
+    /// The work ran past [`crate::DecodeLimits::max_time`].
+    TimedOut,
 }
 
 /// Image decoding failed.
@@ -126,6 +130,8 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::Malformed => "corrupt or truncated image",
             DecodeErrorKind::LimitsExceeded => "image exceeds the decoding limits",
             DecodeErrorKind::Io => "could not read image",
+            DecodeErrorKind::Cancelled => "cancelled",
+            DecodeErrorKind::TimedOut => "time limit exceeded",
         };
         if let Some(p) = &self.path {
             write!(f, "{}: ", p.display())?;

@@ -378,6 +378,12 @@ pub struct PdqHash {
 }
 
 impl PdqHash {
+    /// What images too small to hash get: the all-zero hash with quality 0.
+    pub(crate) const ZERO_QUALITY: PdqHash = PdqHash {
+        hash: Hash256::ZERO,
+        quality: 0,
+    };
+
     /// Distance at or below which two PDQ hashes are a match (pdq/README, python-threatexchange).
     pub const MATCH_THRESHOLD: u32 = 31;
     /// Minimum quality for a hash to be used for matching.

@@ -38,8 +38,8 @@ pub struct LumaImage {
     data: Vec<f32>,
 }
 
-/// The largest side [`LumaImage`] accepts (larger inputs are refused, not truncated).
-pub const MAX_SIDE: usize = 1 << 20;
+/// The largest side [`LumaImage`] accepts, 2²⁰ (larger inputs are refused, not truncated).
+pub(crate) const MAX_SIDE: usize = 1 << 20;
 
 fn check_dims(width: usize, height: usize) -> Result<()> {
     if width > MAX_SIDE || height > MAX_SIDE {

@@ -4,6 +4,7 @@ mod db;
 mod formats;
 mod hash_props;
 mod index;
+mod limits;
 mod pdq;
 mod rng;
 mod robustness;

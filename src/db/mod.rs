@@ -48,7 +48,7 @@
 //!
 //! # Files
 //!
-//! [`Database::save`] writes the format described in [`format`](self::format) atomically
+//! [`Database::save`] writes the format described in [`format`](mod@format) atomically
 //! (temporary file, `fsync`, read back and verified, rename, directory `fsync`; temporary
 //! files of killed saves are removed at the next open); [`Database::open`] checks magic,
 //! version, lengths and a CRC-32 of the whole file before returning anything. Files of format
@@ -702,7 +702,7 @@ impl Database {
         write_entry_list(w, self.iter(), format)
     }
 
-    /// Opens a database file, verifying everything (see [`format`](self::format)). The index
+    /// Opens a database file, verifying everything (see [`format`](mod@format)). The index
     /// is ready to search at once; multi-index tables, if a configuration set with
     /// [`Database::set_index_config`] wants them, are built by it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {

@@ -11,23 +11,35 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(Dihedral::FlipY.name(), "flipy");
 /// Ok::<(), mediamatch::Error>(())
 /// ```
+///
+/// Serialised as its snake_case name (`"original"`, `"rot90"`, `"flip_y"`…); the CamelCase
+/// names of earlier versions are still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dihedral {
     /// The image as is.
+    #[serde(alias = "Original")]
     Original,
     /// Rotated 90° counter-clockwise.
+    #[serde(alias = "Rot90")]
     Rot90,
     /// Rotated 180°.
+    #[serde(alias = "Rot180")]
     Rot180,
     /// Rotated 90° clockwise.
+    #[serde(alias = "Rot270")]
     Rot270,
     /// Upside down (top and bottom swapped).
+    #[serde(alias = "FlipX")]
     FlipX,
     /// Mirrored (left and right swapped).
+    #[serde(alias = "FlipY")]
     FlipY,
     /// Transposed (main diagonal fixed).
+    #[serde(alias = "FlipPlus1")]
     FlipPlus1,
     /// Anti-transposed (anti-diagonal fixed).
+    #[serde(alias = "FlipMinus1")]
     FlipMinus1,
 }
 

@@ -47,61 +47,6 @@ impl Phases {
     }
 }
 
-/// Box filter along every column of `input` (`rows` x `cols`, row-major), written to `out`.
-/// Only the output rows in `keep` (if given) need to be correct; the others are computed anyway
-/// (it is cheap: the sums must pass through them).
-fn box_cols(input: &[f32], out: &mut [f32], rows: usize, cols: usize, w: usize) {
-    let ph = Phases::new(rows, w);
-    let mut sums = vec![0.0f32; cols];
-    let row = |r: usize| &input[r * cols..(r + 1) * cols];
-    let mut ri = 0;
-    let mut li = 0;
-    let mut oi = 0;
-    let mut count = 0u32;
-    for _ in 0..ph.half - 1 {
-        for (s, x) in sums.iter_mut().zip(row(ri)) {
-            *s += *x;
-        }
-        count += 1;
-        ri += 1;
-    }
-    for _ in 0..ph.p2 {
-        count += 1;
-        let c = count as f32;
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for ((s, x), o) in sums.iter_mut().zip(row(ri)).zip(o.iter_mut()) {
-            *s += *x;
-            *o = *s / c;
-        }
-        ri += 1;
-        oi += 1;
-    }
-    let c = count as f32;
-    for _ in 0..ph.p3 {
-        let (rr, lr) = (row(ri), row(li));
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for (((s, x), y), o) in sums.iter_mut().zip(rr).zip(lr).zip(o.iter_mut()) {
-            *s += *x;
-            *s -= *y;
-            *o = *s / c;
-        }
-        ri += 1;
-        li += 1;
-        oi += 1;
-    }
-    for _ in 0..ph.p4 {
-        count -= 1;
-        let c = count as f32;
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for ((s, y), o) in sums.iter_mut().zip(row(li)).zip(o.iter_mut()) {
-            *s -= *y;
-            *o = *s / c;
-        }
-        li += 1;
-        oi += 1;
-    }
-}
-
 pub(crate) const LANES: usize = 8;
 
 /// Box filter along `LANES` rows at once. `get(r, i)` reads sample `i` of lane `r`;
@@ -244,110 +189,316 @@ impl RowSource for LumaSource<'_> {
     }
 }
 
-/// Packed RGB8 rows, converted to luma with the reference formula while being interleaved
+/// How the samples of a packed 8-bit pixel buffer become luma.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Interleaved R, G, B (then `bpp - 3` ignored bytes, e.g. alpha): the reference formula.
+    Rgb { bpp: usize },
+    /// Grey (then `bpp - 1` ignored bytes) replicated to R=G=B and weighted (pytx).
+    GreyAsRgb { bpp: usize },
+    /// Grey (then `bpp - 1` ignored bytes) read as `Y = v` (the C++ tool).
+    Grey { bpp: usize },
+}
+
+impl Layout {
+    pub(crate) fn bpp(self) -> usize {
+        match self {
+            Layout::Rgb { bpp } | Layout::GreyAsRgb { bpp } | Layout::Grey { bpp } => bpp,
+        }
+    }
+}
+
+/// Packed 8-bit rows, converted to luma with the reference formula while being read
 /// (so the full-resolution luma plane is never materialised).
-pub(crate) struct RgbSource<'a> {
+pub(crate) struct PixelSource<'a> {
     pub(crate) data: &'a [u8],
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) stride: usize,
+    pub(crate) layout: Layout,
 }
 
-impl RowSource for RgbSource<'_> {
+impl PixelSource<'_> {
+    /// Luma of the pixel at row `r`, column `c`.
+    #[inline(always)]
+    pub(crate) fn luma_at(&self, r: usize, c: usize) -> f32 {
+        let bpp = self.layout.bpp();
+        let p = &self.data[r * self.stride + c * bpp..];
+        match self.layout {
+            Layout::Rgb { .. } => crate::luma::luma_f32(p[0], p[1], p[2]),
+            Layout::GreyAsRgb { .. } => crate::luma::luma_f32(p[0], p[0], p[0]),
+            Layout::Grey { .. } => p[0] as f32,
+        }
+    }
+}
+
+impl RowSource for PixelSource<'_> {
     fn fill(&self, r: usize, t: &mut [[f32; LANES]]) {
         let nk = LANES.min(self.rows - r);
         if nk < LANES {
             t.iter_mut().for_each(|x| *x = [0.0; LANES]);
         }
+        let bpp = self.layout.bpp();
         for k in 0..nk {
-            let row = &self.data[(r + k) * self.stride..(r + k) * self.stride + self.cols * 3];
-            for (dst, p) in t.iter_mut().zip(row.chunks_exact(3)) {
-                dst[k] = crate::luma::luma_f32(p[0], p[1], p[2]);
+            let row = &self.data[(r + k) * self.stride..(r + k) * self.stride + self.cols * bpp];
+            let px = row.chunks_exact(bpp);
+            match self.layout {
+                Layout::Rgb { .. } => {
+                    for (dst, p) in t.iter_mut().zip(px) {
+                        dst[k] = crate::luma::luma_f32(p[0], p[1], p[2]);
+                    }
+                }
+                Layout::GreyAsRgb { .. } => {
+                    for (dst, p) in t.iter_mut().zip(px) {
+                        dst[k] = crate::luma::luma_f32(p[0], p[0], p[0]);
+                    }
+                }
+                Layout::Grey { .. } => {
+                    for (dst, p) in t.iter_mut().zip(px) {
+                        dst[k] = p[0] as f32;
+                    }
+                }
             }
         }
     }
 }
 
-thread_local! {
-    /// Per-thread scratch planes, reused across hashes to avoid page-faulting fresh memory on
-    /// every image.
-    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new()))
-    };
+/// A streaming box filter along columns: rows go in one at a time, top to bottom, and the
+/// filtered rows come out top to bottom. Each column's running sum sees exactly the float
+/// operations of the reference's `box1DFloat` down that column; only the last `w` input rows
+/// are held (a ring), never the whole plane.
+struct ColumnBox {
+    cols: usize,
+    w: usize,
+    ph: Phases,
+    sums: Vec<f32>,
+    ring: Vec<f32>,
+    out: Vec<f32>,
+    pushed: usize,
+    count: u32,
 }
 
-/// Scratch planes larger than this (in floats) are freed after use instead of being kept.
-const KEEP_SCRATCH: usize = 16 << 20;
+impl ColumnBox {
+    fn new(rows: usize, cols: usize, w: usize) -> Self {
+        ColumnBox {
+            cols,
+            w,
+            ph: Phases::new(rows, w),
+            sums: vec![0.0; cols],
+            ring: vec![0.0; w * cols],
+            out: vec![0.0; cols],
+            pushed: 0,
+            count: 0,
+        }
+    }
+
+    /// Feeds the next input row; emits the output row it completes, if any.
+    fn push(&mut self, x: &[f32], emit: &mut impl FnMut(&[f32])) {
+        let ri = self.pushed;
+        let slot = (ri % self.w) * self.cols;
+        if ri < self.ph.half - 1 {
+            for (s, x) in self.sums.iter_mut().zip(x) {
+                *s += *x;
+            }
+            self.count += 1;
+        } else if ri < self.w {
+            self.count += 1;
+            let c = self.count as f32;
+            for ((s, x), o) in self.sums.iter_mut().zip(x).zip(self.out.iter_mut()) {
+                *s += *x;
+                *o = *s / c;
+            }
+            emit(&self.out);
+        } else {
+            // Row ri - w leaves the window; it sits in the slot row ri is about to take.
+            let c = self.count as f32;
+            let y = &self.ring[slot..slot + self.cols];
+            for (((s, x), y), o) in self.sums.iter_mut().zip(x).zip(y).zip(self.out.iter_mut()) {
+                *s += *x;
+                *s -= *y;
+                *o = *s / c;
+            }
+            emit(&self.out);
+        }
+        self.ring[slot..slot + self.cols].copy_from_slice(&x[..self.cols]);
+        self.pushed += 1;
+    }
+
+    /// After the last row: emits the tail rows (the window shrinking past the bottom edge).
+    fn finish(&mut self, emit: &mut impl FnMut(&[f32])) {
+        let rows = self.pushed;
+        for k in 0..self.ph.p4 {
+            let li = rows - self.w + k;
+            let slot = (li % self.w) * self.cols;
+            self.count -= 1;
+            let c = self.count as f32;
+            let y = &self.ring[slot..slot + self.cols];
+            for ((s, y), o) in self.sums.iter_mut().zip(y).zip(self.out.iter_mut()) {
+                *s -= *y;
+                *o = *s / c;
+            }
+            emit(&self.out);
+        }
+    }
+}
+
+/// Bytes of scratch [`filter_and_decimate_from`] allocates for a `rows` x `cols` input (for
+/// the allocation limit): three interleaved 8-row blocks, the column filter's window ring and
+/// a few single rows.
+pub(crate) fn scratch_bytes(rows: usize, cols: usize) -> u64 {
+    let w = window_size(rows, 64) as u64;
+    let cols = cols as u64;
+    4 * (cols * (3 * LANES as u64 + 4) + w * cols + 64 * (w + 8))
+}
 
 /// Jarosz filter + decimation of a `rows` x `cols` plane to 64×64, bit-exact with the
 /// reference's `jaroszFilterFloat` followed by `decimateFloat`.
+///
+/// Streams: the first row pass reads eight source rows at a time, feeds them to the first
+/// column pass (a running sum holding only its window of rows), whose rows feed the second
+/// row pass (keeping only the 64 sampled columns), whose rows feed the second column pass
+/// (keeping only the 64 sampled rows). Peak scratch is about `(window + 28) * cols` floats —
+/// 0.8 MB for a 12 MP photo — instead of two full-size planes.
+///
+/// `stop` is polled between blocks of eight rows; when it returns true the filter gives up
+/// and returns `None`.
 pub(crate) fn filter_and_decimate_from(
     src: &impl RowSource,
     rows: usize,
     cols: usize,
-) -> [f32; 4096] {
+    stop: &dyn Fn() -> bool,
+) -> Option<[f32; 4096]> {
     let wr = window_size(cols, 64); // along rows
     let wc = window_size(rows, 64); // along columns
-    let keep_cols: Vec<usize> = (0..64).map(|j| decimation_index(j, cols, 64)).collect();
-    let keep_rows: Vec<usize> = (0..64).map(|i| decimation_index(i, rows, 64)).collect();
-
-    let (mut b1, mut b2) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-    let n = rows * cols;
-    // Every element is written before it is read, so stale contents do not matter.
-    b1.resize(n, 0.0);
-    b2.resize(n, 0.0);
-
     let mut t: Vec<[f32; LANES]> = vec![[0.0; LANES]; cols];
     let mut o: Vec<[f32; LANES]> = vec![[0.0; LANES]; cols];
-
-    // Iteration 1, rows: source -> b2 (row-major).
+    let mut row = vec![0.0f32; cols];
+    let mut col1 = ColumnBox::new(rows, cols, wc);
+    let mut second = SecondPass::new(rows, cols, wr, wc);
     let mut r = 0;
     while r < rows {
+        if stop() {
+            return None;
+        }
+        // Iteration 1, rows: eight source rows side by side.
         src.fill(r, &mut t);
         box_rows_lanes(cols, wr, |i| t[i], |i, v| o[i] = *v);
-        let nk = LANES.min(rows - r);
-        let mut i0 = 0;
-        while i0 < cols {
-            let m = 8.min(cols - i0);
-            for k in 0..nk {
-                let dst = &mut b2[(r + k) * cols + i0..(r + k) * cols + i0 + m];
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d = o[i0 + j][k];
-                }
-            }
-            i0 += 8;
-        }
-        r += LANES;
-    }
-    // Iteration 1, columns: b2 -> b1.
-    box_cols(&b2[..n], &mut b1[..n], rows, cols, wc);
-
-    // Iteration 2, rows: only the sampled columns survive (b1 -> narrow, rows x 64).
-    let mut narrow = vec![0.0f32; rows * 64];
-    let mut r = 0;
-    while r < rows {
-        gather_lanes(&b1[..n], r, rows, cols, &mut t);
-        box_rows_lanes(cols, wr, |i| t[i], |i, v| o[i] = *v);
         for k in 0..LANES.min(rows - r) {
-            let orow = &mut narrow[(r + k) * 64..(r + k + 1) * 64];
-            for (dst, &c) in orow.iter_mut().zip(&keep_cols) {
-                *dst = o[c][k];
+            for (d, v) in row.iter_mut().zip(&o) {
+                *d = v[k];
             }
+            // Iteration 1, columns; its rows go on to iteration 2.
+            col1.push(&row, &mut |x| second.push_row(x));
         }
         r += LANES;
     }
-    if n <= KEEP_SCRATCH {
-        SCRATCH.with(|s| *s.borrow_mut() = (b1, b2));
-    }
-    // Iteration 2, columns, on the 64 sampled columns only.
-    let mut narrow_out = vec![0.0f32; rows * 64];
-    box_cols(&narrow, &mut narrow_out, rows, 64, wc);
+    col1.finish(&mut |x| second.push_row(x));
+    Some(second.finish())
+}
 
-    let mut out = [0.0f32; 4096];
-    for (i, &r) in keep_rows.iter().enumerate() {
-        out[i * 64..(i + 1) * 64].copy_from_slice(&narrow_out[r * 64..(r + 1) * 64]);
+/// Iteration 2 of the filter, fed one row at a time: the row pass (eight rows side by side,
+/// keeping only the 64 sampled columns), then the column pass over those 64 columns (keeping
+/// only the 64 sampled rows).
+struct SecondPass {
+    cols: usize,
+    wr: usize,
+    keep_cols: [usize; 64],
+    keep_rows: [usize; 64],
+    t: Vec<[f32; LANES]>,
+    o: Vec<[f32; LANES]>,
+    lanes: usize,
+    col: ColumnBox,
+    out: [f32; 4096],
+    out_row: usize,
+    next_keep: usize,
+}
+
+impl SecondPass {
+    fn new(rows: usize, cols: usize, wr: usize, wc: usize) -> Self {
+        SecondPass {
+            cols,
+            wr,
+            keep_cols: std::array::from_fn(|j| decimation_index(j, cols, 64)),
+            keep_rows: std::array::from_fn(|i| decimation_index(i, rows, 64)),
+            t: vec![[0.0; LANES]; cols],
+            o: vec![[0.0; LANES]; cols],
+            lanes: 0,
+            col: ColumnBox::new(rows, 64, wc),
+            out: [0.0; 4096],
+            out_row: 0,
+            next_keep: 0,
+        }
     }
-    out
+
+    fn push_row(&mut self, x: &[f32]) {
+        let k = self.lanes;
+        for (d, &v) in self.t.iter_mut().zip(x) {
+            d[k] = v;
+        }
+        self.lanes += 1;
+        if self.lanes == LANES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let n = self.lanes;
+        if n == 0 {
+            return;
+        }
+        if n < LANES {
+            for d in self.t.iter_mut() {
+                d[n..].iter_mut().for_each(|x| *x = 0.0);
+            }
+        }
+        let (t, o) = (&self.t, &mut self.o);
+        box_rows_lanes(self.cols, self.wr, |i| t[i], |i, v| o[i] = *v);
+        let mut narrow = [0.0f32; 64];
+        for k in 0..n {
+            for (d, &c) in narrow.iter_mut().zip(&self.keep_cols) {
+                *d = self.o[c][k];
+            }
+            let (out, out_row, next_keep, keep_rows) = (
+                &mut self.out,
+                &mut self.out_row,
+                &mut self.next_keep,
+                &self.keep_rows,
+            );
+            self.col.push(&narrow, &mut |r| {
+                take_row(r, out, out_row, next_keep, keep_rows)
+            });
+        }
+        self.lanes = 0;
+    }
+
+    fn finish(mut self) -> [f32; 4096] {
+        self.flush();
+        let (out, out_row, next_keep, keep_rows) = (
+            &mut self.out,
+            &mut self.out_row,
+            &mut self.next_keep,
+            &self.keep_rows,
+        );
+        self.col
+            .finish(&mut |r| take_row(r, out, out_row, next_keep, keep_rows));
+        self.out
+    }
+}
+
+/// Decimation: keeps output row `out_row` of the last column pass in every 64×64 row that
+/// samples it.
+fn take_row(
+    r: &[f32],
+    out: &mut [f32; 4096],
+    out_row: &mut usize,
+    next_keep: &mut usize,
+    keep_rows: &[usize; 64],
+) {
+    while *next_keep < 64 && keep_rows[*next_keep] == *out_row {
+        out[*next_keep * 64..(*next_keep + 1) * 64].copy_from_slice(r);
+        *next_keep += 1;
+    }
+    *out_row += 1;
 }
 
 /// [`filter_and_decimate_from`] over a row-major float plane.
@@ -361,7 +512,9 @@ pub(crate) fn filter_and_decimate(luma: &[f32], rows: usize, cols: usize) -> [f3
         },
         rows,
         cols,
+        &|| false,
     )
+    .unwrap_or([0.0; 4096])
 }
 
 /// The straightforward reference algorithm (full passes, scalar), kept as the test oracle for
@@ -432,6 +585,44 @@ mod tests {
             (260, 390),
         ] {
             let img = lcg_image(r, c, (r * 1000 + c) as u64);
+            let a = filter_and_decimate(&img, r, c);
+            let b = filter_and_decimate_naive(&img, r, c);
+            for k in 0..4096 {
+                assert_eq!(a[k].to_bits(), b[k].to_bits(), "{r}x{c} sample {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn stop_is_polled_between_row_blocks() {
+        let (r, c) = (300, 200);
+        let img = lcg_image(r, c, 5);
+        let src = LumaSource {
+            data: &img,
+            rows: r,
+            cols: c,
+        };
+        let polls = std::cell::Cell::new(0usize);
+        let stop_at_3 = || {
+            polls.set(polls.get() + 1);
+            polls.get() > 3
+        };
+        assert!(filter_and_decimate_from(&src, r, c, &stop_at_3).is_none());
+        assert_eq!(polls.get(), 4);
+        polls.set(0);
+        let never = || {
+            polls.set(polls.get() + 1);
+            false
+        };
+        assert!(filter_and_decimate_from(&src, r, c, &never).is_some());
+        assert_eq!(polls.get(), r.div_ceil(LANES));
+    }
+
+    #[test]
+    fn streaming_equals_naive_for_wide_windows() {
+        // Windows of 1..=16 rows/columns in both directions, rows not a multiple of 8.
+        for &(r, c) in &[(2047, 61), (61, 2047), (1037, 1111), (8, 9), (6, 2000)] {
+            let img = lcg_image(r, c, (r * 7 + c) as u64);
             let a = filter_and_decimate(&img, r, c);
             let b = filter_and_decimate_naive(&img, r, c);
             for k in 0..4096 {

@@ -29,24 +29,32 @@ use serde::{Deserialize, Serialize};
 
 pub use dihedral::Dihedral;
 
-use crate::decode::{decode_image, decode_image_file, DecodeLimits};
+use image::ColorType;
+
+use crate::decode::{decode_bytes_with, decode_file_with, CancelToken, DecodeLimits, Interrupt};
 use crate::error::Result;
 use crate::hash::{Hash256, PdqHash};
+use crate::input::{ImageInput, PixelFormat, RawFrame};
 use crate::luma::LumaImage;
+use downscale::{Layout, PixelSource};
 
 /// Images narrower or shorter than this get the all-zero hash and quality 0 (the reference's
 /// `MIN_HASHABLE_DIM`).
 pub const MIN_HASHABLE_DIM: usize = 5;
 
-/// Which front end turns an image into the PDQ input.
+/// Which front end turns an image into the PDQ input. Serialised as `"full"` / `"cli512"`
+/// (the CamelCase names of earlier versions are still read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PdqMode {
     /// Full resolution (python-threatexchange / HMA / Java parity). The default.
     #[default]
+    #[serde(alias = "Full")]
     Full,
     /// The C++ CLI's nearest-neighbour squash to 512×512 for images over 512 px on a side,
     /// and `Y = v` for one-channel images.
+    #[serde(alias = "Cli512")]
     Cli512,
 }
 
@@ -83,6 +91,7 @@ pub struct PdqConfig {
 #[derive(Clone, Debug, Default)]
 pub struct PdqHasher {
     config: PdqConfig,
+    cancel: Option<CancelToken>,
 }
 
 /// The 16×16 DCT output of PDQ, before thresholding (also called PDQF).
@@ -146,7 +155,10 @@ impl PdqHasher {
 
     /// A hasher with the given configuration.
     pub fn with_config(config: PdqConfig) -> Self {
-        PdqHasher { config }
+        PdqHasher {
+            config,
+            cancel: None,
+        }
     }
 
     /// Selects the front end.
@@ -175,48 +187,53 @@ impl PdqHasher {
         &self.config
     }
 
-    fn front_end<'a>(&self, luma: &'a LumaImage) -> std::borrow::Cow<'a, LumaImage> {
-        match self.config.mode {
-            PdqMode::Cli512 if luma.width() > 512 || luma.height() > 512 => {
-                std::borrow::Cow::Owned(luma.resize_nearest(512, 512))
+    /// Stops this hasher's calls that return a `Result` when `token` is cancelled (they fail
+    /// with [`DecodeErrorKind::Cancelled`](crate::error::DecodeErrorKind::Cancelled)).
+    #[must_use]
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    fn interrupt(&self) -> Interrupt {
+        Interrupt::new(&self.config.limits, self.cancel.as_ref())
+    }
+
+    /// The 64×64 buffer of `px` after the front end; `None` for images too small to hash.
+    fn buffer(
+        &self,
+        px: &Pixels<'_>,
+        shortcut: bool,
+        interrupt: &Interrupt,
+    ) -> Result<Option<Box<[f32; 4096]>>> {
+        let (w, h) = px.dims();
+        if self.config.mode == PdqMode::Cli512 && (w > 512 || h > 512) {
+            // The C++ tool's nearest-neighbour squash (CImg's rule, as in
+            // `LumaImage::resize_nearest`), sampled straight from the pixels.
+            let mut data = Vec::with_capacity(512 * 512);
+            for y in 0..512 {
+                let sy = y * h / 512;
+                data.extend((0..512).map(|x| px.at(sy, x * w / 512)));
             }
-            _ => std::borrow::Cow::Borrowed(luma),
+            let small = LumaImage::from_f32(512, 512, data)?;
+            return filter(&Pixels::Luma(&small), shortcut, interrupt);
         }
+        filter(px, shortcut, interrupt)
     }
 
-    fn luma_of(&self, img: &DynamicImage) -> LumaImage {
-        match self.config.mode {
-            PdqMode::Full => LumaImage::from_image(img),
-            PdqMode::Cli512 => LumaImage::from_image_grey_direct(img),
-        }
-    }
-
-    /// Hashes a luma image (the reference's `pdqHash256FromFloatLuma`).
-    pub fn hash(&self, luma: &LumaImage) -> PdqHash {
-        let luma = self.front_end(luma);
-        match downscale_64(&luma, true) {
-            None => PdqHash {
-                hash: Hash256::ZERO,
-                quality: 0,
-            },
+    fn hash_px(&self, px: &Pixels<'_>, interrupt: &Interrupt) -> Result<PdqHash> {
+        Ok(match self.buffer(px, true, interrupt)? {
+            None => PdqHash::ZERO_QUALITY,
             Some(buf) => PdqHash {
                 hash: bits_from_dct(&dct_16(&buf)),
                 quality: quality_64(&buf),
             },
-        }
+        })
     }
 
-    /// The eight dihedral hashes in [`Dihedral::ALL`] order, from one DCT (the reference's
-    /// `pdqDihedralHash256esFromFloatLuma`; each variant gets its own median).
-    pub fn hash_dihedral(&self, luma: &LumaImage) -> [PdqHash; 8] {
-        let luma = self.front_end(luma);
-        match downscale_64(&luma, false) {
-            None => {
-                [PdqHash {
-                    hash: Hash256::ZERO,
-                    quality: 0,
-                }; 8]
-            }
+    fn hash_px_dihedral(&self, px: &Pixels<'_>, interrupt: &Interrupt) -> Result<[PdqHash; 8]> {
+        Ok(match self.buffer(px, false, interrupt)? {
+            None => [PdqHash::ZERO_QUALITY; 8],
             Some(buf) => {
                 let b = dct_16(&buf);
                 let quality = quality_64(&buf);
@@ -225,7 +242,169 @@ impl PdqHasher {
                     quality,
                 })
             }
+        })
+    }
+
+    /// How a grey sample becomes luma in this hasher's mode.
+    fn grey(&self, bpp: usize) -> Layout {
+        match self.config.mode {
+            PdqMode::Full => Layout::GreyAsRgb { bpp },
+            PdqMode::Cli512 => Layout::Grey { bpp },
         }
+    }
+
+    /// Runs `f` on the pixels of a decoded image (see [`LumaImage::from_image`] for how each
+    /// pixel format is read). 8-bit images are read in place; others are converted to 8 bits
+    /// first (one 8-bit copy), never to a float plane.
+    fn with_pixels<R>(&self, img: &DynamicImage, f: impl FnOnce(&Pixels<'_>) -> R) -> R {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let packed = |data: &[u8], layout: Layout| -> R {
+            f(&Pixels::Packed(PixelSource {
+                data,
+                rows: h,
+                cols: w,
+                stride: w * layout.bpp(),
+                layout,
+            }))
+        };
+        match img {
+            DynamicImage::ImageRgb8(b) => packed(b.as_raw(), Layout::Rgb { bpp: 3 }),
+            DynamicImage::ImageRgba8(b) => packed(b.as_raw(), Layout::Rgb { bpp: 4 }),
+            DynamicImage::ImageLuma8(b) => packed(b.as_raw(), self.grey(1)),
+            DynamicImage::ImageLumaA8(b) => packed(b.as_raw(), self.grey(2)),
+            DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_)
+                if self.config.mode == PdqMode::Cli512 =>
+            {
+                packed(img.to_luma8().as_raw(), Layout::Grey { bpp: 1 })
+            }
+            other => packed(other.to_rgb8().as_raw(), Layout::Rgb { bpp: 3 }),
+        }
+    }
+
+    /// The allocations this hasher makes for a `w` x `h` image of colour type `color`, beyond
+    /// the decoded buffer, checked against [`DecodeLimits::max_alloc`] from the header.
+    fn check_header(&self, w: u32, h: u32, color: ColorType) -> Result<()> {
+        let limits = &self.config.limits;
+        let (w, h) = (w as u64, h as u64);
+        let direct = matches!(
+            color,
+            ColorType::Rgb8 | ColorType::Rgba8 | ColorType::L8 | ColorType::La8
+        );
+        if !direct {
+            limits.check_alloc(w * h * 3, "8-bit conversion")?;
+        }
+        let (fw, fh) = if self.config.mode == PdqMode::Cli512 && (w > 512 || h > 512) {
+            limits.check_alloc(512 * 512 * 4, "512x512 luma")?;
+            (512, 512)
+        } else {
+            (w, h)
+        };
+        limits.check_alloc(
+            downscale::scratch_bytes(fh as usize, fw as usize),
+            "filter scratch",
+        )
+    }
+
+    fn decode(&self, input: &ImageInput<'_>, interrupt: &Interrupt) -> Result<DynamicImage> {
+        let check = |w, h, c| self.check_header(w, h, c);
+        let (limits, orient) = (self.config.limits, self.config.apply_exif_orientation);
+        match input {
+            ImageInput::Path(p) => decode_file_with(p, limits, orient, interrupt, &check),
+            ImageInput::Bytes(b) => decode_bytes_with(b, limits, orient, interrupt, &check),
+            _ => Err(crate::error::Error::invalid("not an encoded input")),
+        }
+    }
+
+    fn frame_pixels<'a>(&self, f: &RawFrame<'a>) -> PixelSource<'a> {
+        PixelSource {
+            data: f.data,
+            rows: f.height,
+            cols: f.width,
+            stride: f.stride,
+            layout: match f.format {
+                PixelFormat::Rgb8 => Layout::Rgb { bpp: 3 },
+                PixelFormat::Rgba8 => Layout::Rgb { bpp: 4 },
+                PixelFormat::Gray8 => self.grey(1),
+            },
+        }
+    }
+
+    /// Hashes any [`ImageInput`]: a file path, encoded bytes, a decoded image, a luma plane
+    /// or a raw frame. **The preferred entry point**; the `hash_file`, `hash_bytes`,
+    /// `hash_image`, `hash_rgb8`… methods are the same computation for one input kind each.
+    ///
+    /// Encoded inputs are decoded under [`PdqConfig::limits`] (pixel count, every allocation
+    /// checked from the header, optional time limit); the call also stops when the
+    /// [`CancelToken`] given to [`PdqHasher::with_cancel`] is cancelled. Peak memory is the
+    /// decoded image plus about `(window + 28) × width` floats of filter scratch (under 1 MB
+    /// for a 12 MP photo; window = ⌈height / 128⌉).
+    ///
+    /// CPU-bound: from async code, call it inside `tokio::task::spawn_blocking` (or on a rayon
+    /// pool through `pool.spawn` / `pool.install`), not on the async executor's threads.
+    ///
+    /// ```
+    /// use mediamatch::{PdqHasher, RawFrame, PixelFormat};
+    /// let img = image::RgbImage::from_fn(120, 90, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, ((x * y) % 251) as u8]));
+    /// let mut png = Vec::new();
+    /// img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    ///
+    /// let hasher = PdqHasher::new();
+    /// let from_bytes = hasher.hash_input(&png[..])?;
+    /// let frame = RawFrame::new(img.as_raw(), 120, 90, 360, PixelFormat::Rgb8)?;
+    /// assert_eq!(hasher.hash_input(frame)?, from_bytes);
+    /// assert_eq!(hasher.hash_input(&image::DynamicImage::ImageRgb8(img))?, from_bytes);
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn hash_input<'a>(&self, input: impl Into<ImageInput<'a>>) -> Result<PdqHash> {
+        let input = input.into();
+        let interrupt = self.interrupt();
+        interrupt.check()?;
+        match &input {
+            ImageInput::Luma(l) => self.hash_px(&Pixels::Luma(l), &interrupt),
+            ImageInput::Frame(f) => self.hash_px(&Pixels::Packed(self.frame_pixels(f)), &interrupt),
+            ImageInput::Image(img) => self.with_pixels(img, |px| self.hash_px(px, &interrupt)),
+            _ => {
+                let img = self.decode(&input, &interrupt)?;
+                self.with_pixels(&img, |px| self.hash_px(px, &interrupt))
+            }
+        }
+    }
+
+    /// The eight dihedral hashes (in [`Dihedral::ALL`] order) of any [`ImageInput`], under the
+    /// same limits as [`PdqHasher::hash_input`].
+    pub fn hash_input_dihedral<'a>(
+        &self,
+        input: impl Into<ImageInput<'a>>,
+    ) -> Result<[PdqHash; 8]> {
+        let input = input.into();
+        let interrupt = self.interrupt();
+        interrupt.check()?;
+        match &input {
+            ImageInput::Luma(l) => self.hash_px_dihedral(&Pixels::Luma(l), &interrupt),
+            ImageInput::Frame(f) => {
+                self.hash_px_dihedral(&Pixels::Packed(self.frame_pixels(f)), &interrupt)
+            }
+            ImageInput::Image(img) => {
+                self.with_pixels(img, |px| self.hash_px_dihedral(px, &interrupt))
+            }
+            _ => {
+                let img = self.decode(&input, &interrupt)?;
+                self.with_pixels(&img, |px| self.hash_px_dihedral(px, &interrupt))
+            }
+        }
+    }
+
+    /// Hashes a luma image (the reference's `pdqHash256FromFloatLuma`).
+    pub fn hash(&self, luma: &LumaImage) -> PdqHash {
+        self.hash_px(&Pixels::Luma(luma), &Interrupt::default())
+            .unwrap_or(PdqHash::ZERO_QUALITY)
+    }
+
+    /// The eight dihedral hashes in [`Dihedral::ALL`] order, from one DCT (the reference's
+    /// `pdqDihedralHash256esFromFloatLuma`; each variant gets its own median).
+    pub fn hash_dihedral(&self, luma: &LumaImage) -> [PdqHash; 8] {
+        self.hash_px_dihedral(&Pixels::Luma(luma), &Interrupt::default())
+            .unwrap_or([PdqHash::ZERO_QUALITY; 8])
     }
 
     /// The hashes of `luma` under the given transforms, from one filter pass and one DCT
@@ -237,16 +416,8 @@ impl PdqHasher {
         luma: &LumaImage,
         transforms: &[Dihedral],
     ) -> Vec<PdqHash> {
-        let luma = self.front_end(luma);
-        match downscale_64(&luma, true) {
-            None => vec![
-                PdqHash {
-                    hash: Hash256::ZERO,
-                    quality: 0,
-                };
-                transforms.len()
-            ],
-            Some(buf) => {
+        match self.buffer(&Pixels::Luma(luma), true, &Interrupt::default()) {
+            Ok(Some(buf)) => {
                 let b = dct_16(&buf);
                 let quality = quality_64(&buf);
                 transforms
@@ -261,23 +432,20 @@ impl PdqHasher {
                     })
                     .collect()
             }
+            _ => vec![PdqHash::ZERO_QUALITY; transforms.len()],
         }
     }
 
     /// Hashes a decoded image (see [`LumaImage::from_image`] for how each pixel format is read).
     pub fn hash_image(&self, img: &DynamicImage) -> PdqHash {
-        if let DynamicImage::ImageRgb8(b) = img {
-            let (w, h) = (b.width() as usize, b.height() as usize);
-            if let Ok(hash) = self.hash_rgb8(b.as_raw(), w, h, w * 3) {
-                return hash;
-            }
-        }
-        self.hash(&self.luma_of(img))
+        self.with_pixels(img, |px| self.hash_px(px, &Interrupt::default()))
+            .unwrap_or(PdqHash::ZERO_QUALITY)
     }
 
     /// The eight dihedral hashes of a decoded image.
     pub fn hash_image_dihedral(&self, img: &DynamicImage) -> [PdqHash; 8] {
-        self.hash_dihedral(&self.luma_of(img))
+        self.with_pixels(img, |px| self.hash_px_dihedral(px, &Interrupt::default()))
+            .unwrap_or([PdqHash::ZERO_QUALITY; 8])
     }
 
     /// Hashes a packed RGB8 buffer (`stride` bytes per row), without copying it into an image.
@@ -288,31 +456,13 @@ impl PdqHasher {
         height: usize,
         stride: usize,
     ) -> Result<PdqHash> {
-        crate::luma::check_buffer(data.len(), width, height, stride, 3)?;
-        let small = width <= 512 && height <= 512;
-        let fused = (self.config.mode == PdqMode::Full || small)
-            && width >= MIN_HASHABLE_DIM
-            && height >= MIN_HASHABLE_DIM
-            && !(width == 64 && height == 64);
-        if !fused {
-            return Ok(self.hash(&LumaImage::from_rgb8(data, width, height, stride)?));
-        }
-        // Luma is computed while the first filter pass reads the rows: the same float
-        // operations as LumaImage::from_rgb8 + hash, without the full-size luma plane.
-        let buf = downscale::filter_and_decimate_from(
-            &downscale::RgbSource {
-                data,
-                rows: height,
-                cols: width,
-                stride,
-            },
-            height,
+        self.hash_input(RawFrame::new(
+            data,
             width,
-        );
-        Ok(PdqHash {
-            hash: bits_from_dct(&dct_16(&buf)),
-            quality: quality_64(&buf),
-        })
+            height,
+            stride,
+            PixelFormat::Rgb8,
+        )?)
     }
 
     /// Hashes an 8-bit grey buffer (`stride` bytes per row). In [`PdqMode::Full`] grey is read
@@ -324,54 +474,115 @@ impl PdqHasher {
         height: usize,
         stride: usize,
     ) -> Result<PdqHash> {
-        let luma = match self.config.mode {
-            PdqMode::Full => LumaImage::from_gray8_as_rgb(data, width, height, stride)?,
-            PdqMode::Cli512 => LumaImage::from_gray8(data, width, height, stride)?,
-        };
-        Ok(self.hash(&luma))
+        self.hash_input(RawFrame::new(
+            data,
+            width,
+            height,
+            stride,
+            PixelFormat::Gray8,
+        )?)
     }
 
     /// Decodes (under the configured limits) and hashes an encoded image.
     pub fn hash_bytes(&self, bytes: &[u8]) -> Result<PdqHash> {
-        let img = decode_image(
-            bytes,
-            self.config.limits,
-            self.config.apply_exif_orientation,
-        )?;
-        Ok(self.hash_image(&img))
+        self.hash_input(ImageInput::Bytes(bytes))
     }
 
     /// Decodes and returns the eight dihedral hashes of an encoded image.
     pub fn hash_bytes_dihedral(&self, bytes: &[u8]) -> Result<[PdqHash; 8]> {
-        let img = decode_image(
-            bytes,
-            self.config.limits,
-            self.config.apply_exif_orientation,
-        )?;
-        Ok(self.hash_image_dihedral(&img))
+        self.hash_input_dihedral(ImageInput::Bytes(bytes))
     }
 
     /// Decodes (under the configured limits) and hashes an image file.
     pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<PdqHash> {
-        let img = decode_image_file(path, self.config.limits, self.config.apply_exif_orientation)?;
-        Ok(self.hash_image(&img))
+        self.hash_input(ImageInput::Path(path.as_ref()))
     }
 
     /// Decodes an image file and returns its eight dihedral hashes.
     pub fn hash_file_dihedral(&self, path: impl AsRef<Path>) -> Result<[PdqHash; 8]> {
-        let img = decode_image_file(path, self.config.limits, self.config.apply_exif_orientation)?;
-        Ok(self.hash_image_dihedral(&img))
+        self.hash_input_dihedral(ImageInput::Path(path.as_ref()))
     }
 
-    /// Hashes many files in parallel on the current rayon pool (use `pool.install(..)` to pick
-    /// a pool). Results are in input order; each file fails or succeeds on its own.
+    /// Hashes many files in parallel on the current rayon pool (by default rayon's global
+    /// pool; call it inside `pool.install(|| ..)` to use your own `rayon::ThreadPool`).
+    /// Results are in input order; each file fails or succeeds on its own.
     pub fn hash_files<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<PdqHash>> {
         paths.par_iter().map(|p| self.hash_file(p)).collect()
+    }
+
+    /// Hashes many inputs of any kind in parallel on the current rayon pool (see
+    /// [`PdqHasher::hash_files`] for the choice of pool), in input order.
+    pub fn hash_inputs(&self, inputs: &[ImageInput<'_>]) -> Vec<Result<PdqHash>> {
+        inputs.par_iter().map(|&i| self.hash_input(i)).collect()
     }
 
     /// Hashes many luma images in parallel on the current rayon pool, in input order.
     pub fn hash_many(&self, images: &[LumaImage]) -> Vec<PdqHash> {
         images.par_iter().map(|l| self.hash(l)).collect()
+    }
+}
+
+/// Where the hasher reads full-resolution luma from.
+enum Pixels<'a> {
+    Luma(&'a LumaImage),
+    Packed(PixelSource<'a>),
+}
+
+impl Pixels<'_> {
+    /// (width, height).
+    fn dims(&self) -> (usize, usize) {
+        match self {
+            Pixels::Luma(l) => (l.width(), l.height()),
+            Pixels::Packed(p) => (p.cols, p.rows),
+        }
+    }
+    /// The luma at row `r`, column `c`.
+    fn at(&self, r: usize, c: usize) -> f32 {
+        match self {
+            Pixels::Luma(l) => l.as_slice()[r * l.width() + c],
+            Pixels::Packed(p) => p.luma_at(r, c),
+        }
+    }
+}
+
+/// Filter + decimation of `px` to 64×64 (`shortcut`: a 64×64 input is used as is, the plain
+/// hash path's rule); `None` under [`MIN_HASHABLE_DIM`].
+fn filter(
+    px: &Pixels<'_>,
+    shortcut: bool,
+    interrupt: &Interrupt,
+) -> Result<Option<Box<[f32; 4096]>>> {
+    let (w, h) = px.dims();
+    if w < MIN_HASHABLE_DIM || h < MIN_HASHABLE_DIM {
+        return Ok(None);
+    }
+    if shortcut && w == 64 && h == 64 {
+        let mut b = Box::new([0.0f32; 4096]);
+        for (k, v) in b.iter_mut().enumerate() {
+            *v = px.at(k / 64, k % 64);
+        }
+        return Ok(Some(b));
+    }
+    let stop = || interrupt.is_stopped();
+    let buf = match px {
+        Pixels::Luma(l) => downscale::filter_and_decimate_from(
+            &downscale::LumaSource {
+                data: l.as_slice(),
+                rows: h,
+                cols: w,
+            },
+            h,
+            w,
+            &stop,
+        ),
+        Pixels::Packed(p) => downscale::filter_and_decimate_from(p, h, w, &stop),
+    };
+    match buf {
+        Some(b) => Ok(Some(Box::new(b))),
+        None => Err(interrupt
+            .check()
+            .err()
+            .unwrap_or_else(|| crate::error::Error::invalid("interrupted"))),
     }
 }
 

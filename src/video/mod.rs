@@ -21,7 +21,7 @@
 //! frame.
 //!
 //! Beyond the reference: a keyframes-only mode ([`Sampling::Keyframes`], 40–100× cheaper
-//! to decode), optional letterbox removal, temporal alignment of matches ([`align`]), and
+//! to decode), optional letterbox removal, temporal alignment of matches ([`align()`]), and
 //! query-side robust matching ([`VideoQueryOptions`], [`QueryVideo`]: letterbox removal in
 //! addition to the plain hashes, mirrored and rotated uploads under one transform per pair).
 //!

@@ -149,7 +149,7 @@ pub struct QueryMatch {
 pub struct QueryAlignment {
     /// The transform under which the segments were found.
     pub transform: Dihedral,
-    /// The segments (see [`super::align`]); empty if none under any transform.
+    /// The segments (see [`super::align()`]); empty if none under any transform.
     pub segments: Vec<Segment>,
 }
 
@@ -271,10 +271,10 @@ impl QueryVideo {
         })
     }
 
-    /// Temporal alignment (see [`super::align`]) under each transform, a query frame's
+    /// Temporal alignment (see [`super::align()`]) under each transform, a query frame's
     /// distance to a known frame being the smallest over its alternatives; the transform whose
     /// segments cover the most matched query frames (then the lowest mean distance) is
-    /// returned (the first on ties). With plain hashes only this equals [`super::align`].
+    /// returned (the first on ties). With plain hashes only this equals [`super::align()`].
     pub fn align(&self, known: &[FrameHash], cfg: &AlignConfig) -> QueryAlignment {
         let known: Vec<&FrameHash> = known
             .iter()
