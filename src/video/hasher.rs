@@ -225,7 +225,10 @@ impl VideoHasher {
         opts: &VideoQueryOptions,
     ) -> Result<QueryFrame> {
         let transforms = opts.transforms();
-        let luma = frame.pixels.to_luma()?;
+        let luma = match opts.reduced_min_side {
+            Some(side) => frame.pixels.to_luma_reduced(side.max(1) as usize)?,
+            None => frame.pixels.to_luma()?,
+        };
         let luma = match &self.config.letterbox {
             Some(cfg) => remove_letterbox(&luma, cfg),
             None => luma,
@@ -254,9 +257,36 @@ impl VideoHasher {
         source: S,
         opts: &VideoQueryOptions,
     ) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
         Ok(QueryVideo {
             transforms: opts.transforms(),
-            frames: self.sampled(source, &|f, fps| self.hash_query_frame(f, fps, opts))?,
+            frames: this.sampled(source, &|f, fps| this.hash_query_frame(f, fps, opts))?,
+        })
+    }
+
+    /// This hasher with the sampling of `opts` ([`VideoQueryOptions::frames_per_second`]).
+    fn for_query(&self, opts: &VideoQueryOptions) -> VideoHasher {
+        let mut this = self.clone();
+        if let Some(n) = opts.frames_per_second {
+            this.config.sampling = Sampling::Interval {
+                millis: (1000 / n.max(1)).max(1),
+            };
+        }
+        this
+    }
+
+    /// Hashes an in-memory MP4/MOV for robust matching (built-in backend), decoding as
+    /// [`VideoHasher::hash_bytes`] does.
+    pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
+        let src = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)?;
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames: this.builtin_with(
+                src,
+                &|f, fps| this.hash_query_frame(f, fps, opts),
+                &|q: &QueryFrame| q.frame_number,
+            )?,
         })
     }
 
@@ -267,11 +297,12 @@ impl VideoHasher {
         path: impl AsRef<Path>,
         opts: &VideoQueryOptions,
     ) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
         Ok(QueryVideo {
             transforms: opts.transforms(),
-            frames: self.file_with(
+            frames: this.file_with(
                 path.as_ref(),
-                &|f, fps| self.hash_query_frame(f, fps, opts),
+                &|f, fps| this.hash_query_frame(f, fps, opts),
                 &|q: &QueryFrame| q.frame_number,
             )?,
         })

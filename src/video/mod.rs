@@ -45,7 +45,9 @@ mod mp4;
 mod query;
 mod sample;
 mod source;
+mod speed;
 mod tasks;
+mod verdict;
 pub mod vpdq;
 mod yuv;
 
@@ -56,7 +58,11 @@ pub use decode_builtin::Mp4H264Source;
 pub use decode_ffmpeg::FfmpegSource;
 pub use frame::{FramePixels, VideoFrame};
 pub use hasher::{vpdq_timestamp_ms, FrameHash, Frames, VideoHasher};
-pub use query::{QueryAlignment, QueryFrame, QueryMatch, QueryVideo, VideoQueryOptions};
+pub use query::{
+    QueryAlignment, QueryFrame, QueryMatch, QueryVideo, SpeedAlignment, VideoQueryOptions,
+};
 pub use sample::Sampling;
 pub use source::{FrameRate, FrameSource, MemorySource, VideoInfo};
+pub use speed::{align_speed, SpeedAlignConfig, SpeedSegment};
+pub use verdict::{VerdictRule, VideoVerdict};
 pub use vpdq::{match_percentages, MatchPercentages, MatchRule};

@@ -77,12 +77,18 @@ impl Landscape {
 
 /// `seconds` of textured content panning and zooming over a landscape from `seed`, at `fps`.
 pub fn synth(seed: u64, width: usize, height: usize, fps: u32, seconds: f32) -> Clip {
-    let land = Landscape::new(seed);
     let n = (seconds * fps as f32).round() as usize;
-    let mut frames = Vec::with_capacity(n);
+    let times: Vec<f32> = (0..n).map(|k| k as f32 / fps as f32).collect();
+    synth_at(seed, width, height, fps, &times)
+}
+
+/// The frames of [`synth`]'s content at the given content times (s), played at `fps`: a
+/// re-timed copy (excerpt from any time, another speed, another frame rate).
+pub fn synth_at(seed: u64, width: usize, height: usize, fps: u32, times: &[f32]) -> Clip {
+    let land = Landscape::new(seed);
+    let mut frames = Vec::with_capacity(times.len());
     let (cw, ch) = (width / 2, height / 2);
-    for k in 0..n {
-        let t = k as f32 / fps as f32;
+    for &t in times {
         let cx = 300.0 + 45.0 * t + 20.0 * (0.9 * t).sin();
         let cy = 400.0 + 25.0 * (0.37 * t).sin() * 4.0;
         let s = (1.0 + 0.25 * (0.5 * t).sin()) * 640.0 / width as f32;

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod conformance;
+mod dense;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod fixture;
