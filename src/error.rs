@@ -149,6 +149,9 @@ pub enum VideoErrorKind {
     LimitsExceeded,
     /// Reading the input failed.
     Io,
+    /// The bitstream is damaged: the container and the stream's declared format are
+    /// supported, but its data is not valid (as opposed to [`VideoErrorKind::UnsupportedCodec`]).
+    Corrupt,
 }
 
 /// Video demuxing or decoding failed.
@@ -157,6 +160,8 @@ pub struct VideoError {
     pub(crate) kind: VideoErrorKind,
     pub(crate) detail: Cow<'static, str>,
     pub(crate) source: Option<BoxedSource>,
+    /// The file (or in-memory input's name) the error is about.
+    pub(crate) path: Option<PathBuf>,
 }
 
 impl VideoError {
@@ -167,7 +172,20 @@ impl VideoError {
             kind,
             detail: detail.into(),
             source: None,
+            path: None,
         }
+    }
+    /// Names the input the error is about (kept if one is named already).
+    #[allow(dead_code)]
+    pub(crate) fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+        if self.path.is_none() {
+            self.path = Some(path.into());
+        }
+        self
+    }
+    /// The file (or the in-memory input's name, `<memory>`) the error is about, when known.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
     }
     /// Attaches the underlying error.
     #[allow(dead_code)]
@@ -194,7 +212,11 @@ impl fmt::Display for VideoError {
             VideoErrorKind::Decoder => "decoder error",
             VideoErrorKind::LimitsExceeded => "video exceeds the limits",
             VideoErrorKind::Io => "could not read video",
+            VideoErrorKind::Corrupt => "corrupt video data",
         };
+        if let Some(p) = &self.path {
+            write!(f, "{}: ", p.display())?;
+        }
         f.write_str(what)?;
         if !self.detail.is_empty() {
             write!(f, ": {}", self.detail)?;
