@@ -425,6 +425,13 @@ impl Error {
             source,
         })
     }
+    /// Names the input of a video error (kept if one is named already); others unchanged.
+    pub(crate) fn with_video_path(self, path: impl Into<PathBuf>) -> Self {
+        match self {
+            Error::Video(e) => Error::Video(e.with_path(path)),
+            e => e,
+        }
+    }
     /// Builds an invalid-input error.
     pub(crate) fn invalid(what: impl Into<Cow<'static, str>>) -> Self {
         Error::InvalidInput(InvalidInputError::new(what))

@@ -29,6 +29,15 @@ pub struct VideoLimits {
     pub max_header_bytes: u64,
     /// Largest single compressed frame (default 64 MiB).
     pub max_sample_bytes: u32,
+    /// Longest time one call may spend decoding and hashing one input, in ms (default one
+    /// hour; `None`: unbounded). Beyond it the call fails with
+    /// [`VideoErrorKind::LimitsExceeded`].
+    #[serde(default = "default_max_decode_ms")]
+    pub max_decode_ms: Option<u64>,
+}
+
+fn default_max_decode_ms() -> Option<u64> {
+    Some(3_600_000)
 }
 
 impl Default for VideoLimits {
@@ -40,6 +49,7 @@ impl Default for VideoLimits {
             max_frames: 10_000_000,
             max_header_bytes: 256 << 20,
             max_sample_bytes: 64 << 20,
+            max_decode_ms: default_max_decode_ms(),
         }
     }
 }
@@ -68,6 +78,12 @@ impl VideoLimits {
     #[must_use]
     pub fn with_max_header_bytes(mut self, bytes: u64) -> Self {
         self.max_header_bytes = bytes;
+        self
+    }
+    /// Sets the longest decode time per input (`None`: unbounded).
+    #[must_use]
+    pub fn with_max_decode_ms(mut self, ms: Option<u64>) -> Self {
+        self.max_decode_ms = ms;
         self
     }
     /// Sets the largest compressed frame.

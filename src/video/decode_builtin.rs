@@ -45,17 +45,18 @@ use super::h264::plan::{sequential_plan, Action};
 use super::h264::split::{Splitter, MIN_TASK_SAMPLES};
 use super::h264::stream::{Opener, ReadSeek, Stream, FEATURE_HINT};
 use super::sample::{Sampler, Sampling};
-use super::{FramePixels, FrameSource, VideoFrame, VideoInfo, VideoLimits};
+use super::{DecodeReport, FramePixels, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
 
 /// Frames kept waiting for an earlier display index before giving up on it.
 const REORDER_DEPTH: usize = 34;
 
-/// A decoder loaded with the stream's `avcC` parameter sets; returns it and the full-range
-/// flag.
-fn new_decoder(stream: &Stream) -> Result<(Decoder, bool)> {
+/// A decoder loaded with the stream's `avcC` parameter sets; returns it, the full-range flag
+/// and whether an SPS was accepted.
+fn new_decoder(stream: &Stream) -> Result<(Decoder, bool, bool)> {
     let mut decoder = Decoder::new();
     let mut full_range = false;
+    let mut sps_ok = false;
     if let Some(avcc) = &stream.track.codec.avcc {
         let cfg = parse_avcc_config(avcc).map_err(|e| {
             Error::from(VideoError::new(
@@ -66,11 +67,12 @@ fn new_decoder(stream: &Stream) -> Result<(Decoder, bool)> {
         for nal in cfg.sps_nals.iter().chain(cfg.pps_nals.iter()) {
             if nal.nal_unit_type == NalUnitType::Sps {
                 full_range = check_sps(nal, &stream.limits)?;
+                sps_ok = true;
             }
-            decode_guarded(&mut decoder, nal)?;
+            decode_guarded(&mut decoder, nal, &mut 0)?;
         }
     }
-    Ok((decoder, full_range))
+    Ok((decoder, full_range, sps_ok))
 }
 
 /// The source decoding task `t` of `split` alone. A finished task passed as `prev` lends its
@@ -81,7 +83,7 @@ pub(crate) fn task_source(
     prev: Option<Mp4H264Source>,
 ) -> Result<Mp4H264Source> {
     let range = split.tasks()[t].clone();
-    let (mut decoder, mut full_range) = new_decoder(&split.stream)?;
+    let (mut decoder, mut full_range, mut sps_ok) = new_decoder(&split.stream)?;
     // the parameter sets of earlier samples, in order, as a sequential decode has seen them
     for (_, ps) in split
         .parameter_sets
@@ -91,8 +93,9 @@ pub(crate) fn task_source(
         for nal in parse_avcc(ps, 4) {
             if nal.nal_unit_type == NalUnitType::Sps {
                 full_range = check_sps(&nal, &split.stream.limits)?;
+                sps_ok = true;
             }
-            decode_guarded(&mut decoder, &nal)?;
+            decode_guarded(&mut decoder, &nal, &mut 0)?;
         }
     }
     let reader = match prev {
@@ -108,6 +111,7 @@ pub(crate) fn task_source(
     );
     src.sampler = split.sampler;
     src.skip_non_reference = split.skip_non_reference;
+    src.sps_ok = sps_ok;
     src.make_task_plan(
         split.action.clone(),
         range,
@@ -156,6 +160,11 @@ pub struct Mp4H264Source {
     failed: bool,
     skip_non_reference: bool,
     skip_gop_tails: bool,
+    /// An SPS was accepted (the stream's declared format is one this backend decodes): a
+    /// later "unsupported" from the decoder means damaged data.
+    sps_ok: bool,
+    /// Damage met so far.
+    report: DecodeReport,
 }
 
 impl std::fmt::Debug for Mp4H264Source {
@@ -227,10 +236,10 @@ impl Mp4H264Source {
             }
         }
         let stream = Arc::new(stream);
-        let (decoder, full_range) = new_decoder(&stream)?;
-        Ok(Mp4H264Source::new(
-            stream, opener, reader, decoder, full_range,
-        ))
+        let (decoder, full_range, sps_ok) = new_decoder(&stream)?;
+        let mut src = Mp4H264Source::new(stream, opener, reader, decoder, full_range);
+        src.sps_ok = sps_ok;
+        Ok(src)
     }
 
     fn new(
@@ -262,6 +271,8 @@ impl Mp4H264Source {
             failed: false,
             skip_non_reference: true,
             skip_gop_tails: true,
+            sps_ok: false,
+            report: DecodeReport::default(),
         }
     }
 
@@ -357,10 +368,26 @@ impl Mp4H264Source {
 
     /// Feeds one NAL, catching decoder panics; returns a finished frame if any.
     fn feed_nal(&mut self, nal: &NalUnit<'_>) -> Result<Option<Frame>> {
-        if nal.nal_unit_type == NalUnitType::Sps {
-            self.full_range = check_sps(nal, &self.stream.limits)?;
+        let r: Result<()> = if nal.nal_unit_type == NalUnitType::Sps {
+            check_sps(nal, &self.stream.limits).map(|full| {
+                self.full_range = full;
+                self.sps_ok = true;
+            })
+        } else {
+            Ok(())
+        };
+        let r = r.and_then(|_| decode_guarded(&mut self.decoder, nal, &mut self.report.concealed));
+        match r {
+            Err(Error::Video(e)) if e.kind == VideoErrorKind::UnsupportedCodec && self.sps_ok => {
+                let what = e.detail.replace(&format!("; {FEATURE_HINT}"), "");
+                Err(VideoError::new(
+                    VideoErrorKind::Corrupt,
+                    format!("damaged H.264 data in a stream of a supported format ({what})"),
+                )
+                .into())
+            }
+            r => r,
         }
-        decode_guarded(&mut self.decoder, nal)
     }
 
     /// Takes a frame that the decoder finished for sample `idx`.
@@ -414,6 +441,9 @@ impl Mp4H264Source {
             // the head frame never came (decode error): give up on it once later frames pile up
             if at_end || self.ready.len() > REORDER_DEPTH {
                 self.expected.pop_front();
+                if !self.report.truncated {
+                    self.report.dropped += 1;
+                }
                 continue;
             }
             return None;
@@ -444,6 +474,12 @@ impl Mp4H264Source {
         };
         if action == Action::Skip {
             return Ok(true);
+        }
+        if self.stream.beyond_end(i) {
+            // a truncated file: the frames decoded so far are the result, flagged
+            self.report.truncated = true;
+            self.next_sample = self.range.end.max(self.overhang.end);
+            return self.step();
         }
         self.read_sample(i)?;
         let buf = std::mem::take(&mut self.buf);
@@ -487,14 +523,21 @@ impl Mp4H264Source {
 }
 
 /// Feeds one NAL to the decoder, turning its panics and unsupported features into errors.
-fn decode_guarded(dec: &mut Decoder, nal: &NalUnit<'_>) -> Result<Option<Frame>> {
+fn decode_guarded(
+    dec: &mut Decoder,
+    nal: &NalUnit<'_>,
+    concealed: &mut u64,
+) -> Result<Option<Frame>> {
     match catch_unwind(AssertUnwindSafe(|| dec.decode_nal(nal))) {
         Ok(Ok(f)) => Ok(f),
         Ok(Err(rust_h264::error::DecodeError::Unsupported(what))) => Err(unsupported(format!(
             "H.264 stream uses a feature the built-in decoder does not support ({what}); {FEATURE_HINT}"
         ))),
         // a damaged slice or parameter set: the decoder conceals what it can, keep going
-        Ok(Err(_)) => Ok(None),
+        Ok(Err(_)) => {
+            *concealed += 1;
+            Ok(None)
+        }
         Err(_) => Err(decoder_err("the H.264 decoder failed on this stream")),
     }
 }
@@ -537,6 +580,10 @@ fn check_sps(nal: &NalUnit<'_>, limits: &VideoLimits) -> Result<bool> {
 impl FrameSource for Mp4H264Source {
     fn info(&self) -> &VideoInfo {
         &self.stream.info
+    }
+
+    fn report(&self) -> DecodeReport {
+        self.report
     }
 
     fn set_sampling(&mut self, sampling: Sampling) {

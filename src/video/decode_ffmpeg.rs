@@ -42,6 +42,15 @@ use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
 
+/// A decoding error: libav's "invalid data" is damaged input ([`VideoErrorKind::Corrupt`]).
+fn decode_err(what: &'static str, e: ff::Error) -> Error {
+    let kind = match e {
+        ff::Error::InvalidData => VideoErrorKind::Corrupt,
+        _ => VideoErrorKind::Decoder,
+    };
+    ff_err(kind, what, e)
+}
+
 fn ff_err(kind: VideoErrorKind, what: &'static str, e: ff::Error) -> Error {
     VideoError::new(kind, what).with_source(Box::new(e)).into()
 }
@@ -145,7 +154,7 @@ fn receive_frame(
             Ok(false)
         }
         Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(false),
-        Err(e) => Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+        Err(e) => Err(decode_err("decoding", e)),
     }
 }
 
@@ -441,7 +450,7 @@ impl FrameSource for FfmpegSource {
                             Ok(true) => self
                                 .decoder
                                 .send_packet(&packet)
-                                .map_err(|e| ff_err(VideoErrorKind::Decoder, "decoding", e))?,
+                                .map_err(|e| decode_err("decoding", e))?,
                             Ok(false) => {}
                             Err(()) => self.restart()?,
                         }
@@ -719,7 +728,7 @@ impl FfmpegTask<'_> {
             // like the reference, a packet the decoder refuses ends decoding
             self.decoder
                 .send_packet(&packet)
-                .map_err(|e| ff_err(VideoErrorKind::Decoder, "decoding", e))
+                .map_err(|e| decode_err("decoding", e))
         } else {
             let mut r = Ok(());
             for nal in raw_nals(&buf, ls) {

@@ -1,6 +1,7 @@
 //! [`VideoHasher`]: sampled frames of a source or file hashed with PDQ, with vPDQ semantics.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -11,11 +12,10 @@ use super::decode_ffmpeg::{self, FfmpegSource};
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
 use super::{
-    FramePixels, FrameRate, FrameSource, QueryFrame, QueryVideo, VideoFrame, VideoQueryOptions,
+    DecodeReport, FramePixels, FrameRate, FrameSource, QueryFrame, QueryVideo, VideoFrame,
+    VideoQueryOptions,
 };
-use crate::error::Result;
-#[cfg(not(feature = "ffmpeg"))]
-use crate::error::{VideoError, VideoErrorKind};
+use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
 use crate::letterbox::remove_letterbox;
 use crate::pdq::PdqHasher;
@@ -60,6 +60,21 @@ pub fn vpdq_timestamp_ms(frame_number: u64, fps: f64) -> u64 {
 pub struct VideoHasher {
     config: VideoConfig,
     pdq: PdqHasher,
+    /// During one call: when decoding must stop.
+    deadline: Option<Instant>,
+}
+
+/// The name errors about in-memory input give.
+const MEMORY: &str = "<memory>";
+
+/// The hashes of a video and what went wrong without stopping its decode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct VideoHashes {
+    /// The sampled frames' hashes in order (of the frames that came out of the decoder).
+    pub frames: Vec<FrameHash>,
+    /// Damage met: concealed or dropped frames, truncation.
+    pub report: DecodeReport,
 }
 
 impl VideoHasher {
@@ -73,6 +88,7 @@ impl VideoHasher {
         VideoHasher {
             config,
             pdq: PdqHasher::new(),
+            deadline: None,
         }
     }
 
@@ -120,9 +136,29 @@ impl VideoHasher {
     /// With [`VideoConfig::parallel`] (the default) one file is decoded on several threads;
     /// the result is the same as that of [`VideoHasher::frames`] over [`VideoHasher::open`].
     pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<Vec<FrameHash>> {
-        self.file_with(path.as_ref(), &|f, fps| self.hash_frame(f, fps), &|h| {
-            h.frame_number
-        })
+        Ok(self.hash_file_report(path)?.frames)
+    }
+
+    /// [`VideoHasher::hash_file`] with what went wrong without stopping the decode: frames
+    /// concealed or dropped, and whether the file is truncated (its frames up to the cut are
+    /// returned). Errors name the file.
+    pub fn hash_file_report(&self, path: impl AsRef<Path>) -> Result<VideoHashes> {
+        let path = path.as_ref();
+        let this = self.started();
+        this.file_with(path, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
+            .map(|(frames, report)| VideoHashes { frames, report })
+            .map_err(|e| e.with_video_path(path))
+    }
+
+    /// This hasher with the decode deadline of its limits starting now.
+    fn started(&self) -> VideoHasher {
+        let mut this = self.clone();
+        this.deadline = self
+            .config
+            .limits
+            .max_decode_ms
+            .map(|ms| Instant::now() + Duration::from_millis(ms));
+        this
     }
 
     /// [`VideoHasher::hash_file`] with any per-frame hashing; `key` gives the frame number.
@@ -131,7 +167,7 @@ impl VideoHasher {
         path: &Path,
         hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
         key: &(dyn Fn(&T) -> u64 + Sync),
-    ) -> Result<Vec<T>> {
+    ) -> Result<(Vec<T>, DecodeReport)> {
         let use_builtin = match self.config.backend {
             Backend::Builtin => true,
             Backend::Auto => !cfg!(feature = "ffmpeg"),
@@ -158,14 +194,19 @@ impl VideoHasher {
 
     /// Hashes an in-memory MP4/MOV (built-in backend).
     pub fn hash_bytes(&self, bytes: &[u8]) -> Result<Vec<FrameHash>> {
-        let src = Mp4H264Source::from_bytes(bytes.into(), self.config.limits)?;
-        self.hash_builtin(src)
+        Ok(self.hash_bytes_report(bytes)?.frames)
     }
 
-    /// The built-in backend's path: independent IDR-delimited parts in parallel when allowed
-    /// and worth it, hashes kept in frame order.
-    fn hash_builtin(&self, src: Mp4H264Source) -> Result<Vec<FrameHash>> {
-        self.builtin_with(src, &|f, fps| self.hash_frame(f, fps), &|h| h.frame_number)
+    /// [`VideoHasher::hash_bytes`] with what went wrong without stopping the decode (see
+    /// [`VideoHasher::hash_file_report`]). Errors name the input `<memory>`.
+    pub fn hash_bytes_report(&self, bytes: &[u8]) -> Result<VideoHashes> {
+        let this = self.started();
+        Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
+            .and_then(|src| {
+                this.builtin_with(src, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
+            })
+            .map(|(frames, report)| VideoHashes { frames, report })
+            .map_err(|e| e.with_video_path(MEMORY))
     }
 
     /// [`VideoHasher::hash_builtin`] with any per-frame hashing.
@@ -174,7 +215,7 @@ impl VideoHasher {
         mut src: Mp4H264Source,
         hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
         key: &(dyn Fn(&T) -> u64 + Sync),
-    ) -> Result<Vec<T>> {
+    ) -> Result<(Vec<T>, DecodeReport)> {
         if self.config.parallel && rayon::current_num_threads() > 1 {
             if let Some(split) = src.splitter(self.config.sampling) {
                 return run_tasks(
@@ -193,7 +234,7 @@ impl VideoHasher {
         &self,
         mut source: S,
         hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    ) -> Result<(Vec<T>, DecodeReport)> {
         self.sampled_mut(&mut source, hash)
     }
 
@@ -202,17 +243,25 @@ impl VideoHasher {
         &self,
         source: &mut S,
         hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    ) -> Result<(Vec<T>, DecodeReport)> {
         source.set_sampling(self.config.sampling);
         let rate = source.info().frame_rate;
         let sampler = sample::Sampler::new(self.config.sampling, rate.map(|r| r.as_f64()));
         let mut out = Vec::new();
-        while let Some(f) = source.next_frame()? {
+        loop {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(VideoError::new(
+                    VideoErrorKind::LimitsExceeded,
+                    "decoding took longer than the limit (VideoLimits::max_decode_ms)",
+                )
+                .into());
+            }
+            let Some(f) = source.next_frame()? else { break };
             if sampler.wants(f.frame_number, f.keyframe) {
                 out.push(hash(&f, rate)?);
             }
         }
-        Ok(out)
+        Ok((out, source.report()))
     }
 
     /// Hashes one frame for robust matching (query side): the plain hash (as
@@ -260,13 +309,15 @@ impl VideoHasher {
         let this = self.for_query(opts);
         Ok(QueryVideo {
             transforms: opts.transforms(),
-            frames: this.sampled(source, &|f, fps| this.hash_query_frame(f, fps, opts))?,
+            frames: this
+                .sampled(source, &|f, fps| this.hash_query_frame(f, fps, opts))?
+                .0,
         })
     }
 
     /// This hasher with the sampling of `opts` ([`VideoQueryOptions::frames_per_second`]).
     fn for_query(&self, opts: &VideoQueryOptions) -> VideoHasher {
-        let mut this = self.clone();
+        let mut this = self.started();
         if let Some(n) = opts.frames_per_second {
             this.config.sampling = Sampling::Interval {
                 millis: (1000 / n.max(1)).max(1),
@@ -279,14 +330,19 @@ impl VideoHasher {
     /// [`VideoHasher::hash_bytes`] does.
     pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
         let this = self.for_query(opts);
-        let src = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)?;
+        let frames = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
+            .and_then(|src| {
+                this.builtin_with(
+                    src,
+                    &|f, fps| this.hash_query_frame(f, fps, opts),
+                    &|q: &QueryFrame| q.frame_number,
+                )
+            })
+            .map_err(|e| e.with_video_path(MEMORY))?
+            .0;
         Ok(QueryVideo {
             transforms: opts.transforms(),
-            frames: this.builtin_with(
-                src,
-                &|f, fps| this.hash_query_frame(f, fps, opts),
-                &|q: &QueryFrame| q.frame_number,
-            )?,
+            frames,
         })
     }
 
@@ -298,13 +354,18 @@ impl VideoHasher {
         opts: &VideoQueryOptions,
     ) -> Result<QueryVideo> {
         let this = self.for_query(opts);
-        Ok(QueryVideo {
-            transforms: opts.transforms(),
-            frames: this.file_with(
-                path.as_ref(),
+        let path = path.as_ref();
+        let frames = this
+            .file_with(
+                path,
                 &|f, fps| this.hash_query_frame(f, fps, opts),
                 &|q: &QueryFrame| q.frame_number,
-            )?,
+            )
+            .map_err(|e| e.with_video_path(path))?
+            .0;
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames,
         })
     }
 
@@ -316,6 +377,7 @@ impl VideoHasher {
         let one = VideoHasher {
             config: self.config.with_parallel(parallel),
             pdq: self.pdq.clone(),
+            deadline: None,
         };
         paths.par_iter().map(|p| one.hash_file(p)).collect()
     }

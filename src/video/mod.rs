@@ -57,12 +57,12 @@ pub use decode_builtin::Mp4H264Source;
 #[cfg(feature = "ffmpeg")]
 pub use decode_ffmpeg::FfmpegSource;
 pub use frame::{FramePixels, VideoFrame};
-pub use hasher::{vpdq_timestamp_ms, FrameHash, Frames, VideoHasher};
+pub use hasher::{vpdq_timestamp_ms, FrameHash, Frames, VideoHasher, VideoHashes};
 pub use query::{
     QueryAlignment, QueryFrame, QueryMatch, QueryVideo, SpeedAlignment, VideoQueryOptions,
 };
 pub use sample::Sampling;
-pub use source::{FrameRate, FrameSource, MemorySource, VideoInfo};
+pub use source::{DecodeReport, FrameRate, FrameSource, MemorySource, VideoInfo};
 pub use speed::{align_speed, SpeedAlignConfig, SpeedSegment};
 pub use verdict::{VerdictRule, VideoVerdict};
 pub use vpdq::{match_percentages, MatchPercentages, MatchRule};

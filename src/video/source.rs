@@ -118,6 +118,47 @@ pub trait FrameSource {
     }
     /// The next frame, `Ok(None)` at the end.
     fn next_frame(&mut self) -> Result<Option<VideoFrame>>;
+    /// Damage met so far that did not stop decoding (default: none known).
+    fn report(&self) -> DecodeReport {
+        DecodeReport::default()
+    }
+}
+
+/// Damage met while decoding that did not stop it: the hashes are of the frames that came out.
+///
+/// ```
+/// use mediamatch::video::DecodeReport;
+/// let r = DecodeReport::default();
+/// assert!(r.is_clean());
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecodeReport {
+    /// Damaged NAL units (slices, parameter sets) the decoder concealed or skipped.
+    pub concealed: u64,
+    /// Frames to be hashed that never came out of the decoder (before the end of the data).
+    pub dropped: u64,
+    /// The file ends before the last frame its container declares: the result holds the
+    /// frames decoded before the end.
+    pub truncated: bool,
+}
+
+impl DecodeReport {
+    /// Nothing went wrong.
+    pub fn is_clean(&self) -> bool {
+        *self == DecodeReport::default()
+    }
+
+    /// Both reports together (the parts of one parallel decode).
+    #[must_use]
+    pub fn merge(self, other: DecodeReport) -> DecodeReport {
+        DecodeReport {
+            concealed: self.concealed + other.concealed,
+            dropped: self.dropped + other.dropped,
+            truncated: self.truncated || other.truncated,
+        }
+    }
 }
 
 /// Frames held in memory (for callers with their own decoder).
@@ -175,5 +216,8 @@ impl<S: FrameSource + ?Sized> FrameSource for Box<S> {
     }
     fn next_frame(&mut self) -> Result<Option<VideoFrame>> {
         (**self).next_frame()
+    }
+    fn report(&self) -> DecodeReport {
+        (**self).report()
     }
 }

@@ -1,8 +1,11 @@
 //! The parallel task runner: independent parts of one video decoded and hashed on the rayon
 //! pool, results put back in frame order.
 
-use super::FrameSource;
+use super::{DecodeReport, FrameSource};
 use crate::error::Result;
+
+/// The hashes of one part of a video and its decode report.
+pub(crate) type Part<T> = Result<(Vec<T>, DecodeReport)>;
 
 /// Hashes the frames of `tasks` independent sources (parts of one video, made by
 /// `source`) on the rayon pool with `run`, in frame order (`key` gives the frame number).
@@ -13,9 +16,9 @@ use crate::error::Result;
 pub(crate) fn run_tasks<S, F, T>(
     tasks: usize,
     source: F,
-    run: &(dyn Fn(&mut S) -> Result<Vec<T>> + Sync),
+    run: &(dyn Fn(&mut S) -> Part<T> + Sync),
     key: &(dyn Fn(&T) -> u64 + Sync),
-) -> Result<Vec<T>>
+) -> Part<T>
 where
     S: FrameSource,
     F: Fn(usize, Option<S>) -> Result<S> + Sync,
@@ -25,7 +28,7 @@ where
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let workers = rayon::current_num_threads().clamp(1, tasks.max(1));
-    let done: Vec<Vec<(usize, Result<Vec<T>>)>> = (0..workers)
+    let done: Vec<Vec<(usize, Part<T>)>> = (0..workers)
         .into_par_iter()
         .map(|_| {
             let mut parts = Vec::new();
@@ -45,14 +48,17 @@ where
             parts
         })
         .collect();
-    let mut parts: Vec<(usize, Result<Vec<T>>)> = done.into_iter().flatten().collect();
+    let mut parts: Vec<(usize, Part<T>)> = done.into_iter().flatten().collect();
     parts.sort_by_key(|(t, _)| *t);
     let mut out = Vec::new();
+    let mut report = DecodeReport::default();
     for (_, p) in parts {
-        out.extend(p?);
+        let (hashes, r) = p?;
+        out.extend(hashes);
+        report = report.merge(r);
     }
     // each part is in display order; parts of a well-formed stream follow each other,
     // and the sequential decode's output is sorted the same way
     out.sort_by_key(|h| key(h));
-    Ok(out)
+    Ok((out, report))
 }

@@ -515,3 +515,19 @@ impl Clip {
         }
     }
 }
+
+/// The same MP4 with its `moov` before its `mdat` ("faststart", as uploads usually are): our
+/// muxer writes ftyp, mdat, moov with one chunk, so the one `stco` entry moves by the size of
+/// the `moov`.
+pub fn faststart(mp4: &[u8]) -> Vec<u8> {
+    let size = |at: usize| u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+    let ftyp_len = size(0);
+    let mdat = ftyp_len..ftyp_len + size(ftyp_len);
+    assert_eq!(&mp4[mdat.start + 4..mdat.start + 8], b"mdat");
+    let mut moov = mp4[mdat.end..mdat.end + size(mdat.end)].to_vec();
+    assert_eq!(&moov[4..8], b"moov");
+    let stco = moov.windows(4).position(|w| w == b"stco").unwrap() + 12;
+    let off = u32::from_be_bytes(moov[stco..stco + 4].try_into().unwrap()) + moov.len() as u32;
+    moov[stco..stco + 4].copy_from_slice(&off.to_be_bytes());
+    [&mp4[..ftyp_len], &moov[..], &mp4[mdat]].concat()
+}

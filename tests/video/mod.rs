@@ -3,6 +3,7 @@
 mod bad_input;
 mod conformance;
 mod dense;
+mod errors;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod fixture;

@@ -86,6 +86,14 @@ impl Stream {
         Ok(s)
     }
 
+    /// Whether sample `i` lies (partly) beyond the end of the file: a truncated file.
+    pub(crate) fn beyond_end(&self, i: usize) -> bool {
+        let s = self.track.samples[i];
+        s.offset
+            .checked_add(s.size as u64)
+            .is_none_or(|e| e > self.file_len)
+    }
+
     /// Reads sample `i` into `buf`.
     pub(crate) fn read_sample(
         &self,
