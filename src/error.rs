@@ -160,6 +160,9 @@ pub enum VideoErrorKind {
     LimitsExceeded,
     /// Reading the input failed.
     Io,
+    /// The bitstream is damaged: the container and the stream's declared format are
+    /// supported, but its data is not valid (as opposed to [`VideoErrorKind::UnsupportedCodec`]).
+    Corrupt,
 }
 
 /// Video demuxing or decoding failed.
@@ -168,6 +171,8 @@ pub struct VideoError {
     pub(crate) kind: VideoErrorKind,
     pub(crate) detail: Cow<'static, str>,
     pub(crate) source: Option<BoxedSource>,
+    /// The file (or in-memory input's name) the error is about.
+    pub(crate) path: Option<PathBuf>,
 }
 
 impl VideoError {
@@ -178,7 +183,20 @@ impl VideoError {
             kind,
             detail: detail.into(),
             source: None,
+            path: None,
         }
+    }
+    /// Names the input the error is about (kept if one is named already).
+    #[allow(dead_code)]
+    pub(crate) fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+        if self.path.is_none() {
+            self.path = Some(path.into());
+        }
+        self
+    }
+    /// The file (or the in-memory input's name, `<memory>`) the error is about, when known.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
     }
     /// Attaches the underlying error.
     #[allow(dead_code)]
@@ -205,7 +223,11 @@ impl fmt::Display for VideoError {
             VideoErrorKind::Decoder => "decoder error",
             VideoErrorKind::LimitsExceeded => "video exceeds the limits",
             VideoErrorKind::Io => "could not read video",
+            VideoErrorKind::Corrupt => "corrupt video data",
         };
+        if let Some(p) = &self.path {
+            write!(f, "{}: ", p.display())?;
+        }
         f.write_str(what)?;
         if !self.detail.is_empty() {
             write!(f, ": {}", self.detail)?;
@@ -413,6 +435,13 @@ impl Error {
             path: path.into(),
             source,
         })
+    }
+    /// Names the input of a video error (kept if one is named already); others unchanged.
+    pub(crate) fn with_video_path(self, path: impl Into<PathBuf>) -> Self {
+        match self {
+            Error::Video(e) => Error::Video(e.with_path(path)),
+            e => e,
+        }
     }
     /// Builds an invalid-input error.
     pub(crate) fn invalid(what: impl Into<Cow<'static, str>>) -> Self {

@@ -25,540 +25,100 @@
 //!   a task.
 //! * Parallel decoding: the same IDR segments are independent, so [`super::VideoHasher`]
 //!   decodes groups of them on the rayon pool, one decoder each (see [`Splitter`]), each task
-//!   hashing its frames as they come and keeping only the hashes. The FFmpeg backend runs the
-//!   same tasks with libav decoders fed by this module's demuxer.
+//!   hashing its frames as they come and keeping only the hashes. The plans (which samples,
+//!   which tasks) are made by [`super::h264`], which the FFmpeg backend uses too.
 //! * Refused with [`VideoErrorKind::UnsupportedCodec`] (naming the `ffmpeg` feature): other
 //!   codecs, and H.264 other than 8-bit 4:2:0/4:0:0, because our colour conversion reproduces
 //!   FFmpeg's exactly only for those.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Read, Seek};
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rust_h264::decoder::{ChromaFormat, Decoder, Frame};
 use rust_h264::nal::{parse_avcc, parse_avcc_config, parse_sps_info, NalUnit, NalUnitType};
 
-use super::mp4::{read_video_track, Mp4Track, Sample};
+use super::h264::plan::{sequential_plan, Action};
+use super::h264::split::{Splitter, MIN_TASK_SAMPLES};
+use super::h264::stream::{Opener, ReadSeek, Stream, FEATURE_HINT};
 use super::sample::{Sampler, Sampling};
-use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
+use super::{DecodeReport, FramePixels, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
-
-pub(crate) trait ReadSeek: Read + Seek + Send {}
-impl<T: Read + Seek + Send> ReadSeek for T {}
-
-const FEATURE_HINT: &str = "build mediamatch with the `ffmpeg` feature to decode it";
 
 /// Frames kept waiting for an earlier display index before giving up on it.
 const REORDER_DEPTH: usize = 34;
 
-/// A parallel task decodes at least this many samples (fewer, larger tasks for short GOPs).
-pub(crate) const MIN_TASK_SAMPLES: usize = 48;
-
-/// In-band parameter sets carried into parallel tasks at most (beyond: decode sequentially).
-const MAX_PRELUDE_BYTES: usize = 4 << 20;
-
-/// How a parallel task gets its own reader of the same bytes.
-#[derive(Clone, Debug)]
-enum Opener {
-    File(PathBuf),
-    Bytes(Arc<[u8]>),
-}
-
-impl Opener {
-    fn open(&self) -> Result<Box<dyn ReadSeek>> {
-        Ok(match self {
-            Opener::File(p) => Box::new(BufReader::new(
-                File::open(p).map_err(|e| Error::io(Some(p.clone()), e))?,
-            )),
-            Opener::Bytes(b) => Box::new(Cursor::new(ArcBytes(b.clone()))),
-        })
-    }
-}
-
-/// `AsRef<[u8]>` for a shared buffer, so a `Cursor` can read it.
-struct ArcBytes(Arc<[u8]>);
-
-impl AsRef<[u8]> for ArcBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// What is done with a sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    /// Not read at all (keyframes mode: not a sync sample).
-    Skip,
-    /// Read; only its non-slice NAL units (parameter sets, SEI) go to the decoder.
-    Drop,
-    /// Decoded (its slices too, unless it is neither hashed nor referenced).
-    Decode,
-}
-
-/// The stream as parsed from the container, shared by the tasks of a parallel decode.
-#[derive(Debug)]
-struct Stream {
-    info: VideoInfo,
-    limits: VideoLimits,
-    file_len: u64,
-    track: Mp4Track,
-    /// Display index per sample (decode order); `None` = outside the edit list.
-    display: Vec<Option<u64>>,
-    length_size: usize,
-}
-
-impl Stream {
-    fn wanted(&self, sampler: &Sampler, i: usize) -> bool {
-        self.display[i].is_some_and(|d| sampler.wants(d, self.track.samples[i].sync))
-    }
-
-    /// A decoder loaded with the `avcC` parameter sets; returns it and the full-range flag.
-    fn new_decoder(&self) -> Result<(Decoder, bool)> {
-        let mut decoder = Decoder::new();
-        let mut full_range = false;
-        if let Some(avcc) = &self.track.codec.avcc {
-            let cfg = parse_avcc_config(avcc).map_err(|e| {
-                Error::from(VideoError::new(
-                    VideoErrorKind::Container,
-                    format!("bad avcC box: {e}"),
-                ))
-            })?;
-            for nal in cfg.sps_nals.iter().chain(cfg.pps_nals.iter()) {
-                if nal.nal_unit_type == NalUnitType::Sps {
-                    full_range = check_sps(nal, &self.limits)?;
-                }
-                decode_guarded(&mut decoder, nal)?;
-            }
-        }
-        Ok((decoder, full_range))
-    }
-
-    fn check_sample(&self, i: usize) -> Result<Sample> {
-        let s = self.track.samples[i];
-        if s.size > self.limits.max_sample_bytes {
-            return Err(VideoError::new(
-                VideoErrorKind::LimitsExceeded,
-                format!("a frame of {} bytes exceeds the limit", s.size),
-            )
-            .into());
-        }
-        let end = s.offset.checked_add(s.size as u64);
-        if end.is_none_or(|e| e > self.file_len) {
-            return Err(VideoError::new(
+/// A decoder loaded with the stream's `avcC` parameter sets; returns it, the full-range flag
+/// and whether an SPS was accepted.
+fn new_decoder(stream: &Stream) -> Result<(Decoder, bool, bool)> {
+    let mut decoder = Decoder::new();
+    let mut full_range = false;
+    let mut sps_ok = false;
+    if let Some(avcc) = &stream.track.codec.avcc {
+        let cfg = parse_avcc_config(avcc).map_err(|e| {
+            Error::from(VideoError::new(
                 VideoErrorKind::Container,
-                format!("frame {i} lies beyond the end of the file (truncated file?)"),
-            )
-            .into());
-        }
-        Ok(s)
-    }
-
-    /// Reads sample `i` into `buf`.
-    fn read_sample(&self, reader: &mut dyn ReadSeek, i: usize, buf: &mut Vec<u8>) -> Result<()> {
-        let s = self.check_sample(i)?;
-        buf.clear();
-        buf.resize(s.size as usize, 0);
-        reader
-            .seek(SeekFrom::Start(s.offset))
-            .and_then(|_| reader.read_exact(buf))
-            .map_err(|e| {
-                Error::from(
-                    VideoError::new(VideoErrorKind::Io, "reading a frame").with_source(Box::new(e)),
-                )
-            })
-    }
-
-    /// Walks the NAL unit headers of sample `i` without reading the payloads: the type of its
-    /// first slice (`None` without one) and whether it carries parameter sets. `None` if the
-    /// sample cannot be read (the decode reports that later).
-    fn scan(&self, reader: &mut dyn ReadSeek, i: usize) -> Option<(Option<u8>, bool)> {
-        let s = self.check_sample(i).ok()?;
-        let ls = self.length_size;
-        let mut pos = 0u64;
-        let mut has_ps = false;
-        let mut hdr = [0u8; 5];
-        reader.seek(SeekFrom::Start(s.offset)).ok()?;
-        let mut at = 0u64; // reader position relative to the sample
-        while pos + (ls as u64) < s.size as u64 {
-            if at != pos {
-                reader.seek(SeekFrom::Current((pos - at) as i64)).ok()?;
+                format!("bad avcC box: {e}"),
+            ))
+        })?;
+        for nal in cfg.sps_nals.iter().chain(cfg.pps_nals.iter()) {
+            if nal.nal_unit_type == NalUnitType::Sps {
+                full_range = check_sps(nal, &stream.limits)?;
+                sps_ok = true;
             }
-            reader.read_exact(&mut hdr[..ls + 1]).ok()?;
-            at = pos + ls as u64 + 1;
-            let len = hdr[..ls].iter().fold(0u64, |a, &b| (a << 8) | b as u64);
-            let kind = hdr[ls] & 0x1f;
-            match kind {
-                1 | 5 => return Some((Some(kind), has_ps)),
-                7 | 8 => has_ps = true,
-                _ => {}
-            }
-            if len == 0 {
-                break;
-            }
-            pos += ls as u64 + len;
+            decode_guarded(&mut decoder, nal, &mut 0)?;
         }
-        Some((None, has_ps))
     }
-
-    /// Which samples are decoded, given the sampling and which samples start a closed GOP
-    /// (`idr[i]`). Every sample after the last wanted one of its IDR segment is dropped.
-    fn plan(&self, sampler: &Sampler, idr: &[bool], skip_tails: bool) -> Vec<Action> {
-        self.plan_cuts(sampler, idr, &[], skip_tails, true)
-    }
-
-    /// [`Stream::plan`] where `cut[i]` starts an independent segment, and the segment before
-    /// it is needed to its end when `carry[i]` (an open-GOP recovery point whose leading
-    /// pictures, decoded after it but shown before it, are hashed). With
-    /// [`Sampling::Keyframes`], the other samples are not read when `keyframes_alone`.
-    fn plan_cuts(
-        &self,
-        sampler: &Sampler,
-        cut: &[bool],
-        carry: &[bool],
-        skip_tails: bool,
-        keyframes_alone: bool,
-    ) -> Vec<Action> {
-        let idr = cut;
-        let n = self.track.samples.len();
-        let mut action: Vec<Action> = (0..n)
-            .map(|i| {
-                if keyframes_alone && sampler.keyframes_only() && !self.track.samples[i].sync {
-                    Action::Skip
-                } else {
-                    Action::Decode
-                }
-            })
-            .collect();
-        if !skip_tails {
-            return action;
-        }
-        // walk backwards: a sample is dropped until a wanted sample is met, and the state
-        // resets at each IDR (the start of an independent segment)
-        let mut needed = false;
-        for i in (0..n).rev() {
-            needed |= self.wanted(sampler, i);
-            if !needed && action[i] == Action::Decode {
-                action[i] = Action::Drop;
-            }
-            if idr[i] {
-                needed = carry.get(i).copied().unwrap_or(false);
-            }
-        }
-        action
-    }
-
-    /// Whether sample `i` is an open-GOP recovery point that decoding may start from with
-    /// exact results: its first slice is an I slice and it carries a recovery point SEI with
-    /// `recovery_frame_cnt` 0 and `exact_match_flag` 1 (the encoder's promise that decoding
-    /// from here gives, at and after this picture in display order, the pictures of a decode
-    /// from the start).
-    fn recovery_point(&self, reader: &mut dyn ReadSeek, i: usize, buf: &mut Vec<u8>) -> bool {
-        if self.read_sample(reader, i, buf).is_err() {
-            return false;
-        }
-        let mut exact = false;
-        for nal in raw_nals(buf, self.length_size) {
-            match nal[0] & 0x1f {
-                6 => exact |= sei_exact_recovery(&nal[1..]),
-                1 => {
-                    // first_mb_in_slice ue(v), slice_type ue(v): 2 or 7 = I
-                    let mut r = Bits::new(&nal[1..]);
-                    let st = r.ue().and_then(|_| r.ue());
-                    return exact && matches!(st, Some(2 | 7));
-                }
-                5 => return false,
-                _ => {}
-            }
-        }
-        false
-    }
+    Ok((decoder, full_range, sps_ok))
 }
 
-/// Where a decode may be cut into independent segments (see [`Mp4H264Source::cuts`]).
-struct Cuts {
-    /// Sample `i` starts a segment.
-    cut: Vec<bool>,
-    /// The segment before recovery point `i` is needed to its end (a leading picture of `i`
-    /// is hashed).
-    carry: Vec<bool>,
-    /// The leading pictures of each recovery point used as a cut.
-    leading_of: BTreeMap<usize, Vec<usize>>,
-}
-
-/// Reads the bits of a NAL unit payload, skipping emulation prevention bytes.
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-    zeros: usize,
-    byte: u8,
-    left: u8,
-}
-
-impl<'a> Bits<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Bits {
-            data,
-            pos: 0,
-            zeros: 0,
-            byte: 0,
-            left: 0,
-        }
-    }
-
-    fn next_byte(&mut self) -> Option<u8> {
-        let mut b = *self.data.get(self.pos)?;
-        self.pos += 1;
-        if self.zeros >= 2 && b == 3 {
-            b = *self.data.get(self.pos)?;
-            self.pos += 1;
-            self.zeros = 0;
-        }
-        self.zeros = if b == 0 { self.zeros + 1 } else { 0 };
-        Some(b)
-    }
-
-    fn bit(&mut self) -> Option<u32> {
-        if self.left == 0 {
-            self.byte = self.next_byte()?;
-            self.left = 8;
-        }
-        self.left -= 1;
-        Some(((self.byte >> self.left) & 1) as u32)
-    }
-
-    fn bits(&mut self, n: u32) -> Option<u32> {
-        (0..n).try_fold(0u32, |a, _| Some((a << 1) | self.bit()?))
-    }
-
-    /// Exp-Golomb `ue(v)`, up to 31 leading zeros.
-    fn ue(&mut self) -> Option<u32> {
-        let mut zeros = 0;
-        while self.bit()? == 0 {
-            zeros += 1;
-            if zeros > 31 {
-                return None;
+/// The source decoding task `t` of `split` alone. A finished task passed as `prev` lends its
+/// reader.
+pub(crate) fn task_source(
+    split: &Splitter,
+    t: usize,
+    prev: Option<Mp4H264Source>,
+) -> Result<Mp4H264Source> {
+    let range = split.tasks()[t].clone();
+    let (mut decoder, mut full_range, mut sps_ok) = new_decoder(&split.stream)?;
+    // the parameter sets of earlier samples, in order, as a sequential decode has seen them
+    for (_, ps) in split
+        .parameter_sets
+        .iter()
+        .filter(|(i, _)| *i < range.start)
+    {
+        for nal in parse_avcc(ps, 4) {
+            if nal.nal_unit_type == NalUnitType::Sps {
+                full_range = check_sps(&nal, &split.stream.limits)?;
+                sps_ok = true;
             }
-        }
-        Some(((1u64 << zeros) - 1 + self.bits(zeros)? as u64) as u32)
-    }
-
-    /// An SEI `ff`-coded value (payload type or size).
-    fn sei_value(&mut self) -> Option<usize> {
-        let mut v = 0usize;
-        loop {
-            let b = self.bits(8)? as usize;
-            v = v.checked_add(b)?;
-            if b != 0xff {
-                return Some(v);
-            }
+            decode_guarded(&mut decoder, &nal, &mut 0)?;
         }
     }
-}
-
-/// Whether an SEI NAL unit payload (after the header byte) holds a recovery point message
-/// with `recovery_frame_cnt` 0 and `exact_match_flag` 1.
-fn sei_exact_recovery(payload: &[u8]) -> bool {
-    let mut r = Bits::new(payload);
-    // messages follow each other until the trailing bits (a lone 0x80)
-    for _ in 0..64 {
-        let Some(kind) = r.sei_value() else {
-            return false;
-        };
-        let Some(size) = r.sei_value() else {
-            return false;
-        };
-        if kind == 6 {
-            return r.ue() == Some(0) && r.bit() == Some(1);
-        }
-        for _ in 0..size {
-            if r.bits(8).is_none() {
-                return false;
-            }
-        }
-    }
-    false
-}
-
-/// Which samples of an H.264 MP4 another decoder (the FFmpeg backend, reading the same file)
-/// must decode for a sampling: GOP tails and unsampled non-reference frames are not needed.
-#[derive(Debug)]
-#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-pub(crate) struct SkipPlan {
-    /// Byte offset and size per sample (decode order), to check that the other demuxer's
-    /// packets are these samples.
-    pub samples: Vec<(u64, u32)>,
-    /// Display index per sample.
-    pub display: Vec<Option<u64>>,
-    /// What to do with each sample.
-    pub action: Vec<Action>,
-    /// Whether each sample's frame is hashed.
-    pub wanted: Vec<bool>,
-    /// Bytes of the NAL unit length prefix.
-    pub length_size: usize,
-}
-
-/// The [`SkipPlan`] of an H.264 MP4/MOV file; `None` if the built-in demuxer does not read it
-/// (another container or codec), so the caller decodes everything.
-#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> Option<SkipPlan> {
-    let mut src = Mp4H264Source::open(path, limits).ok()?;
-    src.sampler = sampler;
-    let (idr, _) = src.find_idr(false);
-    let stream = src.stream.clone();
-    let n = stream.track.samples.len();
-    // libav, fed non-IDR keyframes alone (frame-number gaps), drops and misorders frames:
-    // then the samples between keyframes are decoded too (unsampled non-reference ones and
-    // GOP tails are still withheld)
-    let alone = (0..n).all(|i| !stream.track.samples[i].sync || idr[i]);
-    Some(SkipPlan {
-        samples: stream
-            .track
-            .samples
-            .iter()
-            .map(|s| (s.offset, s.size))
-            .collect(),
-        display: stream.display.clone(),
-        action: stream.plan_cuts(&sampler, &idr, &[], true, alone),
-        wanted: (0..n).map(|i| stream.wanted(&sampler, i)).collect(),
-        length_size: stream.length_size,
-    })
-}
-
-/// A decode plan cut into independent tasks (at IDR pictures and exact open-GOP recovery
-/// points, see [`Mp4H264Source::split`]), for [`super::VideoHasher`] to run
-/// in parallel. `Sync`: each task opens its own reader and decoder.
-#[derive(Debug)]
-pub(crate) struct Splitter {
-    stream: Arc<Stream>,
-    opener: Opener,
-    sampler: Sampler,
-    action: Arc<Vec<Action>>,
-    skip_non_reference: bool,
-    /// In-band parameter sets, each with the sample that carries it, length-prefixed (4).
-    parameter_sets: Vec<(usize, Vec<u8>)>,
-    tasks: Vec<Range<usize>>,
-    /// Per task: the samples decoded after its range (an open-GOP recovery point that starts
-    /// the next task and its hashed leading pictures; empty otherwise).
-    overhang: Vec<Range<usize>>,
-    /// Per task: the display indices it returns, `[lo, hi)`.
-    bounds: Vec<(u64, u64)>,
-}
-
-/// What another decoder (the FFmpeg backend) needs to run a [`Splitter`]'s tasks itself.
-#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-impl Splitter {
-    /// A reader of the file's bytes of its own.
-    pub(crate) fn open_reader(&self) -> Result<Box<dyn ReadSeek>> {
-        self.opener.open()
-    }
-
-    /// Reads sample `i` (bounds and size limits checked) into `buf`.
-    pub(crate) fn read_sample(
-        &self,
-        reader: &mut dyn ReadSeek,
-        i: usize,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.stream.read_sample(reader, i, buf)
-    }
-
-    /// What is done with sample `i`.
-    pub(crate) fn action(&self, i: usize) -> Action {
-        self.action[i]
-    }
-
-    /// Whether sample `i`'s frame is hashed.
-    pub(crate) fn wanted(&self, i: usize) -> bool {
-        self.stream.wanted(&self.sampler, i)
-    }
-
-    /// Display index of sample `i` (`None`: outside the edit list).
-    pub(crate) fn display(&self, i: usize) -> Option<u64> {
-        self.stream.display[i]
-    }
-
-    /// Byte offset and size of sample `i`.
-    pub(crate) fn sample(&self, i: usize) -> Option<(u64, u32)> {
-        self.stream.track.samples.get(i).map(|s| (s.offset, s.size))
-    }
-
-    /// Number of samples.
-    pub(crate) fn sample_count(&self) -> usize {
-        self.stream.track.samples.len()
-    }
-
-    /// Bytes of the NAL unit length prefix of the samples.
-    pub(crate) fn length_size(&self) -> usize {
-        self.stream.length_size
-    }
-
-    /// Samples decoded after task `t`'s range: the recovery point starting the next task and
-    /// its leading pictures, when some of those are hashed (open GOP); else empty.
-    pub(crate) fn overhang(&self, t: usize) -> Range<usize> {
-        self.overhang[t].clone()
-    }
-
-    /// The display indices task `t` returns: `lo..hi`.
-    pub(crate) fn bounds(&self, t: usize) -> (u64, u64) {
-        self.bounds[t]
-    }
-
-    /// The in-band parameter set NAL units (header byte first) that samples before task `t`
-    /// carry, in decode order.
-    pub(crate) fn prelude(&self, t: usize) -> impl Iterator<Item = &[u8]> {
-        let start = self.tasks[t].start;
-        self.parameter_sets
-            .iter()
-            .filter(move |(i, _)| *i < start)
-            .flat_map(|(_, ps)| raw_nals(ps, 4))
-    }
-}
-
-impl Splitter {
-    /// The sample ranges, in decode order.
-    pub fn tasks(&self) -> &[Range<usize>] {
-        &self.tasks
-    }
-
-    /// The source decoding task `t` alone. A finished task passed as `prev` lends its
-    /// reader.
-    pub fn source(&self, t: usize, prev: Option<Mp4H264Source>) -> Result<Mp4H264Source> {
-        let range = self.tasks[t].clone();
-        let (mut decoder, mut full_range) = self.stream.new_decoder()?;
-        // the parameter sets of earlier samples, in order, as a sequential decode has seen them
-        for (_, ps) in self.parameter_sets.iter().filter(|(i, _)| *i < range.start) {
-            for nal in parse_avcc(ps, 4) {
-                if nal.nal_unit_type == NalUnitType::Sps {
-                    full_range = check_sps(&nal, &self.stream.limits)?;
-                }
-                decode_guarded(&mut decoder, &nal)?;
-            }
-        }
-        let reader = match prev {
-            Some(p) => p.reader,
-            None => self.opener.open()?,
-        };
-        let mut src = Mp4H264Source::new(
-            self.stream.clone(),
-            Some(self.opener.clone()),
-            reader,
-            decoder,
-            full_range,
-        );
-        src.sampler = self.sampler;
-        src.skip_non_reference = self.skip_non_reference;
-        src.make_task_plan(
-            self.action.clone(),
-            range,
-            self.overhang[t].clone(),
-            self.bounds[t],
-        );
-        Ok(src)
-    }
+    let reader = match prev {
+        Some(p) => p.reader,
+        None => split.opener.open()?,
+    };
+    let mut src = Mp4H264Source::new(
+        split.stream.clone(),
+        Some(split.opener.clone()),
+        reader,
+        decoder,
+        full_range,
+    );
+    src.sampler = split.sampler;
+    src.skip_non_reference = split.skip_non_reference;
+    src.sps_ok = sps_ok;
+    src.make_task_plan(
+        split.action.clone(),
+        range,
+        split.overhang(t),
+        split.bounds(t),
+    );
+    Ok(src)
 }
 
 /// Decodes H.264 video from an MP4/MOV file or reader.
@@ -600,6 +160,11 @@ pub struct Mp4H264Source {
     failed: bool,
     skip_non_reference: bool,
     skip_gop_tails: bool,
+    /// An SPS was accepted (the stream's declared format is one this backend decodes): a
+    /// later "unsupported" from the decoder means damaged data.
+    sps_ok: bool,
+    /// Damage met so far.
+    report: DecodeReport,
 }
 
 impl std::fmt::Debug for Mp4H264Source {
@@ -627,23 +192,15 @@ fn is_vcl(n: &NalUnit<'_>) -> bool {
 impl Mp4H264Source {
     /// Opens a file.
     pub fn open(path: impl AsRef<Path>, limits: VideoLimits) -> Result<Mp4H264Source> {
-        let path = path.as_ref();
-        let f = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
-        let len = f
-            .metadata()
-            .map_err(|e| Error::io(Some(path.to_path_buf()), e))?
-            .len();
-        let mut src = Self::from_reader(BufReader::new(f), len, limits)?;
-        src.opener = Some(Opener::File(path.to_path_buf()));
-        Ok(src)
+        let (stream, opener, reader) = Stream::open_file(path.as_ref(), limits)?;
+        Self::with_stream(stream, Some(opener), Box::new(reader))
     }
 
     /// Reads an MP4/MOV held in memory (parallel decoding shares the buffer).
     pub fn from_bytes(bytes: Arc<[u8]>, limits: VideoLimits) -> Result<Mp4H264Source> {
-        let len = bytes.len() as u64;
-        let mut src = Self::from_reader(Cursor::new(ArcBytes(bytes.clone())), len, limits)?;
-        src.opener = Some(Opener::Bytes(bytes));
-        Ok(src)
+        let (stream, opener) = Stream::from_bytes(bytes, limits)?;
+        let reader = opener.open()?;
+        Self::with_stream(stream, Some(opener), reader)
     }
 
     /// Reads from any seekable reader of `len` bytes (decoded sequentially: a parallel
@@ -653,83 +210,36 @@ impl Mp4H264Source {
         len: u64,
         limits: VideoLimits,
     ) -> Result<Mp4H264Source> {
-        let track = read_video_track(&mut reader, len, &limits)?;
-        let codec_name = track.codec.name();
-        if !matches!(&track.codec.fourcc, b"avc1" | b"avc3") {
-            return Err(unsupported(format!(
-                "{codec_name} is not decoded by the built-in backend (H.264 only); {FEATURE_HINT}"
-            )));
-        }
-        let mut length_size = 4;
-        match &track.codec.avcc {
-            Some(avcc) => {
-                let cfg = parse_avcc_config(avcc).map_err(|e| {
-                    Error::from(VideoError::new(
-                        VideoErrorKind::Container,
-                        format!("bad avcC box: {e}"),
-                    ))
-                })?;
-                length_size = cfg.length_size;
-            }
-            None if track.codec.fourcc == *b"avc1" => {
+        let stream = Stream::from_reader(&mut reader, len, limits)?;
+        Self::with_stream(stream, None, Box::new(reader))
+    }
+
+    /// A source over a parsed stream, with the decoder loaded with its `avcC`.
+    fn with_stream(
+        stream: Stream,
+        opener: Option<Opener>,
+        reader: Box<dyn ReadSeek>,
+    ) -> Result<Mp4H264Source> {
+        if let Some(avcc) = &stream.track.codec.avcc {
+            let cfg = parse_avcc_config(avcc).map_err(|e| {
+                Error::from(VideoError::new(
+                    VideoErrorKind::Container,
+                    format!("bad avcC box: {e}"),
+                ))
+            })?;
+            if cfg.length_size != stream.length_size {
                 return Err(VideoError::new(
                     VideoErrorKind::Container,
-                    "H.264 track without its avcC configuration",
+                    format!("bad avcC NAL length size {}", cfg.length_size),
                 )
                 .into());
             }
-            None => {}
         }
-        if !(1..=4).contains(&length_size) {
-            return Err(VideoError::new(
-                VideoErrorKind::Container,
-                format!("bad avcC NAL length size {length_size}"),
-            )
-            .into());
-        }
-        limits.check_size(track.width.max(1), track.height.max(1))?;
-
-        // display order: composition time, among samples inside the edit window
-        let n = track.samples.len();
-        let mut order: Vec<usize> = (0..n)
-            .filter(|&i| {
-                let c = track.samples[i].cts;
-                match track.edit {
-                    Some((start, end)) => c >= start && end.is_none_or(|e| c < e),
-                    None => true,
-                }
-            })
-            .collect();
-        order.sort_by_key(|&i| (track.samples[i].cts, i));
-        let mut display = vec![None; n];
-        for (rank, &i) in order.iter().enumerate() {
-            display[i] = Some(rank as u64);
-        }
-        let frame_rate =
-            FrameRate::from_count(track.fps_basis.1, track.fps_basis.0, track.timescale);
-        let info = VideoInfo {
-            width: track.width,
-            height: track.height,
-            frame_rate,
-            frame_count: Some(order.len() as u64),
-            codec: codec_name,
-        };
-        let stream = Arc::new(Stream {
-            info,
-            limits,
-            file_len: len,
-            track,
-            display,
-            length_size,
-        });
-        let (decoder, full_range) = stream.new_decoder()?;
-        Ok(Mp4H264Source::new(
-            stream,
-            None,
-            Box::new(reader),
-            decoder,
-            full_range,
-        ))
+        let stream = Arc::new(stream);
+        let (decoder, full_range, sps_ok) = new_decoder(&stream)?;
+        let mut src = Mp4H264Source::new(stream, opener, reader, decoder, full_range);
+        src.sps_ok = sps_ok;
+        Ok(src)
     }
 
     fn new(
@@ -761,6 +271,8 @@ impl Mp4H264Source {
             failed: false,
             skip_non_reference: true,
             skip_gop_tails: true,
+            sps_ok: false,
+            report: DecodeReport::default(),
         }
     }
 
@@ -777,58 +289,16 @@ impl Mp4H264Source {
         self.skip_gop_tails = skip;
     }
 
-    /// `idr[i]`: sample `i` starts a closed GOP. Only sync samples are looked at, unless
-    /// `all`; also returns which samples carry parameter sets when `all`.
-    fn find_idr(&mut self, all: bool) -> (Vec<bool>, Vec<bool>) {
-        let stream = self.stream.clone();
-        let n = stream.track.samples.len();
-        let mut idr = vec![false; n];
-        let mut ps = vec![false; n];
-        for i in 0..n {
-            if !all && !stream.track.samples[i].sync {
-                continue;
-            }
-            if let Some((kind, has_ps)) = stream.scan(&mut *self.reader, i) {
-                idr[i] = stream.track.samples[i].sync && kind == Some(5);
-                ps[i] = has_ps;
-            } else if all {
-                // unreadable: treat as a parameter-set carrier so that it is looked at again
-                ps[i] = true;
-            }
-        }
-        (idr, ps)
-    }
-
     /// Decides which samples are decoded and which frames come out.
     fn make_plan(&mut self) {
         let n = self.stream.track.samples.len();
-        let action = if self.skip_gop_tails {
-            let idr = self.find_idr(false).0;
-            let cuts = self.cuts(&idr);
-            self.stream
-                .plan_cuts(&self.sampler, &cuts.cut, &cuts.carry, true, true)
-        } else {
-            self.stream.plan(&self.sampler, &vec![false; n], false)
-        };
+        let action = sequential_plan(
+            &self.stream,
+            &mut *self.reader,
+            &self.sampler,
+            self.skip_gop_tails,
+        );
         self.make_plan_with(Arc::new(action), 0..n);
-    }
-
-    /// Where independent segments start (IDR pictures and exact recovery points) and, per
-    /// recovery point, its leading pictures and whether one of those is hashed.
-    fn cuts(&mut self, idr: &[bool]) -> Cuts {
-        let mut cuts = Cuts {
-            cut: idr.to_vec(),
-            carry: vec![false; idr.len()],
-            leading_of: BTreeMap::new(),
-        };
-        for (i, leading) in self.recovery_cuts(idr) {
-            cuts.cut[i] = true;
-            cuts.carry[i] = leading
-                .iter()
-                .any(|&j| self.stream.wanted(&self.sampler, j));
-            cuts.leading_of.insert(i, leading);
-        }
-        cuts
     }
 
     fn make_plan_with(&mut self, action: Arc<Vec<Action>>, range: Range<usize>) {
@@ -878,140 +348,18 @@ impl Mp4H264Source {
         self.split(min_task)
     }
 
-    /// The tasks of a parallel decode whose frames are picked by `sampler` (another backend's
-    /// frame rate may differ from the sample table's), for a decoder other than this one.
-    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
-    pub(crate) fn splitter_for(&mut self, sampler: Sampler, min_task: usize) -> Option<Splitter> {
-        if self.plan_made {
-            return None;
-        }
-        self.sampler = sampler;
-        self.split(min_task)
-    }
-
-    /// Open-GOP recovery points usable as cuts: `(sample, leading pictures)` in decode order.
-    /// A point is used only if every sample before it (back to the previous sync sample) is
-    /// shown before it and every sample after it (to the next sync sample) that is shown
-    /// before it is one of its leading pictures.
-    fn recovery_cuts(&mut self, idr: &[bool]) -> Vec<(usize, Vec<usize>)> {
-        let stream = self.stream.clone();
-        let samples = &stream.track.samples;
-        let n = samples.len();
-        let syncs: Vec<usize> = (0..n).filter(|&i| samples[i].sync).collect();
-        let mut buf = Vec::new();
-        let mut out = Vec::new();
-        for (k, &i) in syncs.iter().enumerate() {
-            if i == 0 || idr[i] || !stream.recovery_point(&mut *self.reader, i, &mut buf) {
-                continue;
-            }
-            let Some(d) = stream.display[i] else { continue };
-            let before = syncs[k.saturating_sub(1)]..i;
-            let after = i + 1..syncs.get(k + 1).copied().unwrap_or(n);
-            let shown_before = |j: &usize| stream.display[*j].is_some_and(|e| e < d);
-            if !before
-                .clone()
-                .all(|j| stream.display[j].is_none_or(|e| e < d))
-            {
-                continue;
-            }
-            let leading: Vec<usize> = after.filter(shown_before).collect();
-            out.push((i, leading));
-        }
-        out
-    }
-
-    /// Tasks start at IDR access units and at open-GOP recovery points (see
-    /// [`Stream::recovery_point`]): the task before such a point also decodes the point and its
-    /// leading pictures when one of those is hashed, and the task starting there does not
-    /// return them.
+    /// See [`Splitter::plan`]; `None` without an opener.
     fn split(&mut self, min_task: usize) -> Option<Splitter> {
         let opener = self.opener.clone()?;
-        let stream = self.stream.clone();
-        let n = stream.track.samples.len();
-        let (idr, ps) = self.find_idr(true);
-        let Cuts {
-            cut,
-            carry,
-            leading_of,
-        } = self.cuts(&idr);
-        let action = stream.plan_cuts(&self.sampler, &cut, &carry, self.skip_gop_tails, true);
-        // group segments into tasks of at least `min_task` decoded samples
-        let mut tasks: Vec<Range<usize>> = Vec::new();
-        let mut start = 0;
-        let mut work = 0;
-        for i in 0..n {
-            if cut[i] && i > start && work >= min_task {
-                tasks.push(start..i);
-                start = i;
-                work = 0;
-            }
-            if action[i] == Action::Decode {
-                work += 1;
-            }
-        }
-        if work > 0 || tasks.is_empty() {
-            tasks.push(start..n);
-        } else if let Some(last) = tasks.last_mut() {
-            last.end = n;
-        }
-        if tasks.len() < 2 {
-            return None;
-        }
-        // at a recovery point: the task starting there returns frames shown from it on, and
-        // the task before decodes it and its leading pictures if one of those is hashed
-        let shown_from = |i: usize| {
-            leading_of
-                .contains_key(&i)
-                .then(|| stream.display[i])
-                .flatten()
-        };
-        let bounds: Vec<(u64, u64)> = tasks
-            .iter()
-            .enumerate()
-            .map(|(t, r)| {
-                let hi = tasks.get(t + 1).and_then(|next| shown_from(next.start));
-                (shown_from(r.start).unwrap_or(0), hi.unwrap_or(u64::MAX))
-            })
-            .collect();
-        let overhang: Vec<Range<usize>> = tasks
-            .iter()
-            .map(|r| match leading_of.get(&r.end) {
-                Some(leading) if carry[r.end] => {
-                    r.end..leading.iter().max().map_or(r.end + 1, |&j| j + 1)
-                }
-                _ => r.end..r.end,
-            })
-            .collect();
-        let mut parameter_sets = Vec::new();
-        let mut bytes = 0;
-        let last_start = tasks.last().map_or(0, |r| r.start);
-        for i in (0..last_start).filter(|&i| ps[i]) {
-            stream.check_sample(i).ok()?;
-            self.read_sample(i).ok()?;
-            let mut out = Vec::new();
-            for raw in raw_nals(&self.buf, stream.length_size) {
-                if matches!(raw[0] & 0x1f, 7 | 8) {
-                    out.extend_from_slice(&(raw.len() as u32).to_be_bytes());
-                    out.extend_from_slice(raw);
-                }
-            }
-            bytes += out.len();
-            if bytes > MAX_PRELUDE_BYTES {
-                return None;
-            }
-            parameter_sets.push((i, out));
-        }
-        Some(Splitter {
-            stream,
+        Splitter::plan(
+            self.stream.clone(),
             opener,
-            sampler: self.sampler,
-            action: Arc::new(action),
-            skip_non_reference: self.skip_non_reference,
-            parameter_sets,
-            tasks,
-            overhang,
-            bounds,
-        })
+            &mut *self.reader,
+            self.sampler,
+            self.skip_gop_tails,
+            self.skip_non_reference,
+            min_task,
+        )
     }
 
     fn read_sample(&mut self, i: usize) -> Result<()> {
@@ -1020,10 +368,26 @@ impl Mp4H264Source {
 
     /// Feeds one NAL, catching decoder panics; returns a finished frame if any.
     fn feed_nal(&mut self, nal: &NalUnit<'_>) -> Result<Option<Frame>> {
-        if nal.nal_unit_type == NalUnitType::Sps {
-            self.full_range = check_sps(nal, &self.stream.limits)?;
+        let r: Result<()> = if nal.nal_unit_type == NalUnitType::Sps {
+            check_sps(nal, &self.stream.limits).map(|full| {
+                self.full_range = full;
+                self.sps_ok = true;
+            })
+        } else {
+            Ok(())
+        };
+        let r = r.and_then(|_| decode_guarded(&mut self.decoder, nal, &mut self.report.concealed));
+        match r {
+            Err(Error::Video(e)) if e.kind == VideoErrorKind::UnsupportedCodec && self.sps_ok => {
+                let what = e.detail.replace(&format!("; {FEATURE_HINT}"), "");
+                Err(VideoError::new(
+                    VideoErrorKind::Corrupt,
+                    format!("damaged H.264 data in a stream of a supported format ({what})"),
+                )
+                .into())
+            }
+            r => r,
         }
-        decode_guarded(&mut self.decoder, nal)
     }
 
     /// Takes a frame that the decoder finished for sample `idx`.
@@ -1077,6 +441,9 @@ impl Mp4H264Source {
             // the head frame never came (decode error): give up on it once later frames pile up
             if at_end || self.ready.len() > REORDER_DEPTH {
                 self.expected.pop_front();
+                if !self.report.truncated {
+                    self.report.dropped += 1;
+                }
                 continue;
             }
             return None;
@@ -1107,6 +474,12 @@ impl Mp4H264Source {
         };
         if action == Action::Skip {
             return Ok(true);
+        }
+        if self.stream.beyond_end(i) {
+            // a truncated file: the frames decoded so far are the result, flagged
+            self.report.truncated = true;
+            self.next_sample = self.range.end.max(self.overhang.end);
+            return self.step();
         }
         self.read_sample(i)?;
         let buf = std::mem::take(&mut self.buf);
@@ -1149,34 +522,22 @@ impl Mp4H264Source {
     }
 }
 
-/// The NAL units (header byte first) of a sample whose units are prefixed by their
-/// `length_size`-byte big-endian lengths; stops at the first inconsistent length.
-pub(crate) fn raw_nals(buf: &[u8], length_size: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = buf;
-    std::iter::from_fn(move || {
-        if rest.len() <= length_size {
-            return None;
-        }
-        let (len, tail) = rest.split_at(length_size);
-        let len = len.iter().fold(0usize, |a, &b| (a << 8) | b as usize);
-        if len == 0 || len > tail.len() {
-            return None;
-        }
-        let (nal, next) = tail.split_at(len);
-        rest = next;
-        Some(nal)
-    })
-}
-
 /// Feeds one NAL to the decoder, turning its panics and unsupported features into errors.
-fn decode_guarded(dec: &mut Decoder, nal: &NalUnit<'_>) -> Result<Option<Frame>> {
+fn decode_guarded(
+    dec: &mut Decoder,
+    nal: &NalUnit<'_>,
+    concealed: &mut u64,
+) -> Result<Option<Frame>> {
     match catch_unwind(AssertUnwindSafe(|| dec.decode_nal(nal))) {
         Ok(Ok(f)) => Ok(f),
         Ok(Err(rust_h264::error::DecodeError::Unsupported(what))) => Err(unsupported(format!(
             "H.264 stream uses a feature the built-in decoder does not support ({what}); {FEATURE_HINT}"
         ))),
         // a damaged slice or parameter set: the decoder conceals what it can, keep going
-        Ok(Err(_)) => Ok(None),
+        Ok(Err(_)) => {
+            *concealed += 1;
+            Ok(None)
+        }
         Err(_) => Err(decoder_err("the H.264 decoder failed on this stream")),
     }
 }
@@ -1221,6 +582,10 @@ impl FrameSource for Mp4H264Source {
         &self.stream.info
     }
 
+    fn report(&self) -> DecodeReport {
+        self.report
+    }
+
     fn set_sampling(&mut self, sampling: Sampling) {
         if !self.plan_made {
             self.sampler = Sampler::new(sampling, self.stream.info.frame_rate.map(|r| r.as_f64()));
@@ -1253,6 +618,9 @@ impl FrameSource for Mp4H264Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::video::h264::plan::find_idr;
+    use std::io::Cursor;
+    use std::path::PathBuf;
 
     fn fixture() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
@@ -1280,7 +648,7 @@ mod tests {
     #[test]
     fn idr_segments_and_tail_plan() {
         let mut src = Mp4H264Source::open(fixture(), VideoLimits::default()).unwrap();
-        let (idr, ps) = src.find_idr(true);
+        let (idr, ps) = find_idr(&src.stream, &mut *src.reader, true);
         let syncs: Vec<usize> = (0..idr.len())
             .filter(|&i| src.stream.track.samples[i].sync)
             .collect();
@@ -1323,7 +691,7 @@ mod tests {
             let mut got = Vec::new();
             let mut prev = None;
             for t in 0..split.tasks().len() {
-                let mut src = split.source(t, prev.take()).unwrap();
+                let mut src = task_source(&split, t, prev.take()).unwrap();
                 while let Some(f) = src.next_frame().unwrap() {
                     got.push(f);
                 }
@@ -1360,14 +728,14 @@ mod tests {
             }
             assert!(got == want, "{sampling:?}: sequential decode differs");
             let dropped = seq.action.iter().filter(|&&a| a == Action::Drop).count();
-            let (idr, _) = seq.find_idr(true);
+            let (idr, _) = find_idr(&seq.stream, &mut *seq.reader, true);
             let idr_only = seq.stream.plan(&seq.sampler, &idr, true);
             let idr_dropped = idr_only.iter().filter(|&&a| a == Action::Drop).count();
             if sampling == (Sampling::Interval { millis: 1000 }) {
                 assert!(dropped > idr_dropped, "{dropped} vs {idr_dropped}");
             }
             let mut src = Mp4H264Source::open(&clip, VideoLimits::default()).unwrap();
-            let (idr, _) = src.find_idr(true);
+            let (idr, _) = find_idr(&src.stream, &mut *src.reader, true);
             assert_eq!(idr.iter().filter(|&&b| b).count(), 1);
             let split = src.splitter_with(sampling, 1).expect("splits");
             let tasks = split.tasks().len();
@@ -1380,7 +748,7 @@ mod tests {
             }
             let mut got = Vec::new();
             for t in 0..split.tasks().len() {
-                got.extend(drain(split.source(t, None).unwrap()));
+                got.extend(drain(task_source(&split, t, None).unwrap()));
             }
             got.sort_by_key(|f| f.frame_number);
             assert_eq!(got.len(), want.len(), "{sampling:?}");

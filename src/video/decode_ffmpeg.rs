@@ -16,7 +16,7 @@
 //!
 //! Parallel decoding of one file ([`super::VideoHasher::hash_file`] with
 //! [`super::VideoConfig::parallel`] on a pool of more than one thread): for H.264 in MP4/MOV
-//! the built-in backend's task plan (IDR segments, and open-GOP recovery points with their
+//! the shared H.264 task plan of [`super::h264`] (IDR segments, and open-GOP recovery points with their
 //! leading pictures) is reused ([`FfmpegSplit`]); each worker thread
 //! has one single-threaded libav H.264 decoder (made from a copy of the stream's codec
 //! parameters taken when the split is planned, so the `avcC` box is its extradata and the file
@@ -35,12 +35,21 @@ use std::path::Path;
 
 use ffmpeg_next as ff;
 
-use super::decode_builtin::{
-    raw_nals, skip_plan, Action, Mp4H264Source, ReadSeek, SkipPlan, Splitter, MIN_TASK_SAMPLES,
-};
+use super::h264::plan::{skip_plan, Action, SkipPlan};
+use super::h264::split::{Splitter, MIN_TASK_SAMPLES};
+use super::h264::stream::{raw_nals, ReadSeek, Stream};
 use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
+
+/// A decoding error: libav's "invalid data" is damaged input ([`VideoErrorKind::Corrupt`]).
+fn decode_err(what: &'static str, e: ff::Error) -> Error {
+    let kind = match e {
+        ff::Error::InvalidData => VideoErrorKind::Corrupt,
+        _ => VideoErrorKind::Decoder,
+    };
+    ff_err(kind, what, e)
+}
 
 fn ff_err(kind: VideoErrorKind, what: &'static str, e: ff::Error) -> Error {
     VideoError::new(kind, what).with_source(Box::new(e)).into()
@@ -145,7 +154,7 @@ fn receive_frame(
             Ok(false)
         }
         Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(false),
-        Err(e) => Err(ff_err(VideoErrorKind::Decoder, "decoding", e)),
+        Err(e) => Err(decode_err("decoding", e)),
     }
 }
 
@@ -441,7 +450,7 @@ impl FrameSource for FfmpegSource {
                             Ok(true) => self
                                 .decoder
                                 .send_packet(&packet)
-                                .map_err(|e| ff_err(VideoErrorKind::Decoder, "decoding", e))?,
+                                .map_err(|e| decode_err("decoding", e))?,
                             Ok(false) => {}
                             Err(()) => self.restart()?,
                         }
@@ -464,7 +473,7 @@ impl FrameSource for FfmpegSource {
     }
 }
 
-/// H.264 in MP4/MOV cut into independent tasks (the built-in backend's
+/// H.264 in MP4/MOV cut into independent tasks (the shared
 /// [`Splitter`]), each decoded by a libav H.264 decoder of its own that is fed the samples
 /// read by the built-in demuxer, so no libavformat seeking is involved.
 pub(crate) struct FfmpegSplit {
@@ -508,9 +517,16 @@ impl FfmpegSplit {
         }
         let params = input.stream(stream)?.parameters().clone();
         let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
-        let split = Mp4H264Source::open(path, limits)
-            .ok()?
-            .splitter_for(sampler, min_task)?;
+        let (stream_info, opener, mut reader) = Stream::open_file(path, limits).ok()?;
+        let split = Splitter::plan(
+            std::sync::Arc::new(stream_info),
+            opener,
+            &mut reader,
+            sampler,
+            true,
+            true,
+            min_task,
+        )?;
         // the same samples as the sequential path's packets (which number frames the same way)
         let mut k = 0;
         for (s, packet) in input.packets() {
@@ -712,7 +728,7 @@ impl FfmpegTask<'_> {
             // like the reference, a packet the decoder refuses ends decoding
             self.decoder
                 .send_packet(&packet)
-                .map_err(|e| ff_err(VideoErrorKind::Decoder, "decoding", e))
+                .map_err(|e| decode_err("decoding", e))
         } else {
             let mut r = Ok(());
             for nal in raw_nals(&buf, ls) {
@@ -763,7 +779,7 @@ impl FrameSource for FfmpegTask<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::VideoLimits;
+    use crate::video::{Mp4H264Source, VideoLimits};
     use sha2::{Digest, Sha256};
 
     fn fixture() -> PathBuf {

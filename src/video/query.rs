@@ -14,7 +14,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{align_hits, AlignConfig, FrameHash, Hit, MatchPercentages, MatchRule, Segment};
+use super::{
+    align_hits, align_speed, AlignConfig, FrameHash, Hit, MatchPercentages, MatchRule, Segment,
+    SpeedAlignConfig, SpeedSegment,
+};
 use crate::hash::{Hash256, PdqHash};
 use crate::letterbox::LetterboxConfig;
 use crate::pdq::Dihedral;
@@ -41,6 +44,19 @@ pub struct VideoQueryOptions {
     /// Transforms tried, each matched on its own; the first should be
     /// [`Dihedral::Original`]. Empty is read as `[Original]`.
     pub transforms: Vec<Dihedral>,
+    /// Query frames hashed per second of video (dense sampling; `None`: the hasher's own
+    /// sampling, one per second by default). The stored side stays one per second; a dense
+    /// query puts a query frame close in content time to every stored frame, whatever the
+    /// excerpt's start or the speed. With `n`, a video at `fps` has every
+    /// `max(1, trunc(fps / n))`-th frame hashed (vPDQ's rule at `1000 / n` ms).
+    #[serde(default)]
+    pub frames_per_second: Option<u32>,
+    /// Hash query frames from a reduced frame whose shorter side is at least this many pixels
+    /// (an integer box reduction, see [`super::FramePixels::to_luma_reduced`]), when the frame
+    /// is at least twice that size; `None`: full frames. The query side need not be
+    /// bit-exact, only close: measured in `tests/video/dense.rs`.
+    #[serde(default)]
+    pub reduced_min_side: Option<u32>,
 }
 
 impl Default for VideoQueryOptions {
@@ -49,6 +65,8 @@ impl Default for VideoQueryOptions {
         VideoQueryOptions {
             unletterbox: None,
             transforms: vec![Dihedral::Original],
+            frames_per_second: None,
+            reduced_min_side: None,
         }
     }
 }
@@ -60,7 +78,34 @@ impl VideoQueryOptions {
         VideoQueryOptions {
             unletterbox: Some(LetterboxConfig::default()),
             transforms: Dihedral::ALL.to_vec(),
+            frames_per_second: None,
+            reduced_min_side: None,
         }
+    }
+
+    /// [`VideoQueryOptions::robust`] sampled densely (8 frames per second) and hashed from
+    /// reduced frames (shorter side ≥ 160): the options for [`QueryVideo::verdict`], which
+    /// finds excerpts cut at any time and copies at another speed.
+    pub fn dense() -> Self {
+        VideoQueryOptions {
+            frames_per_second: Some(8),
+            reduced_min_side: Some(160),
+            ..Self::robust()
+        }
+    }
+
+    /// Sets the dense sampling rate (`None`: the hasher's sampling).
+    #[must_use]
+    pub fn with_frames_per_second(mut self, n: Option<u32>) -> Self {
+        self.frames_per_second = n;
+        self
+    }
+
+    /// Sets hashing from reduced frames (`None`: full frames).
+    #[must_use]
+    pub fn with_reduced_min_side(mut self, side: Option<u32>) -> Self {
+        self.reduced_min_side = side;
+        self
     }
 
     /// Sets letterbox removal (in addition to the plain hash) on or off.
@@ -142,6 +187,15 @@ pub struct QueryMatch {
     pub transform: Dihedral,
     /// The percentages under that transform.
     pub percentages: MatchPercentages,
+}
+
+/// The best speed-tolerant alignment of a [`QueryVideo`] against one known video.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpeedAlignment {
+    /// The transform under which the segments were found.
+    pub transform: Dihedral,
+    /// The segments (see [`super::align_speed`]); empty if none under any transform.
+    pub segments: Vec<SpeedSegment>,
 }
 
 /// The best alignment of a [`QueryVideo`] against one known video.
@@ -268,6 +322,88 @@ impl QueryVideo {
                 query: 0.0,
                 target: 0.0,
             },
+        })
+    }
+
+    /// The matching pairs under transform index `t`: for each usable known frame, its
+    /// `max_candidates` nearest query frames (smallest distance over the alternatives) within
+    /// `max_distance`.
+    pub(crate) fn hits_per_known(
+        &self,
+        t: usize,
+        known: &[FrameHash],
+        max_distance: u32,
+        min_quality: u8,
+        max_candidates: usize,
+    ) -> Vec<Hit> {
+        let q = self.kept(t, min_quality, false);
+        let mut hits = Vec::new();
+        let mut cand: Vec<(u32, u64)> = Vec::new();
+        for k in known.iter().filter(|k| k.hash.quality >= min_quality) {
+            cand.clear();
+            for (qms, alts) in &q {
+                let d = alts
+                    .iter()
+                    .map(|a| a.distance(&k.hash.hash))
+                    .min()
+                    .unwrap_or(u32::MAX);
+                if d <= max_distance {
+                    cand.push((d, *qms));
+                }
+            }
+            cand.sort_unstable();
+            cand.truncate(max_candidates.max(1));
+            hits.extend(cand.iter().map(|&(d, qms)| Hit {
+                query_ms: qms,
+                known_ms: k.timestamp_ms,
+                distance: d,
+            }));
+        }
+        hits
+    }
+
+    /// Speed-tolerant alignment (see [`super::align_speed`]) under each transform; the
+    /// transform whose segments cover the most matched known frames (then the lowest mean
+    /// distance) is returned (the first on ties). Meant for a dense query
+    /// ([`VideoQueryOptions::dense`]) against stored one-per-second hashes.
+    pub fn align_speed(&self, known: &[FrameHash], cfg: &SpeedAlignConfig) -> SpeedAlignment {
+        let mut best: Option<(usize, f64, SpeedAlignment)> = None;
+        for (t, &d) in self.transforms.iter().enumerate() {
+            let hits = self.hits_per_known(
+                t,
+                known,
+                cfg.max_distance,
+                cfg.min_quality,
+                cfg.max_candidates,
+            );
+            let segments = align_speed(&hits, cfg);
+            let frames: usize = segments.iter().map(|s| s.frames_matched).sum();
+            let dsum: f64 = segments
+                .iter()
+                .map(|s| s.mean_distance * s.frames_matched as f64)
+                .sum();
+            let mean = if frames > 0 {
+                dsum / frames as f64
+            } else {
+                0.0
+            };
+            let better = best.as_ref().is_none_or(|(bf, bm, _)| {
+                frames > *bf || (frames == *bf && frames > 0 && mean < *bm)
+            });
+            if better {
+                best = Some((
+                    frames,
+                    mean,
+                    SpeedAlignment {
+                        transform: d,
+                        segments,
+                    },
+                ));
+            }
+        }
+        best.map(|b| b.2).unwrap_or(SpeedAlignment {
+            transform: Dihedral::Original,
+            segments: Vec::new(),
         })
     }
 

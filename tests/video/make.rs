@@ -77,12 +77,18 @@ impl Landscape {
 
 /// `seconds` of textured content panning and zooming over a landscape from `seed`, at `fps`.
 pub fn synth(seed: u64, width: usize, height: usize, fps: u32, seconds: f32) -> Clip {
-    let land = Landscape::new(seed);
     let n = (seconds * fps as f32).round() as usize;
-    let mut frames = Vec::with_capacity(n);
+    let times: Vec<f32> = (0..n).map(|k| k as f32 / fps as f32).collect();
+    synth_at(seed, width, height, fps, &times)
+}
+
+/// The frames of [`synth`]'s content at the given content times (s), played at `fps`: a
+/// re-timed copy (excerpt from any time, another speed, another frame rate).
+pub fn synth_at(seed: u64, width: usize, height: usize, fps: u32, times: &[f32]) -> Clip {
+    let land = Landscape::new(seed);
+    let mut frames = Vec::with_capacity(times.len());
     let (cw, ch) = (width / 2, height / 2);
-    for k in 0..n {
-        let t = k as f32 / fps as f32;
+    for &t in times {
         let cx = 300.0 + 45.0 * t + 20.0 * (0.9 * t).sin();
         let cy = 400.0 + 25.0 * (0.37 * t).sin() * 4.0;
         let s = (1.0 + 0.25 * (0.5 * t).sin()) * 640.0 / width as f32;
@@ -508,4 +514,20 @@ impl Clip {
             frames,
         }
     }
+}
+
+/// The same MP4 with its `moov` before its `mdat` ("faststart", as uploads usually are): our
+/// muxer writes ftyp, mdat, moov with one chunk, so the one `stco` entry moves by the size of
+/// the `moov`.
+pub fn faststart(mp4: &[u8]) -> Vec<u8> {
+    let size = |at: usize| u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+    let ftyp_len = size(0);
+    let mdat = ftyp_len..ftyp_len + size(ftyp_len);
+    assert_eq!(&mp4[mdat.start + 4..mdat.start + 8], b"mdat");
+    let mut moov = mp4[mdat.end..mdat.end + size(mdat.end)].to_vec();
+    assert_eq!(&moov[4..8], b"moov");
+    let stco = moov.windows(4).position(|w| w == b"stco").unwrap() + 12;
+    let off = u32::from_be_bytes(moov[stco..stco + 4].try_into().unwrap()) + moov.len() as u32;
+    moov[stco..stco + 4].copy_from_slice(&off.to_be_bytes());
+    [&mp4[..ftyp_len], &moov[..], &mp4[mdat]].concat()
 }

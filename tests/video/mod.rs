@@ -2,6 +2,8 @@
 
 mod bad_input;
 mod conformance;
+mod dense;
+mod errors;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod fixture;

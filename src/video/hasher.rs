@@ -1,0 +1,463 @@
+//! [`VideoHasher`]: sampled frames of a source or file hashed with PDQ, with vPDQ semantics.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{Backend, VideoConfig};
+use super::decode_builtin::{self, Mp4H264Source};
+#[cfg(feature = "ffmpeg")]
+use super::decode_ffmpeg::{self, FfmpegSource};
+use super::sample::{self, Sampling};
+use super::tasks::run_tasks;
+use super::{
+    DecodeReport, FramePixels, FrameRate, FrameSource, QueryFrame, QueryVideo, VideoFrame,
+    VideoQueryOptions,
+};
+use crate::error::{Result, VideoError, VideoErrorKind};
+use crate::hash::PdqHash;
+use crate::letterbox::remove_letterbox;
+use crate::pdq::PdqHasher;
+
+/// The hash of one video frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FrameHash {
+    /// Display-order frame number from 0.
+    pub frame_number: u64,
+    /// `frame_number / fps` in milliseconds, exactly as the reference prints it (3 decimals).
+    pub timestamp_ms: u64,
+    /// PDQ hash and quality.
+    pub hash: PdqHash,
+}
+
+/// The vPDQ timestamp of a frame in ms: the reference computes `float(n) / float(fps)` and
+/// prints it with 3 decimals; this is that printed number as an integer.
+pub fn vpdq_timestamp_ms(frame_number: u64, fps: f64) -> u64 {
+    let t = frame_number as f32 / fps as f32;
+    if !(t.is_finite() && t >= 0.0) {
+        return 0;
+    }
+    let s = format!("{:.3}", t as f64);
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "0"));
+    let int: u64 = int.parse().unwrap_or(0);
+    let frac: u64 = frac.parse().unwrap_or(0);
+    int.saturating_mul(1000).saturating_add(frac)
+}
+
+/// Hashes videos with vPDQ semantics.
+///
+/// ```
+/// use mediamatch::video::{Sampling, VideoConfig, VideoHasher};
+/// let hasher = VideoHasher::with_config(VideoConfig::default().with_sampling(Sampling::Keyframes));
+/// assert_eq!(hasher.config().sampling, Sampling::Keyframes);
+/// // a file that is not a video gives a typed error
+/// let err = hasher.hash_bytes(b"definitely not an mp4").unwrap_err();
+/// assert!(matches!(err, mediamatch::Error::Video(_)));
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct VideoHasher {
+    config: VideoConfig,
+    pdq: PdqHasher,
+    /// During one call: when decoding must stop.
+    deadline: Option<Instant>,
+}
+
+/// The name errors about in-memory input give.
+const MEMORY: &str = "<memory>";
+
+/// The hashes of a video and what went wrong without stopping its decode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct VideoHashes {
+    /// The sampled frames' hashes in order (of the frames that came out of the decoder).
+    pub frames: Vec<FrameHash>,
+    /// Damage met: concealed or dropped frames, truncation.
+    pub report: DecodeReport,
+}
+
+impl VideoHasher {
+    /// The reference behaviour: one hash per second, whole frames.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With a configuration.
+    pub fn with_config(config: VideoConfig) -> Self {
+        VideoHasher {
+            config,
+            pdq: PdqHasher::new(),
+            deadline: None,
+        }
+    }
+
+    /// Sets the sampling.
+    #[must_use]
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.config.sampling = sampling;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VideoConfig {
+        &self.config
+    }
+
+    /// Opens a video file with the configured backend.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<Box<dyn FrameSource + Send>> {
+        let path = path.as_ref();
+        match self.config.backend {
+            #[cfg(feature = "ffmpeg")]
+            Backend::Auto | Backend::Ffmpeg => {
+                let threads = if self.config.parallel {
+                    rayon::current_num_threads()
+                } else {
+                    1
+                };
+                Ok(Box::new(FfmpegSource::open_with_threads(
+                    path,
+                    self.config.limits,
+                    threads,
+                )?))
+            }
+            #[cfg(not(feature = "ffmpeg"))]
+            Backend::Ffmpeg => Err(VideoError::new(
+                VideoErrorKind::UnsupportedCodec,
+                "the FFmpeg backend is not in this build: build mediamatch with the `ffmpeg` feature",
+            )
+            .into()),
+            _ => Ok(Box::new(Mp4H264Source::open(path, self.config.limits)?)),
+        }
+    }
+
+    /// Hashes a video file: the sampled frames in order.
+    ///
+    /// With [`VideoConfig::parallel`] (the default) one file is decoded on several threads;
+    /// the result is the same as that of [`VideoHasher::frames`] over [`VideoHasher::open`].
+    pub fn hash_file(&self, path: impl AsRef<Path>) -> Result<Vec<FrameHash>> {
+        Ok(self.hash_file_report(path)?.frames)
+    }
+
+    /// [`VideoHasher::hash_file`] with what went wrong without stopping the decode: frames
+    /// concealed or dropped, and whether the file is truncated (its frames up to the cut are
+    /// returned). Errors name the file.
+    pub fn hash_file_report(&self, path: impl AsRef<Path>) -> Result<VideoHashes> {
+        let path = path.as_ref();
+        let this = self.started();
+        this.file_with(path, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
+            .map(|(frames, report)| VideoHashes { frames, report })
+            .map_err(|e| e.with_video_path(path))
+    }
+
+    /// This hasher with the decode deadline of its limits starting now.
+    fn started(&self) -> VideoHasher {
+        let mut this = self.clone();
+        this.deadline = self
+            .config
+            .limits
+            .max_decode_ms
+            .map(|ms| Instant::now() + Duration::from_millis(ms));
+        this
+    }
+
+    /// [`VideoHasher::hash_file`] with any per-frame hashing; `key` gives the frame number.
+    fn file_with<T: Send>(
+        &self,
+        path: &Path,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        let use_builtin = match self.config.backend {
+            Backend::Builtin => true,
+            Backend::Auto => !cfg!(feature = "ffmpeg"),
+            Backend::Ffmpeg => false,
+        };
+        if use_builtin {
+            return self.builtin_with(Mp4H264Source::open(path, self.config.limits)?, hash, key);
+        }
+        #[cfg(feature = "ffmpeg")]
+        if self.config.parallel && rayon::current_num_threads() > 1 {
+            if let Some(split) =
+                decode_ffmpeg::FfmpegSplit::new(path, self.config.limits, self.config.sampling)
+            {
+                return run_tasks(
+                    split.len(),
+                    |t, prev| split.source(t, prev),
+                    &|src| self.sampled_mut(src, hash),
+                    key,
+                );
+            }
+        }
+        self.sampled(self.open(path)?, hash)
+    }
+
+    /// Hashes an in-memory MP4/MOV (built-in backend).
+    pub fn hash_bytes(&self, bytes: &[u8]) -> Result<Vec<FrameHash>> {
+        Ok(self.hash_bytes_report(bytes)?.frames)
+    }
+
+    /// [`VideoHasher::hash_bytes`] with what went wrong without stopping the decode (see
+    /// [`VideoHasher::hash_file_report`]). Errors name the input `<memory>`.
+    pub fn hash_bytes_report(&self, bytes: &[u8]) -> Result<VideoHashes> {
+        let this = self.started();
+        Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
+            .and_then(|src| {
+                this.builtin_with(src, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
+            })
+            .map(|(frames, report)| VideoHashes { frames, report })
+            .map_err(|e| e.with_video_path(MEMORY))
+    }
+
+    /// [`VideoHasher::hash_builtin`] with any per-frame hashing.
+    fn builtin_with<T: Send>(
+        &self,
+        mut src: Mp4H264Source,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        if self.config.parallel && rayon::current_num_threads() > 1 {
+            if let Some(split) = src.splitter(self.config.sampling) {
+                return run_tasks(
+                    split.tasks().len(),
+                    |t, prev| decode_builtin::task_source(&split, t, prev),
+                    &|src| self.sampled_mut(src, hash),
+                    key,
+                );
+            }
+        }
+        self.sampled(src, hash)
+    }
+
+    /// Applies `hash` to the sampled frames of a source, in order.
+    fn sampled<S: FrameSource, T>(
+        &self,
+        mut source: S,
+        hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        self.sampled_mut(&mut source, hash)
+    }
+
+    /// [`VideoHasher::sampled`] leaving the source to the caller.
+    fn sampled_mut<S: FrameSource, T>(
+        &self,
+        source: &mut S,
+        hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        source.set_sampling(self.config.sampling);
+        let rate = source.info().frame_rate;
+        let sampler = sample::Sampler::new(self.config.sampling, rate.map(|r| r.as_f64()));
+        let mut out = Vec::new();
+        loop {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(VideoError::new(
+                    VideoErrorKind::LimitsExceeded,
+                    "decoding took longer than the limit (VideoLimits::max_decode_ms)",
+                )
+                .into());
+            }
+            let Some(f) = source.next_frame()? else { break };
+            if sampler.wants(f.frame_number, f.keyframe) {
+                out.push(hash(&f, rate)?);
+            }
+        }
+        Ok((out, source.report()))
+    }
+
+    /// Hashes one frame for robust matching (query side): the plain hash (as
+    /// [`VideoHasher::hash_frame`]) and, with [`VideoQueryOptions::unletterbox`], the hash
+    /// after letterbox removal, each under every transform of the options, from one DCT each.
+    pub fn hash_query_frame(
+        &self,
+        frame: &VideoFrame,
+        fps: Option<FrameRate>,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryFrame> {
+        let transforms = opts.transforms();
+        let luma = match opts.reduced_min_side {
+            Some(side) => frame.pixels.to_luma_reduced(side.max(1) as usize)?,
+            None => frame.pixels.to_luma()?,
+        };
+        let luma = match &self.config.letterbox {
+            Some(cfg) => remove_letterbox(&luma, cfg),
+            None => luma,
+        };
+        let mut alts = vec![self.pdq.hash_transforms(&luma, &transforms)];
+        if let Some(cfg) = &opts.unletterbox {
+            alts.push(
+                self.pdq
+                    .hash_transforms(&remove_letterbox(&luma, cfg), &transforms),
+            );
+        }
+        Ok(QueryFrame {
+            frame_number: frame.frame_number,
+            timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+            hashes: (0..transforms.len())
+                .map(|t| alts.iter().map(|a| a[t]).collect())
+                .collect(),
+        })
+    }
+
+    /// Hashes the sampled frames of a source for robust matching (see
+    /// [`VideoHasher::hash_query_frame`]). The plain hashes are those of
+    /// [`VideoHasher::frames`].
+    pub fn hash_query_source<S: FrameSource>(
+        &self,
+        source: S,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames: this
+                .sampled(source, &|f, fps| this.hash_query_frame(f, fps, opts))?
+                .0,
+        })
+    }
+
+    /// This hasher with the sampling of `opts` ([`VideoQueryOptions::frames_per_second`]).
+    fn for_query(&self, opts: &VideoQueryOptions) -> VideoHasher {
+        let mut this = self.started();
+        if let Some(n) = opts.frames_per_second {
+            this.config.sampling = Sampling::Interval {
+                millis: (1000 / n.max(1)).max(1),
+            };
+        }
+        this
+    }
+
+    /// Hashes an in-memory MP4/MOV for robust matching (built-in backend), decoding as
+    /// [`VideoHasher::hash_bytes`] does.
+    pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
+        let frames = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
+            .and_then(|src| {
+                this.builtin_with(
+                    src,
+                    &|f, fps| this.hash_query_frame(f, fps, opts),
+                    &|q: &QueryFrame| q.frame_number,
+                )
+            })
+            .map_err(|e| e.with_video_path(MEMORY))?
+            .0;
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames,
+        })
+    }
+
+    /// Hashes a video file for robust matching (see [`VideoHasher::hash_query_frame`]),
+    /// decoding as [`VideoHasher::hash_file`] does.
+    pub fn hash_query_file(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &VideoQueryOptions,
+    ) -> Result<QueryVideo> {
+        let this = self.for_query(opts);
+        let path = path.as_ref();
+        let frames = this
+            .file_with(
+                path,
+                &|f, fps| this.hash_query_frame(f, fps, opts),
+                &|q: &QueryFrame| q.frame_number,
+            )
+            .map_err(|e| e.with_video_path(path))?
+            .0;
+        Ok(QueryVideo {
+            transforms: opts.transforms(),
+            frames,
+        })
+    }
+
+    /// Hashes many files in parallel on the current rayon pool (one video per task; when
+    /// there are at least as many videos as threads, each video's own decode is sequential).
+    pub fn hash_files<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Vec<FrameHash>>> {
+        use rayon::prelude::*;
+        let parallel = self.config.parallel && paths.len() < rayon::current_num_threads();
+        let one = VideoHasher {
+            config: self.config.with_parallel(parallel),
+            pdq: self.pdq.clone(),
+            deadline: None,
+        };
+        paths.par_iter().map(|p| one.hash_file(p)).collect()
+    }
+
+    /// Hashes the frames of a source lazily, in display order.
+    pub fn frames<S: FrameSource>(&self, mut source: S) -> Frames<'_, S> {
+        source.set_sampling(self.config.sampling);
+        let fps = source.info().frame_rate.map(|r| r.as_f64());
+        let sampler = sample::Sampler::new(self.config.sampling, fps);
+        Frames {
+            hasher: self,
+            source,
+            sampler,
+            fps,
+            done: false,
+        }
+    }
+
+    /// Hashes one caller-provided frame (no sampling applied): identical to what a file's frame
+    /// with the same pixels gets.
+    pub fn hash_frame(&self, frame: &VideoFrame, fps: Option<FrameRate>) -> Result<FrameHash> {
+        let hash = match (&frame.pixels, &self.config.letterbox) {
+            // RGB straight into PDQ's first filter pass (the same numbers, no luma plane)
+            (
+                FramePixels::Rgb8 {
+                    width,
+                    height,
+                    stride,
+                    data,
+                },
+                None,
+            ) => self.pdq.hash_rgb8(data, *width, *height, *stride)?,
+            (pixels, letterbox) => {
+                let luma = pixels.to_luma()?;
+                match letterbox {
+                    Some(cfg) => self.pdq.hash(&remove_letterbox(&luma, cfg)),
+                    None => self.pdq.hash(&luma),
+                }
+            }
+        };
+        Ok(FrameHash {
+            frame_number: frame.frame_number,
+            timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+            hash,
+        })
+    }
+}
+
+/// Iterator over the hashes of a video's sampled frames (see [`VideoHasher::frames`]).
+#[derive(Debug)]
+pub struct Frames<'h, S> {
+    hasher: &'h VideoHasher,
+    source: S,
+    sampler: sample::Sampler,
+    fps: Option<f64>,
+    done: bool,
+}
+
+impl<S: FrameSource> Iterator for Frames<'_, S> {
+    type Item = Result<FrameHash>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.source.next_frame() {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(None) => {
+                    self.done = true;
+                }
+                Ok(Some(f)) => {
+                    if !self.sampler.wants(f.frame_number, f.keyframe) {
+                        continue;
+                    }
+                    let fps = self.fps.and_then(|_| self.source.info().frame_rate);
+                    return Some(self.hasher.hash_frame(&f, fps));
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,135 @@
+//! Dense query sampling and the speed-tolerant verdict on clips the tests make: an excerpt cut
+//! at a fractional second, copies at 1.25× and 0.8× speed and at another frame rate are each
+//! found with their segment (query and known start–end within ±1 s, the speed within 5 %);
+//! distinct videos are not matched; hashing from reduced frames stays close to full frames.
+
+use std::sync::{Arc, OnceLock};
+
+use mediamatch::video::{
+    FrameHash, FrameSource, Mp4H264Source, QueryVideo, SpeedSegment, VideoHasher, VideoLimits,
+    VideoQueryOptions, VideoVerdict,
+};
+
+use super::make::{encode_mp4, synth, synth_at};
+
+const W: usize = 320;
+const H: usize = 240;
+const FPS: u32 = 15;
+const SEED: u64 = 31;
+
+/// The stored side: plain vPDQ of a 14 s original at one hash per second.
+fn stored() -> &'static [FrameHash] {
+    static S: OnceLock<Vec<FrameHash>> = OnceLock::new();
+    S.get_or_init(|| {
+        let mp4 = encode_mp4(&synth(SEED, W, H, FPS, 14.0), 24);
+        VideoHasher::new().hash_bytes(&mp4).unwrap()
+    })
+}
+
+/// A copy showing the original's content at `times` (s), played at `fps`, hashed densely.
+fn dense_query(seed: u64, fps: u32, times: &[f32]) -> QueryVideo {
+    let mp4 = encode_mp4(&synth_at(seed, W, H, fps, times), 26);
+    VideoHasher::new()
+        .hash_query_bytes(&mp4, &VideoQueryOptions::dense())
+        .unwrap()
+}
+
+/// Content times `start + speed × j / fps` for `seconds` of query.
+fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> {
+    let n = (seconds * fps as f32).round() as usize;
+    (0..n)
+        .map(|j| start + speed * j as f32 / fps as f32)
+        .collect()
+}
+
+/// The verdict matched, and its longest segment is the expected one: query start–end and
+/// known start–end within ±1 s, speed within 5 %.
+fn expect_segment(v: &VideoVerdict, query_s: (f64, f64), known_s: (f64, f64), speed: f64) {
+    assert!(v.matched, "not matched: {v:#?}");
+    let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
+    let near = |got_ms: u64, want_s: f64| (got_ms as f64 / 1000.0 - want_s).abs() <= 1.0;
+    assert!(
+        near(seg.query_start_ms, query_s.0) && near(seg.query_end_ms, query_s.1),
+        "query span {seg:?}, want {query_s:?}"
+    );
+    assert!(
+        near(seg.known_start_ms, known_s.0) && near(seg.known_end_ms, known_s.1),
+        "known span {seg:?}, want {known_s:?}"
+    );
+    assert!(
+        (seg.speed / speed - 1.0).abs() <= 0.05,
+        "speed {} want {speed}",
+        seg.speed
+    );
+    // every accepted segment lies on the true timeline (known = start + speed × query), ±1 s
+    for s in &v.segments {
+        let want_k0 = known_s.0 + speed * (s.query_start_ms as f64 / 1000.0 - query_s.0);
+        assert!(
+            (s.known_start_ms as f64 / 1000.0 - want_k0).abs() <= 1.0,
+            "{s:?} off the timeline"
+        );
+    }
+}
+
+/// An excerpt cut at 3.4 s (not on a stored frame's second), 6 s long.
+#[test]
+fn excerpt_at_fractional_offset() {
+    let q = dense_query(SEED, FPS, &times(3.4, 1.0, FPS, 6.0));
+    let v = q.verdict(stored());
+    // stored frames at whole seconds: the first inside is 4 s, the last 9 s
+    expect_segment(&v, (0.0, 5.93), (3.4, 9.33), 1.0);
+}
+
+/// 1.25× faster from 2 s: 8 s of query show known 2–12 s.
+#[test]
+fn speed_1_25() {
+    let q = dense_query(SEED, FPS, &times(2.0, 1.25, FPS, 8.0));
+    expect_segment(&q.verdict(stored()), (0.0, 8.0), (2.0, 12.0), 1.25);
+}
+
+/// 0.8× (slowed down) from 1 s: 12 s of query show known 1–10.6 s.
+#[test]
+fn speed_0_8() {
+    let q = dense_query(SEED, FPS, &times(1.0, 0.8, FPS, 12.0));
+    expect_segment(&q.verdict(stored()), (0.0, 12.0), (1.0, 10.6), 0.8);
+}
+
+/// Another frame rate (24 fps) for an excerpt from 2.7 s.
+#[test]
+fn frame_rate_change_excerpt() {
+    let q = dense_query(SEED, 24, &times(2.7, 1.0, 24, 7.0));
+    expect_segment(&q.verdict(stored()), (0.0, 7.0), (2.7, 9.7), 1.0);
+}
+
+/// Distinct videos (other landscapes, normal speed and 1.25×) are not matched.
+#[test]
+fn distinct_videos_not_matched() {
+    for (seed, speed) in [(32, 1.0), (33, 1.25), (34, 0.8)] {
+        let q = dense_query(seed, FPS, &times(0.0, speed, FPS, 10.0));
+        let v = q.verdict(stored());
+        assert!(!v.matched, "seed {seed}: {v:#?}");
+    }
+}
+
+/// Hashes from reduced frames (1280×720 halved to 640×360) stay close to the full frame's:
+/// the distance cost of hashing the query cheaply.
+#[test]
+fn reduced_frames_stay_close() {
+    let mp4 = encode_mp4(&synth(SEED, 1280, 720, FPS, 1.0), 22);
+    let mut src = Mp4H264Source::from_bytes(Arc::from(mp4), VideoLimits::default()).unwrap();
+    let hasher = VideoHasher::new();
+    let full = VideoQueryOptions::default();
+    let reduced = VideoQueryOptions::default().with_reduced_min_side(Some(160));
+    let fps = src.info().frame_rate;
+    let mut d = Vec::new();
+    while let Some(f) = src.next_frame().unwrap() {
+        let a = hasher.hash_query_frame(&f, fps, &full).unwrap();
+        let b = hasher.hash_query_frame(&f, fps, &reduced).unwrap();
+        d.push(a.hashes[0][0].hash.distance(&b.hashes[0][0].hash));
+    }
+    assert_eq!(d.len(), 15);
+    let mean = d.iter().sum::<u32>() as f64 / d.len() as f64;
+    let max = *d.iter().max().unwrap();
+    println!("reduced vs full frame hash: mean {mean:.1} bits, max {max} bits");
+    assert!(mean <= 6.0 && max <= 12, "mean {mean}, max {max}");
+}
