@@ -24,3 +24,4 @@ pub mod index;
 pub use db::Database;
 pub use index::{Index, Match};
 pub use video::{FrameHash, VideoConfig, VideoHasher};
+pub mod filehash;

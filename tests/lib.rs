@@ -1,6 +1,7 @@
 //! The one integration-test binary; each file is a module.
 
 mod db;
+mod exchange;
 mod formats;
 mod hash_props;
 mod index;

@@ -1,0 +1,3 @@
+//! Exact file hashes and the exchanges' import/export formats.
+
+mod filehash;
