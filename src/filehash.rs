@@ -72,7 +72,7 @@ impl ExactAlg {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             ExactAlg::Md5 => 16,
             ExactAlg::Sha1 => 20,
@@ -265,7 +265,7 @@ impl ExactDigest {
         })
     }
 
-    /// Builds a digest from raw bytes; `None` if the length is not `alg.len()`.
+    /// Builds a digest from raw bytes; `None` if the length is not `alg.digest_len()`.
     pub fn from_bytes(alg: ExactAlg, bytes: &[u8]) -> Option<Self> {
         Some(match alg {
             ExactAlg::Md5 => ExactDigest::Md5(Md5Digest(bytes.try_into().ok()?)),
@@ -437,10 +437,7 @@ impl<R: Read> Read for HashingReader<R> {
 
 /// Reads a whole file (at most `max_bytes`) and its digests in one pass. A larger file is an
 /// [`Error::InvalidInput`], so memory stays bounded.
-pub fn read_with_digests(
-    path: impl AsRef<Path>,
-    max_bytes: u64,
-) -> Result<(Vec<u8>, FileDigests)> {
+pub fn read_with_digests(path: impl AsRef<Path>, max_bytes: u64) -> Result<(Vec<u8>, FileDigests)> {
     let path = path.as_ref();
     let f = std::fs::File::open(path).map_err(|e| Error::io(path.to_path_buf(), e))?;
     let mut r = HashingReader::new(f.take(max_bytes.saturating_add(1)));

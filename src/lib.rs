@@ -25,3 +25,4 @@ pub use db::Database;
 pub use index::{Index, Match};
 pub use video::{FrameHash, VideoConfig, VideoHasher};
 pub mod filehash;
+pub mod tmk;

@@ -9,4 +9,5 @@ mod pdq;
 mod rng;
 mod robustness;
 mod robustness_video;
+mod tmk;
 mod video;
