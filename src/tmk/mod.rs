@@ -9,19 +9,25 @@
 //!
 //! Every step after the RGB frames is bit-exact with the reference (tested on its vectors).
 //! The frames themselves come from [`resample`]: with the `ffmpeg` feature
-//! [`hash_video_file`] follows the reference's `ffmpeg -s 64:64 -pix_fmt rgb24 -r 15` exactly
+//! `hash_video_ffmpeg` follows the reference's `ffmpeg -s 64:64 -pix_fmt rgb24 -r 15` exactly
 //! (bicubic swscale, CFR frame selection); without it, [`hash_video_builtin`] resamples the
 //! built-in decoder's frames with its own scaler, which is close but not bit-exact.
 
 mod features;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
 mod format;
+mod hash;
 mod index;
 mod pdqf;
 pub mod resample;
 mod score;
 
 pub use features::{coeffs, TmkBuilder, COEFF_BITS, PERIODS, TMK_FPS};
+#[cfg(feature = "ffmpeg")]
+pub use ffmpeg::{hash_video_ffmpeg, rgb64_frames_ffmpeg};
 pub use format::{TmkFeatures, HEADER_LEN, MAX_COEFFS, MAX_DIM, MAX_FILE_BYTES, MAX_PERIODS};
+pub use hash::{hash_frame_source, hash_rgb64_frames, hash_video_builtin, resize_rgb_to_64};
 pub use index::{TmkIndex, TmkMatch};
 pub use pdqf::{pdqf_from_rgb64, Pdqf, FRAME_BYTES, FRAME_SIDE, PDQF_DIM};
 pub use score::{
