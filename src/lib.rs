@@ -24,5 +24,6 @@ pub mod index;
 pub use db::Database;
 pub use index::{Index, Match};
 pub use video::{FrameHash, VideoConfig, VideoHasher};
+pub mod exchange;
 pub mod filehash;
 pub mod tmk;
