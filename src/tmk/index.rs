@@ -39,7 +39,7 @@ pub struct TmkIndex<Id> {
     ids: Vec<Id>,
     averages: Vec<f32>,
     norms: Vec<f32>,
-    features: Vec<Arc<TmkFeatures>>,
+    features: Vec<Option<Arc<TmkFeatures>>>,
 }
 
 impl<Id: Clone + PartialEq> TmkIndex<Id> {
@@ -74,7 +74,26 @@ impl<Id: Clone + PartialEq> TmkIndex<Id> {
         self.averages.extend_from_slice(&tmk.pure_average);
         self.norms.push(norm(&tmk.pure_average));
         self.ids.push(id);
-        self.features.push(tmk);
+        self.features.push(Some(tmk));
+        Ok(())
+    }
+
+    /// Adds only the pure average of a vector (1 KiB) whose full 256 KiB features live
+    /// elsewhere (a database blob): such entries are scored at level 2 through the loader of
+    /// [`TmkIndex::search_with`]. This is the layout the reference's maintainers suggest for
+    /// large collections (index the pure averages, fetch the rest for the candidates).
+    pub fn insert_average(&mut self, id: Id, pure_average: &[f32]) -> Result<()> {
+        if pure_average.len() != super::PDQF_DIM {
+            return Err(crate::error::Error::invalid(format!(
+                "TMK pure average has {} values, not {}",
+                pure_average.len(),
+                super::PDQF_DIM
+            )));
+        }
+        self.averages.extend_from_slice(pure_average);
+        self.norms.push(norm(pure_average));
+        self.ids.push(id);
+        self.features.push(None);
         Ok(())
     }
     /// Removes every entry with this id; returns how many.
@@ -100,13 +119,25 @@ impl<Id: Clone + PartialEq> TmkIndex<Id> {
         removed
     }
     /// The stored vector of entry `i` (insertion order, disturbed by removals).
-    pub fn get(&self, i: usize) -> Option<(&Id, &TmkFeatures)> {
-        Some((self.ids.get(i)?, self.features.get(i)?))
+    pub fn get(&self, i: usize) -> Option<(&Id, Option<&TmkFeatures>)> {
+        Some((self.ids.get(i)?, self.features.get(i)?.as_deref()))
     }
 
     /// Entries whose level 1 ≥ `thresholds.level1` and level 2 ≥ `thresholds.level2`, best
     /// level 2 first.
     pub fn search(&self, query: &TmkFeatures, thresholds: &TmkThresholds) -> Vec<TmkMatch<Id>> {
+        self.search_with(query, thresholds, |_, _| None)
+    }
+
+    /// [`TmkIndex::search`], with `load(entry, id)` supplying the full features of entries
+    /// added by [`TmkIndex::insert_average`] (called only for level-1 candidates; an entry
+    /// whose features cannot be loaded is skipped).
+    pub fn search_with(
+        &self,
+        query: &TmkFeatures,
+        thresholds: &TmkThresholds,
+        mut load: impl FnMut(usize, &Id) -> Option<Arc<TmkFeatures>>,
+    ) -> Vec<TmkMatch<Id>> {
         let d = super::PDQF_DIM;
         if query.dim() != d {
             return Vec::new();
@@ -116,7 +147,14 @@ impl<Id: Clone + PartialEq> TmkIndex<Id> {
         for (i, avg) in self.averages.chunks_exact(d).enumerate() {
             let l1 = cosine_from(dot(&query.pure_average, avg), qn, self.norms[i]);
             if l1 >= thresholds.level1 {
-                let l2 = level2(query, &self.features[i]);
+                let full = match &self.features[i] {
+                    Some(f) => f.clone(),
+                    None => match load(i, &self.ids[i]) {
+                        Some(f) => f,
+                        None => continue,
+                    },
+                };
+                let l2 = level2(query, &full);
                 if l2 >= thresholds.level2 {
                     out.push(TmkMatch {
                         id: self.ids[i].clone(),

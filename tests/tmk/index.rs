@@ -70,3 +70,32 @@ fn search_equals_brute_force() {
         .iter()
         .all(|m| m.id != 3));
 }
+
+/// Averages-only entries with a loader give the same results as full entries, and the loader
+/// is called only for level-1 candidates.
+#[test]
+fn averages_only_entries_load_full_features_for_candidates_only() {
+    let all: Vec<(u64, std::sync::Arc<TmkFeatures>)> = (0..16u64)
+        .map(|id| (id, std::sync::Arc::new(video(200 + id, id % 4, 20))))
+        .collect();
+    let mut full = TmkIndex::new();
+    let mut light = TmkIndex::new();
+    for (id, v) in &all {
+        full.insert(*id, v.clone()).unwrap();
+        light.insert_average(*id, &v.pure_average).unwrap();
+    }
+    assert!(light.insert_average(99, &[1.0; 10]).is_err());
+    let query = video(999, 1, 22);
+    let t = TmkThresholds::default();
+    let mut loads = 0;
+    let got = light.search_with(&query, &t, |_, id| {
+        loads += 1;
+        Some(all[*id as usize].1.clone())
+    });
+    assert_eq!(got, full.search(&query, &t));
+    let candidates = full.level1_candidates(&query, t.level1).len();
+    assert_eq!(loads, candidates);
+    assert!(candidates < all.len(), "the level-1 filter should exclude some entries");
+    // Without a loader, averages-only entries are not reported.
+    assert!(light.search(&query, &t).is_empty());
+}
