@@ -12,6 +12,18 @@
 //! Videos (`.mp4`, `.mov`, `.m4v`; more with the `ffmpeg` feature) are hashed one frame per
 //! second with vPDQ semantics and printed as vPDQ lines `frame,quality,hex,timestamp` followed
 //! by a space and the path (`--json`: one object per frame).
+//!
+//! `--signals pdq,vpdq,tmk,md5,sha1,sha256,sha512` prints every listed signal type instead,
+//! one line `<signal> <value> <path>` each (`--json`: one object per file, keyed by signal
+//! type). The exact hashes (md5, sha1, sha256, sha512) are of the file bytes, computed while
+//! the file is read; pdq applies to images, vpdq (one line per hashed frame) and tmk to
+//! videos. The tmk value is the base64 `.tmk` file, the form the exchanges take; with
+//! `--tmk-dir DIR` each video's `.tmk` is also written there as `<file name>.tmk`. TMK uses
+//! FFmpeg's exact pre-processing with the `ffmpeg` feature, else the built-in decoder.
+//!
+//! `-` reads one file from standard input. Exit status: 0 all inputs hashed, 2 some input
+//! could not be read or hashed (reported on stderr, naming the file once; the others are
+//! still printed).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,10 +41,18 @@ enum Mode {
     Cli512,
 }
 
-/// Hash images with PDQ.
+/// Hash images and videos: PDQ, vPDQ, TMK+PDQF and exact file hashes.
+///
+/// Exit status: 0 = every input hashed, 2 = an input could not be read or hashed.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
+    /// Signal types to print (comma-separated): pdq, vpdq, tmk, md5, sha1, sha256, sha512.
+    #[arg(long, value_delimiter = ',')]
+    signals: Vec<String>,
+    /// With `--signals ...,tmk`: also write each video's `.tmk` file into this directory.
+    #[arg(long)]
+    tmk_dir: Option<PathBuf>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
@@ -45,8 +65,8 @@ struct Args {
     /// Apply the EXIF orientation before hashing (the reference ignores it).
     #[arg(long)]
     exif: bool,
-    /// Files and directories (walked recursively; in directories only files with an image
-    /// extension are hashed, files named explicitly are always tried).
+    /// Files and directories (walked recursively; in directories only files with a media
+    /// extension are hashed, files named explicitly are always tried); `-` is standard input.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
 }
@@ -62,6 +82,10 @@ fn has_video_ext(p: &Path) -> bool {
 /// Expands the arguments into files, sorted within each directory; errors for unreadable paths.
 fn collect(paths: &[PathBuf], out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
     for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(p.clone());
+            continue;
+        }
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, out, errors),
             Ok(_) => out.push(p.clone()),
@@ -97,6 +121,9 @@ enum Hashed {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if !args.signals.is_empty() {
+        return signals::run(&args);
+    }
     let mode = match args.mode {
         Mode::Full => PdqMode::Full,
         Mode::Cli512 => PdqMode::Cli512,
@@ -120,7 +147,9 @@ fn main() -> ExitCode {
     let results: Vec<mediamatch::Result<Hashed>> = files
         .par_iter()
         .map(|f| {
-            let r = if has_video_ext(f) {
+            let r = if f.as_os_str() == "-" {
+                read_stdin().and_then(|b| hasher.hash_bytes(&b).map(Hashed::Plain))
+            } else if has_video_ext(f) {
                 mediamatch::VideoHasher::new()
                     .hash_file(f)
                     .map(Hashed::Video)
@@ -189,8 +218,196 @@ fn main() -> ExitCode {
         }
     }
     if failed {
-        ExitCode::from(1)
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Standard input, at most 4 GiB.
+fn read_stdin() -> mediamatch::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut b = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(4 << 30)
+        .read_to_end(&mut b)
+        .map_err(mediamatch::Error::from)?;
+    Ok(b)
+}
+
+mod signals {
+    //! `--signals`: every signal type of each input.
+    use super::*;
+    use base64::Engine;
+    use mediamatch::filehash::{read_with_digests, FileDigests};
+    use mediamatch::tmk::TmkFeatures;
+    use mediamatch::video::{Mp4H264Source, VideoLimits};
+
+    /// (signal type, value) pairs in request order, and the TMK features if computed.
+    type Signals = (Vec<(String, String)>, Option<TmkFeatures>);
+
+    const ALL: [&str; 7] = ["pdq", "vpdq", "tmk", "md5", "sha1", "sha256", "sha512"];
+
+    /// Every requested signal of one input, as (signal type, value) pairs in request order.
+    fn hash_one(path: &Path, wanted: &[String], hasher: &PdqHasher) -> mediamatch::Result<Signals> {
+        let stdin = path.as_os_str() == "-";
+        let (bytes, digests) = if stdin {
+            let b = read_stdin()?;
+            let d = FileDigests::of_bytes(&b);
+            (b, d)
+        } else {
+            read_with_digests(path, 4 << 30)?
+        };
+        let is_video = if stdin {
+            bytes.get(4..8) == Some(b"ftyp")
+        } else {
+            has_video_ext(path)
+        };
+        let mut out = Vec::new();
+        let mut tmk_out = None;
+        for w in wanted {
+            match w.as_str() {
+                "md5" => out.push((w.clone(), digests.md5.to_string())),
+                "sha1" => out.push((w.clone(), digests.sha1.to_string())),
+                "sha256" => out.push((w.clone(), digests.sha256.to_string())),
+                "sha512" => out.push((w.clone(), digests.sha512.to_string())),
+                "pdq" if !is_video => {
+                    let h = hasher.hash_bytes(&bytes)?;
+                    out.push((w.clone(), format!("{} {}", h.hash, h.quality)));
+                }
+                "vpdq" if is_video => {
+                    let src =
+                        Mp4H264Source::from_bytes(bytes.clone().into(), VideoLimits::default())?;
+                    for fr in mediamatch::VideoHasher::new().frames(src) {
+                        let fr = fr?;
+                        out.push((
+                            w.clone(),
+                            format!(
+                                "{},{},{},{}.{:03}",
+                                fr.frame_number,
+                                fr.hash.quality,
+                                fr.hash.hash,
+                                fr.timestamp_ms / 1000,
+                                fr.timestamp_ms % 1000
+                            ),
+                        ));
+                    }
+                }
+                "tmk" if is_video => {
+                    let t = tmk_of(path, stdin, &bytes)?;
+                    out.push((
+                        w.clone(),
+                        base64::engine::general_purpose::STANDARD.encode(t.to_bytes()),
+                    ));
+                    tmk_out = Some(t);
+                }
+                _ => {}
+            }
+        }
+        Ok((out, tmk_out))
+    }
+
+    #[cfg(feature = "ffmpeg")]
+    fn tmk_of(path: &Path, stdin: bool, bytes: &[u8]) -> mediamatch::Result<TmkFeatures> {
+        if stdin {
+            builtin(bytes)
+        } else {
+            mediamatch::tmk::hash_video_ffmpeg(path, VideoLimits::default())
+        }
+    }
+
+    #[cfg(not(feature = "ffmpeg"))]
+    fn tmk_of(_path: &Path, _stdin: bool, bytes: &[u8]) -> mediamatch::Result<TmkFeatures> {
+        builtin(bytes)
+    }
+
+    fn builtin(bytes: &[u8]) -> mediamatch::Result<TmkFeatures> {
+        let mut src = Mp4H264Source::from_bytes(bytes.to_vec().into(), VideoLimits::default())?;
+        mediamatch::tmk::hash_frame_source(&mut src)
+    }
+
+    pub(super) fn run(args: &Args) -> ExitCode {
+        let wanted: Vec<String> = args
+            .signals
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect();
+        if let Some(bad) = wanted.iter().find(|w| !ALL.contains(&w.as_str())) {
+            eprintln!(
+                "error: unknown signal type {bad:?} (known: {})",
+                ALL.join(",")
+            );
+            return ExitCode::from(2);
+        }
+        let hasher = PdqHasher::new().with_exif_orientation(args.exif);
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        collect(&args.paths, &mut files, &mut errors);
+        let mut failed = !errors.is_empty();
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        let results: Vec<_> = files
+            .par_iter()
+            .map(|f| hash_one(f, &wanted, &hasher))
+            .collect();
+        for (f, r) in files.iter().zip(results) {
+            let path = if f.as_os_str() == "-" {
+                "-".to_string()
+            } else {
+                f.display().to_string()
+            };
+            match r {
+                Ok((sigs, tmk)) => {
+                    if let (Some(dir), Some(t)) = (&args.tmk_dir, tmk) {
+                        let name = f
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "stdin".into());
+                        let out = dir.join(format!("{name}.tmk"));
+                        if let Err(e) = t.write_file(&out) {
+                            failed = true;
+                            eprintln!("error: {e}");
+                        }
+                    }
+                    if args.json {
+                        let mut obj = serde_json::Map::new();
+                        obj.insert("path".into(), path.clone().into());
+                        for (k, v) in sigs {
+                            if k == "vpdq" {
+                                let e = obj
+                                    .entry("vpdq")
+                                    .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                                if let serde_json::Value::Array(a) = e {
+                                    a.push(v.into());
+                                }
+                            } else {
+                                obj.insert(k, v.into());
+                            }
+                        }
+                        println!("{}", serde_json::Value::Object(obj));
+                    } else {
+                        for (k, v) in sigs {
+                            println!("{k} {v} {path}");
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    let msg = e.to_string();
+                    if msg.contains(&path) {
+                        eprintln!("error: {msg}");
+                    } else {
+                        eprintln!("error: {path}: {msg}");
+                    }
+                }
+            }
+        }
+        if failed {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -130,6 +130,9 @@ pub use image;
 pub use index::{Index, Match};
 pub use input::{ImageInput, PixelFormat, RawFrame};
 pub use video::{FrameHash, VideoConfig, VideoHasher};
+pub mod exchange;
+pub mod filehash;
+pub mod tmk;
 
 /// The README's examples, kept compiling and passing as doctests (they read files of the
 /// repository, so they are not part of the documentation).

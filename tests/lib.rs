@@ -1,6 +1,7 @@
 //! The one integration-test binary; each file is a module.
 
 mod db;
+mod exchange;
 mod formats;
 mod hash_props;
 mod index;
@@ -9,4 +10,5 @@ mod pdq;
 mod rng;
 mod robustness;
 mod robustness_video;
+mod tmk;
 mod video;

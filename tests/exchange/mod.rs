@@ -1,0 +1,4 @@
+//! Exact file hashes and the exchanges' import/export formats.
+
+mod filehash;
+mod importers;
