@@ -115,6 +115,9 @@ pub struct Metadata {
     pub labels: Vec<String>,
     /// Image or video frame.
     pub media: MediaKind,
+    /// How this entry was derived from the banked original (e.g. `"crop-c90"`), `None` for the
+    /// original's own hash. Derived entries are extra views of the same content.
+    pub derived: Option<String>,
 }
 
 impl Metadata {
@@ -141,6 +144,12 @@ impl Metadata {
     #[must_use]
     pub fn media(mut self, media: MediaKind) -> Self {
         self.media = media;
+        self
+    }
+    /// Marks the entry as a derived view of the banked original.
+    #[must_use]
+    pub fn derived(mut self, how: impl Into<String>) -> Self {
+        self.derived = Some(how.into());
         self
     }
 }
