@@ -12,6 +12,7 @@ pub mod region;
 pub use region::letterbox;
 mod luma;
 pub mod pdq;
+#[cfg(feature = "bench")]
 pub mod robustness;
 pub mod video;
 

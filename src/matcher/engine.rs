@@ -124,6 +124,28 @@ impl Matcher {
         }
     }
 
+    /// Matches a bare PDQ hash (no quality known: it is searched as is).
+    pub fn match_hash(&self, snap: &Snapshot, hash: crate::hash::Hash256) -> MatchReport {
+        let plan = QueryPlan {
+            hashes: vec![super::plan::PlannedHash {
+                hash: crate::hash::PdqHash {
+                    hash,
+                    quality: 100,
+                },
+                derivation: super::plan::Derivation {
+                    view: super::plan::View::Plain,
+                    transform: crate::pdq::Dihedral::Original,
+                },
+            }],
+        };
+        MatchReport {
+            query_hash: Some(hash),
+            hashes_searched: 1,
+            images: search_plan(snap, &plan, &self.opts),
+            ..MatchReport::empty(MediaType::Unknown)
+        }
+    }
+
     /// Matches a decoded image.
     pub fn match_image(&self, snap: &Snapshot, img: &DynamicImage) -> MatchReport {
         self.report_image(snap, &LumaImage::from_image(img), MediaType::Image)
