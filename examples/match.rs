@@ -111,7 +111,7 @@ fn image_line(query: &str, m: &ImageMatch) -> String {
     format!(
         "{query}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
         m.distance,
-        m.query,
+        m.derivation,
         m.entry_id,
         m.stored_hash,
         m.metadata.source,

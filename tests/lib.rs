@@ -9,3 +9,4 @@ mod rng;
 mod robustness;
 mod robustness_video;
 mod video;
+mod matcher;

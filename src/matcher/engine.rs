@@ -36,7 +36,7 @@ use crate::video::{FrameSource, Mp4H264Source, QueryVideo, VideoHasher};
 /// let report = matcher.match_image(&db.reader().snapshot(), &mirrored);
 /// assert_eq!(report.images.len(), 1);
 /// assert_eq!(report.images[0].metadata.content_id.as_deref(), Some("c1"));
-/// assert_eq!(report.images[0].query.to_string(), "plain/flipy");
+/// assert_eq!(report.images[0].derivation.to_string(), "plain/flipy");
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]

@@ -58,8 +58,8 @@ pub struct ImageMatch {
     pub item: Item,
     /// The smallest distance between a query hash and an entry of the item.
     pub distance: u32,
-    /// Which query hash gave it.
-    pub query: Derivation,
+    /// How the query hash that gave it was derived (view and transform).
+    pub derivation: Derivation,
     /// That query hash's quality.
     pub query_quality: u8,
     /// The matched entry's id.

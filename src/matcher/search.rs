@@ -45,7 +45,7 @@ pub(crate) fn search_hashes(
             let candidate = || ImageMatch {
                 item: item.clone(),
                 distance: m.distance,
-                query: q.derivation,
+                derivation: q.derivation,
                 query_quality: q.hash.quality,
                 entry_id: e.id,
                 stored_hash: e.hash,
