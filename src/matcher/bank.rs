@@ -34,14 +34,18 @@ pub struct BankViews {
     /// Rotations about the centre, degrees counter-clockwise; same canvas, uncovered corners
     /// black.
     pub rotations: Vec<f32>,
+    /// Rotations about the centre, cropped to the largest centred rectangle of the same aspect
+    /// that has no uncovered corner (a phone editor's "straighten").
+    pub zoomed_rotations: Vec<f32>,
 }
 
 impl Default for BankViews {
     fn default() -> Self {
         BankViews {
-            centre_crops: vec![0.9, 0.8],
-            side_cuts: vec![0.15, 0.3],
+            centre_crops: vec![0.95, 0.9, 0.85, 0.8],
+            side_cuts: vec![0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
             rotations: vec![-4.0, -2.0, 2.0, 4.0],
+            zoomed_rotations: vec![-4.0, -2.0, 2.0, 4.0],
         }
     }
 }
@@ -53,12 +57,16 @@ impl BankViews {
             centre_crops: Vec::new(),
             side_cuts: Vec::new(),
             rotations: Vec::new(),
+            zoomed_rotations: Vec::new(),
         }
     }
 
     /// The number of views (entries added per banked image).
     pub fn count(&self) -> usize {
-        self.centre_crops.len() + 4 * self.side_cuts.len() + self.rotations.len()
+        self.centre_crops.len()
+            + 4 * self.side_cuts.len()
+            + self.rotations.len()
+            + self.zoomed_rotations.len()
     }
 }
 
@@ -67,7 +75,8 @@ impl BankViews {
 #[non_exhaustive]
 pub struct BankedView {
     /// How it was derived, for [`crate::db::Metadata::derived`]: `crop-c90` (centre 90 %),
-    /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`.
+    /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`,
+    /// `rotz+2` (rotated and cropped).
     pub how: String,
     /// Its PDQ hash.
     pub hash: PdqHash,
@@ -78,7 +87,7 @@ fn pct(f: f32) -> u32 {
 }
 
 /// The PDQ hashes of the derived views of `luma` (not of the original itself), in the order
-/// centre crops, side cuts (left, top, right, bottom per fraction), rotations. Views that would
+/// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations. Views that would
 /// be smaller than 8 pixels on a side are skipped; no view allocates more than the image.
 pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Vec<BankedView> {
     let (w, h) = (luma.width(), luma.height());
@@ -126,6 +135,22 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
             continue;
         }
         push(format!("rot{deg:+}"), Some(rotate(luma, deg)));
+    }
+    for &deg in &views.zoomed_rotations {
+        if !deg.is_finite() || deg == 0.0 || deg.abs() >= 45.0 {
+            continue;
+        }
+        let r = rotate(luma, deg);
+        let (s, c) = deg.abs().to_radians().sin_cos();
+        let (wf, hf) = (w as f32, h as f32);
+        let k = (hf / (wf * s + hf * c)).min(wf / (wf * c + hf * s));
+        let (cw, ch) = ((wf * k) as usize, (hf * k) as usize);
+        let img = if cw < 8 || ch < 8 {
+            None
+        } else {
+            r.crop((w - cw) / 2, (h - ch) / 2, cw, ch).ok()
+        };
+        push(format!("rotz{deg:+}"), img);
     }
     out
 }

@@ -122,7 +122,9 @@ impl Steps {
             if near(-1) > c || near(1) > c || (near(-1) == c && l > 1) {
                 continue;
             }
-            let background = [-4isize, -3, 3, 4].iter().map(|&o| near(o)).max().unwrap_or(0);
+            // the quieter side: two parallel lines close together (a gutter) each have the
+            // other on one side
+            let background = near(-4).max(near(-3)).min(near(3).max(near(4)));
             if c >= 2 * background + 2 {
                 out.push((c, l));
             }
@@ -186,12 +188,14 @@ pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
                         + u8::from(xr == w)
                         + u8::from(yt == 0)
                         + u8::from(yb == h);
-                    let inner: Vec<f32> = [(xl, 0), (xr, 1), (yt, 2), (yb, 3)]
+                    // inner sides count with their coverage, image borders as 0.9: a rectangle
+                    // bounded by four strong lines beats one that leans on the borders
+                    let inner_sum: f32 = [(xl, 0), (xr, 1), (yt, 2), (yb, 3)]
                         .iter()
                         .filter(|(p, k)| !(*p == 0 || (*k < 2 && *p == w) || (*k >= 2 && *p == h)))
                         .map(|&(_, k)| sides[k])
-                        .collect();
-                    let score = inner.iter().sum::<f32>() / inner.len().max(1) as f32;
+                        .sum();
+                    let score = (inner_sum + 0.9 * f32::from(borders)) / 4.0;
                     out.push(Scored {
                         rect: Rect {
                             left: xl,

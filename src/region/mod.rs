@@ -78,7 +78,8 @@ pub struct Region {
     pub rect: Rect,
     /// How it was found.
     pub kind: RegionKind,
-    /// Confidence 0..=1 (mean step coverage of its inner sides; 1 for bars).
+    /// Confidence 0..=1 (mean step coverage of its sides, image borders counted as 0.9; 1 for
+    /// bars).
     pub score: f32,
 }
 
@@ -112,12 +113,12 @@ impl Default for RegionConfig {
             letterbox: Some(LetterboxConfig::default()),
             edges: true,
             work_side: 320,
-            step: 10.0,
+            step: 8.0,
             min_line: 0.12,
             max_lines: 10,
-            min_coverage: 0.5,
+            min_coverage: 0.35,
             min_side: 0.25,
-            max_regions: 6,
+            max_regions: 10,
         }
     }
 }
@@ -145,7 +146,7 @@ fn iou(a: &Rect, b: &Rect) -> f32 {
 }
 
 /// Candidate content rectangles of `img` (never the whole image), best first; see the module
-/// docs. Near-duplicates (overlap above 90 %) are merged.
+/// docs. Near-duplicates (overlap above 97 %) are merged.
 pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     let (w, h) = (img.width(), img.height());
     let mut out: Vec<Region> = Vec::new();
@@ -183,7 +184,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }
-            if out.iter().any(|o| iou(&o.rect, &rect) > 0.9) {
+            if out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
                 continue;
             }
             // a rectangle touching both ends of an axis is cut by full-length lines

@@ -148,3 +148,18 @@ fn layouts_match_with_the_robust_default_and_not_with_plain() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn debug_caption() {
+    let pic = picture(2, 256, 192).to_rgb8();
+    let (_, layout, _) = layouts(&pic, 2).remove(4);
+    let l = LumaImage::from_image(&DynamicImage::ImageRgb8(layout));
+    let w = l.width();
+    let px = l.as_slice();
+    for y in [48usize, 49, 50, 51, 52] {
+        let n = (0..w).filter(|&x| (px[y * w + x] - px[(y - 1) * w + x]).abs() >= 10.0).count();
+        eprintln!("row {y}: {n} of {w} differ by >= 10");
+    }
+    eprintln!("{:?}", find_regions(&l, &RegionConfig::default()));
+}
