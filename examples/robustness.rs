@@ -16,18 +16,21 @@
 //! Markdown tables on stdout; `OUTDIR` (default `robustness-out`) receives `results.csv` and one
 //! PNG histogram per method (true-pair vs distinct-pair distances).
 //!
-//! Methods. The stored hash of an original is always its plain hash; only the query changes:
-//! * `pdq`: plain PDQ of the copy.
-//! * `pdq+dih`: the copy's 8 dihedral PDQ hashes, best distance.
-//! * `pdq+unlb-u`: PDQ of the copy after the *previous* letterbox remover (uniform bars only,
-//!   one-sided bars accepted), plain PDQ when it finds none: the "before" of the blurred-bar
-//!   and symmetry features.
-//! * `pdq+unlb`: PDQ of the copy after letterbox/pillarbox removal with the current default
-//!   detector (uniform and blurred bars, opposite bars of similar size), plain PDQ when none found.
-//! * `pdq+dih+unlb`: [`QueryOptions::default`], the recommended matching default: plain and
-//!   unletterboxed copy, 8 dihedral hashes each, best distance.
-//! * `pdq+uncrop`: plain PDQ of the copy, and of the copy extended by 2.5, 5 and 10 % on every
-//!   side with its edges replicated (`QueryOptions::with_uncrop`): guesses for cut-off borders.
+//! Styles: the 30 classic transformations of [`Transform::standard_set`], then the repost
+//! styles of [`Repost::standard_set`] (caption bars, screenshots, frames, 9:16 stories,
+//! picture-in-picture on another original, 2-up/3-up collages with other originals, uneven
+//! crops, tilts), several strengths each.
+//!
+//! Methods. Every query goes through [`mediamatch::matcher::QueryPlan`]; the stored hash of an
+//! original is its plain hash, plus its derived banked views for `robust+bank`:
+//! * `pdq`: [`MatchOptions::plain`], plain PDQ of the copy.
+//! * `pdq+dih`: the copy's 8 dihedral PDQ hashes.
+//! * `pdq+dih+unlb`: the previous default: dihedral hashes of the copy and of its content inside
+//!   letterbox bars (regions [`RegionConfig::bars_only`]).
+//! * `robust`: [`MatchOptions::default`], the matcher's robust default: the plain copy and every
+//!   candidate region, 8 dihedral hashes each.
+//! * `robust+bank`: the same queries against the original banked with its derived views
+//!   ([`BankViews::default`], `--bank-views`).
 //! * `ahash`, `dhash`, `phash`, `blockhash`: the classic 64-bit hashes.
 //!
 //! PDQ rule: match at distance ≤ 31; originals with quality < 50 are excluded (and counted), and a
@@ -35,7 +38,8 @@
 //! they use threshold 8 of 64 bits (1/8 of the bits, PDQ's 31/256 ≈ 1/8 scaled; `--classic-threshold`)
 //! and the same set of originals as PDQ, so the rows compare like with like.
 //!
-//! False matches: every ordered pair (copy of original i, stored hash of original j ≠ i). The
+//! False matches: every ordered pair (copy of original i, stored hashes of original j ≠ i),
+//! leaving out the originals that a picture-in-picture or collage copy itself contains. The
 //! `identity` row is the false-match rate among distinct originals.
 
 use std::collections::BTreeMap;
@@ -45,14 +49,15 @@ use std::time::Instant;
 use clap::Parser;
 use image::DynamicImage;
 use indicatif::{ProgressBar, ProgressStyle};
-use mediamatch::letterbox::LetterboxConfig;
+use mediamatch::matcher::{bank_views, BankViews, MatchOptions, QueryPlan};
+use mediamatch::region::RegionConfig;
 use mediamatch::robustness::{
-    content_inside_bars, histogram, query_distance, query_hashes, text_mask, DistinctPairStats,
-    QueryOptions, Transform, TruePair, TruePairStats,
+    histogram, query_distance, text_mask, DistinctPairStats, Repost, Transform, TruePair,
+    TruePairStats,
 };
 use mediamatch::{
-    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash64, LumaImage, PdqHash,
-    PdqHasher,
+    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash256, Hash64, LumaImage,
+    PdqHash, PdqHasher,
 };
 use rayon::prelude::*;
 
@@ -63,15 +68,43 @@ mod video_bench;
 
 use media::{collect_files, media_kind, Media};
 
-const PDQ_METHODS: [&str; 6] = [
-    "pdq",
-    "pdq+dih",
-    "pdq+unlb-u",
-    "pdq+unlb",
-    "pdq+dih+unlb",
-    "pdq+uncrop",
-];
+const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+dih+unlb", "robust", "robust+bank"];
 const NPDQ: usize = PDQ_METHODS.len();
+/// Query plans per method (`robust+bank` queries with `robust`'s plan).
+const NPLANS: usize = 4;
+
+/// One row of the benchmark: a classic transformation or a repost style.
+#[derive(Clone, Copy)]
+enum Style {
+    Classic(Transform),
+    Repost(Repost),
+}
+
+impl Style {
+    fn name(&self) -> String {
+        match self {
+            Style::Classic(t) => t.name(),
+            Style::Repost(r) => r.name(),
+        }
+    }
+    fn others_needed(&self) -> usize {
+        match self {
+            Style::Classic(_) => 0,
+            Style::Repost(r) => r.others_needed(),
+        }
+    }
+    fn apply(
+        &self,
+        img: &DynamicImage,
+        others: &[&DynamicImage],
+        seed: u64,
+    ) -> mediamatch::Result<DynamicImage> {
+        match self {
+            Style::Classic(t) => t.apply(img, seed),
+            Style::Repost(r) => r.apply(img, others, seed),
+        }
+    }
+}
 const CLASSIC: [ClassicAlg; 4] = [
     ClassicAlg::AHash,
     ClassicAlg::DHash,
@@ -127,6 +160,12 @@ struct Args {
     /// Skip videos.
     #[arg(long)]
     no_video: bool,
+    /// Skip the repost styles (classic transformations only).
+    #[arg(long)]
+    no_reposts: bool,
+    /// Derived views banked per original for `robust+bank`: `default` or `none`.
+    #[arg(long, default_value = "default")]
+    bank_views: String,
     /// Videos whose file names share the part before the first `-` are versions of the same
     /// footage: their pairs count neither as true nor as distinct pairs.
     #[arg(long)]
@@ -136,13 +175,15 @@ struct Args {
 /// What is stored for an original.
 struct Stored {
     pdq: PdqHash,
+    /// The usable (quality ≥ 50) hashes of its derived banked views.
+    views: Vec<Hash256>,
     classic: Vec<Hash64>,
 }
 
 /// The query hashes made from one transformed copy.
 struct Query {
     /// Per PDQ method, the hashes to try.
-    pdq: [Vec<PdqHash>; NPDQ],
+    pdq: [Vec<PdqHash>; NPLANS],
     classic: Vec<Hash64>,
 }
 
@@ -154,26 +195,17 @@ fn make_query(
     pdq: &PdqHasher,
     classic: &[ClassicHasher],
     copy: &DynamicImage,
-    opts: &QueryOptions,
+    plans: &[MatchOptions; NPLANS],
 ) -> Query {
     let luma = LumaImage::from_image(copy);
-    let plain = pdq.hash(&luma);
-    let unletterboxed = |cfg: &LetterboxConfig| match content_inside_bars(&luma, cfg) {
-        Some(c) => pdq.hash(&c),
-        None => plain,
-    };
-    let mut old_cfg = LetterboxConfig::default();
-    old_cfg.blurred = false;
-    old_cfg.max_asymmetry = 1.0;
     Query {
-        pdq: [
-            vec![plain],
-            pdq.hash_dihedral(&luma).to_vec(),
-            vec![unletterboxed(&old_cfg)],
-            vec![unletterboxed(&opts.letterbox_config)],
-            query_hashes(pdq, &luma, opts),
-            query_hashes(pdq, &luma, &QueryOptions::plain().with_uncrop(true)),
-        ],
+        pdq: plans.each_ref().map(|o| {
+            QueryPlan::image(pdq, &luma, o)
+                .hashes
+                .iter()
+                .map(|h| h.hash)
+                .collect()
+        }),
         classic: classic_hashes(classic, copy),
     }
 }
@@ -340,20 +372,40 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     } else {
         CLASSIC.iter().map(|&a| ClassicHasher::new(a)).collect()
     };
-    let mut opts = QueryOptions::default();
-    if let Some(v) = args.blur_smoothness {
-        opts.letterbox_config.blur_smoothness = v;
+    let mut regions = RegionConfig::default();
+    if let (Some(lb), Some(v)) = (regions.letterbox.as_mut(), args.blur_smoothness) {
+        lb.blur_smoothness = v;
     }
-    if let Some(v) = args.blur_edge {
-        opts.letterbox_config.blur_edge = v;
+    if let (Some(lb), Some(v)) = (regions.letterbox.as_mut(), args.blur_edge) {
+        lb.blur_edge = v;
     }
+    let mut bars_only = regions;
+    bars_only.edges = false;
+    let plans = [
+        MatchOptions::plain(),
+        MatchOptions::plain().with_dihedral(true),
+        MatchOptions::default().with_regions(Some(bars_only)),
+        MatchOptions::default().with_regions(Some(regions)),
+    ];
+    let views = match args.bank_views.as_str() {
+        "none" => BankViews::none(),
+        _ => BankViews::default(),
+    };
 
     // Stored hashes; the quality rule decides which originals take part.
     let stored_all: Vec<Stored> = decoded
         .par_iter()
-        .map(|(_, img)| Stored {
-            pdq: pdq.hash_image(img),
-            classic: classic_hashes(&classic, img),
+        .map(|(_, img)| {
+            let luma = LumaImage::from_image(img);
+            Stored {
+                pdq: pdq.hash(&luma),
+                views: bank_views(&pdq, &luma, &views)
+                    .iter()
+                    .filter(|v| v.hash.is_usable())
+                    .map(|v| v.hash.hash)
+                    .collect(),
+                classic: classic_hashes(&classic, img),
+            }
         })
         .collect();
     let keep: Vec<usize> = (0..decoded.len())
@@ -374,10 +426,22 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     }
 
     // Transformed copies and their query hashes.
-    let transforms = Transform::standard_set();
-    let jobs: Vec<(usize, usize)> = keep
-        .iter()
-        .flat_map(|&i| (0..transforms.len()).map(move |t| (i, t)))
+    let mut transforms: Vec<Style> = Transform::standard_set()
+        .into_iter()
+        .map(Style::Classic)
+        .collect();
+    if !args.no_reposts {
+        transforms.extend(Repost::standard_set().into_iter().map(Style::Repost));
+    }
+    // the other originals a copy contains (picture-in-picture, collage): the next kept ones
+    let others_of = |k: usize, t: usize| -> Vec<usize> {
+        (1..=transforms[t].others_needed())
+            .map(|o| (k + o) % keep.len())
+            .filter(|&o| o != k)
+            .collect()
+    };
+    let jobs: Vec<(usize, usize)> = (0..keep.len())
+        .flat_map(|k| (0..transforms.len()).map(move |t| (k, t)))
         .collect();
     let pb = ProgressBar::new(jobs.len() as u64);
     pb.set_style(
@@ -388,11 +452,21 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     );
     let results: Vec<Result<Query, String>> = jobs
         .par_iter()
-        .map(|&(i, t)| {
+        .map(|&(k, t)| {
+            let i = keep[k];
+            let others: Vec<&DynamicImage> = (1..=transforms[t].others_needed())
+                .map(|o| &decoded[keep[(k + o) % keep.len()]].1)
+                .collect();
             let r = transforms[t]
-                .apply(&decoded[i].1, seed_for(args.seed, i, t))
-                .map(|copy| make_query(&pdq, &classic, &copy, &opts))
-                .map_err(|e| format!("{} on {}: {e}", transforms[t], decoded[i].0.display()));
+                .apply(&decoded[i].1, &others, seed_for(args.seed, i, t))
+                .map(|copy| make_query(&pdq, &classic, &copy, &plans))
+                .map_err(|e| {
+                    format!(
+                        "{} on {}: {e}",
+                        transforms[t].name(),
+                        decoded[i].0.display()
+                    )
+                });
             pb.inc(1);
             r
         })
@@ -438,9 +512,17 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
                     };
                     for (k, qs) in queries.iter().enumerate() {
                         let Some(q) = &qs[t] else { continue };
+                        let contained = others_of(k, t);
                         for (j, s) in stored.iter().enumerate() {
+                            if contained.contains(&j) {
+                                continue;
+                            }
                             let pair = if m < NPDQ {
-                                query_distance(&q.pdq[m], &s.pdq.hash)
+                                let mut hashes = vec![s.pdq.hash];
+                                if m == NPDQ - 1 {
+                                    hashes.extend_from_slice(&s.views);
+                                }
+                                query_distance(&q.pdq[m.min(NPLANS - 1)], &hashes)
                             } else {
                                 TruePair {
                                     distance: q.classic[m - NPDQ].distance(&s.classic[m - NPDQ]),

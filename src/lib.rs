@@ -108,9 +108,12 @@ pub mod classic;
 mod decode;
 pub mod error;
 mod hash;
-pub mod letterbox;
+pub mod matcher;
+pub mod region;
+pub use region::letterbox;
 mod luma;
 pub mod pdq;
+#[cfg(feature = "bench")]
 pub mod robustness;
 pub mod video;
 

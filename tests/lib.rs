@@ -12,3 +12,4 @@ mod robustness;
 mod robustness_video;
 mod tmk;
 mod video;
+mod matcher;

@@ -3,9 +3,8 @@
 
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::letterbox::{find_content, LetterboxConfig};
-use mediamatch::robustness::{
-    query_distance, query_hashes, Bars, DistinctPairStats, QueryOptions, SplitMix64, Transform,
-};
+use mediamatch::matcher::{MatchOptions, QueryPlan, UNCROP_PADS};
+use mediamatch::robustness::{query_distance, Bars, DistinctPairStats, SplitMix64, Transform};
 use mediamatch::{LumaImage, PdqHash, PdqHasher};
 
 /// A small landscape-like picture: smooth gradients, a few discs and fine noise.
@@ -43,14 +42,22 @@ fn picture(seed: u64, w: u32, h: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(img)
 }
 
+fn query_hashes(hasher: &PdqHasher, luma: &LumaImage, opts: &MatchOptions) -> Vec<PdqHash> {
+    QueryPlan::image(hasher, luma, opts)
+        .hashes
+        .iter()
+        .map(|h| h.hash)
+        .collect()
+}
+
 fn best_distance(
     hasher: &PdqHasher,
     copy: &DynamicImage,
     stored: &PdqHash,
-    opts: &QueryOptions,
+    opts: &MatchOptions,
 ) -> u32 {
     let q = query_hashes(hasher, &LumaImage::from_image(copy), opts);
-    let pair = query_distance(&q, &stored.hash);
+    let pair = query_distance(&q, &[stored.hash]);
     assert!(pair.usable);
     pair.distance
 }
@@ -58,8 +65,8 @@ fn best_distance(
 #[test]
 fn query_features_win_back_bars_and_flips() {
     let hasher = PdqHasher::new();
-    let plain = QueryOptions::plain();
-    let full = QueryOptions::default();
+    let plain = MatchOptions::plain();
+    let full = MatchOptions::default();
     for seed in 1..=3 {
         let img = picture(seed, 256, 192);
         let stored = hasher.hash_image(&img);
@@ -139,10 +146,10 @@ fn distinct_pictures_do_not_match() {
         let q = query_hashes(
             &hasher,
             &LumaImage::from_image(&img),
-            &QueryOptions::default(),
+            &MatchOptions::default(),
         );
         for (j, b) in stored.iter().enumerate() {
-            let d = query_distance(&q, &b.hash).distance;
+            let d = query_distance(&q, &[b.hash]).distance;
             if i == j {
                 assert_eq!(d, 0);
                 assert_eq!(a.hash.distance(&b.hash), 0);
@@ -159,13 +166,13 @@ fn distinct_pictures_do_not_match() {
 #[test]
 fn uncrop_guesses_win_back_a_centred_crop() {
     let hasher = PdqHasher::new();
-    let opts = QueryOptions::plain().with_uncrop(true);
+    let opts = MatchOptions::plain().with_uncrop(&UNCROP_PADS);
     let mut won = 0;
     for seed in 0..6 {
         let img = picture(100 + seed, 320, 240);
         let stored = hasher.hash_image(&img);
         let copy = Transform::Crop { percent: 5 }.apply(&img, 0).unwrap();
-        let plain = best_distance(&hasher, &copy, &stored, &QueryOptions::plain());
+        let plain = best_distance(&hasher, &copy, &stored, &MatchOptions::plain());
         let uncrop = best_distance(&hasher, &copy, &stored, &opts);
         eprintln!("seed {seed}: plain {plain}, uncrop {uncrop}");
         assert!(uncrop <= plain);

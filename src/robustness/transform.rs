@@ -351,7 +351,7 @@ fn add_bars(img: &RgbImage, bar_x: u32, bar_y: u32, bars: Bars) -> RgbImage {
 }
 
 /// Rotates about the centre by `degrees` (counter-clockwise), bilinear, black outside.
-fn rotate_small(img: &RgbImage, degrees: f32) -> RgbImage {
+pub(super) fn rotate_small(img: &RgbImage, degrees: f32) -> RgbImage {
     let (w, h) = img.dimensions();
     let (s, c) = degrees.to_radians().sin_cos();
     let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);

@@ -10,7 +10,7 @@
 //! Bars on opposite sides must have about the same size ([`LetterboxConfig::max_asymmetry`]):
 //! real letterboxing centres the picture, while a flat sky or floor at one edge of a photo is not
 //! a bar. Cropping bars before hashing wins those copies back. This is a pre-processing step on
-//! the *query* side ([`crate::robustness::QueryOptions`]): the stored hash of an image stays the
+//! the *query* side ([`crate::matcher::MatchOptions`]): the stored hash of an image stays the
 //! plain reference PDQ that other platforms compute.
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,85 @@
+//! Query cost of the matching layer: decode + plan + search of one JPEG upload against a
+//! database of 1 M stored hashes (`MM_BENCH_N`; 20 000 under `cargo bench -- --test`), at the
+//! robust default ([`MatchOptions::default`]) and at the reference behaviour
+//! ([`MatchOptions::plain`]), measured in the same sitting; also the plan alone. Report the
+//! ratio robust / plain.
+//!
+//! The upload is a generated 1024x768 picture with a caption bar above it, JPEG quality 85.
+
+use std::io::Cursor;
+
+use criterion::Criterion;
+use image::{DynamicImage, Rgb, RgbImage};
+use mediamatch::db::{Database, Metadata};
+use mediamatch::matcher::{MatchOptions, Matcher};
+use mediamatch::{Hash256, LumaImage};
+
+#[path = "../tests/rng.rs"]
+mod rng;
+use rng::rng;
+
+fn upload() -> Vec<u8> {
+    let (w, h) = (1024u32, 768u32);
+    let mut next = rng(7);
+    let mut img = RgbImage::from_fn(w, h, |x, y| {
+        let (xf, yf) = (x as f32 / w as f32, y as f32 / h as f32);
+        Rgb([
+            (120.0 + 100.0 * (5.0 * xf + yf).sin()) as u8,
+            (120.0 + 100.0 * (3.0 * yf).cos()) as u8,
+            (255.0 * xf * yf) as u8,
+        ])
+    });
+    for v in img.iter_mut() {
+        *v = v.saturating_add((next() % 12) as u8);
+    }
+    let mut canvas = RgbImage::from_pixel(w, h + 160, Rgb([250, 250, 250]));
+    image::imageops::replace(&mut canvas, &img, 0, 160);
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(canvas)
+        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .expect("encode");
+    out
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--test");
+    let n: usize = std::env::var("MM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 20_000 } else { 1_000_000 });
+    let mut next = rng(0x6d61);
+    let mut db = Database::new();
+    db.insert_many((0..n).map(|i| {
+        (
+            Hash256::from_limbs([next(), next(), next(), next()]),
+            Some(100),
+            Metadata::new("bench").content_id(i.to_string()),
+        )
+    }))
+    .expect("insert");
+    db.commit();
+    let snap = db.reader().snapshot();
+    let bytes = upload();
+    let robust = Matcher::new(MatchOptions::default());
+    let plain = Matcher::new(MatchOptions::plain());
+    let luma = LumaImage::from_image(&image::load_from_memory(&bytes).expect("decode"));
+    eprintln!(
+        "{n} stored hashes; robust plan: {} hashes, plain: {}",
+        robust.plan(&luma).hashes.len(),
+        plain.plan(&luma).hashes.len()
+    );
+    let mut c = Criterion::default().configure_from_args().sample_size(10);
+    let mut g = c.benchmark_group(format!("match_bytes_{n}"));
+    g.bench_function("plain", |b| {
+        b.iter(|| plain.match_bytes(&snap, &bytes).expect("match"))
+    });
+    g.bench_function("robust", |b| {
+        b.iter(|| robust.match_bytes(&snap, &bytes).expect("match"))
+    });
+    g.finish();
+    let mut g = c.benchmark_group("plan");
+    g.bench_function("plain", |b| b.iter(|| plain.plan(&luma)));
+    g.bench_function("robust", |b| b.iter(|| robust.plan(&luma)));
+    g.finish();
+    c.final_summary();
+}

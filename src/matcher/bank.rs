@@ -1,0 +1,216 @@
+//! Banking side: extra PDQ hashes of derived views of an original we hold (centre crops, cuts
+//! from one side, small rotations), stored as extra entries of the same content so that a
+//! cropped, zoomed or tilted repost meets one of them. They are ordinary PDQ hashes, so a bank
+//! shared with others carries the gain to every member.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::PdqHash;
+use crate::luma::LumaImage;
+use crate::pdq::PdqHasher;
+
+/// Which derived views [`bank_views`] hashes. `Default` is the measured set (see the README's
+/// robustness section); [`BankViews::none`] banks the original only.
+///
+/// ```
+/// use mediamatch::matcher::{bank_views, BankViews};
+/// use mediamatch::{LumaImage, PdqHasher};
+/// let w = 120;
+/// let px: Vec<f32> = (0..w * 90).map(|k| ((k % w) * (k / w) % 251) as f32).collect();
+/// let img = LumaImage::from_f32(w, 90, px)?;
+/// let views = bank_views(&PdqHasher::new(), &img, &BankViews::default());
+/// assert_eq!(views.len(), BankViews::default().count());
+/// assert!(views.iter().any(|v| v.how == "crop-c90"));
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BankViews {
+    /// Centre crops: the kept fraction of each side (0.9 keeps the middle 90 % of the width
+    /// and of the height).
+    pub centre_crops: Vec<f32>,
+    /// Cuts from one side: the fraction removed, applied to each of the four sides in turn.
+    pub side_cuts: Vec<f32>,
+    /// Rotations about the centre, degrees counter-clockwise; same canvas, uncovered corners
+    /// black.
+    pub rotations: Vec<f32>,
+    /// Rotations about the centre, cropped to the largest centred rectangle of the same aspect
+    /// that has no uncovered corner (a phone editor's "straighten").
+    pub zoomed_rotations: Vec<f32>,
+}
+
+impl Default for BankViews {
+    fn default() -> Self {
+        BankViews {
+            centre_crops: vec![0.95, 0.9, 0.85, 0.8],
+            side_cuts: vec![0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+            rotations: vec![-4.0, -2.0, 2.0, 4.0],
+            zoomed_rotations: vec![-4.0, -2.0, 2.0, 4.0],
+        }
+    }
+}
+
+impl BankViews {
+    /// No derived views.
+    pub fn none() -> Self {
+        BankViews {
+            centre_crops: Vec::new(),
+            side_cuts: Vec::new(),
+            rotations: Vec::new(),
+            zoomed_rotations: Vec::new(),
+        }
+    }
+
+    /// The number of views (entries added per banked image).
+    pub fn count(&self) -> usize {
+        self.centre_crops.len()
+            + 4 * self.side_cuts.len()
+            + self.rotations.len()
+            + self.zoomed_rotations.len()
+    }
+}
+
+/// One derived view's hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BankedView {
+    /// How it was derived, for [`crate::db::Metadata::derived`]: `crop-c90` (centre 90 %),
+    /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`,
+    /// `rotz+2` (rotated and cropped).
+    pub how: String,
+    /// Its PDQ hash.
+    pub hash: PdqHash,
+}
+
+fn pct(f: f32) -> u32 {
+    (f * 100.0).round() as u32
+}
+
+/// The PDQ hashes of the derived views of `luma` (not of the original itself), in the order
+/// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations. Views that would
+/// be smaller than 8 pixels on a side are skipped; no view allocates more than the image.
+pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Vec<BankedView> {
+    let (w, h) = (luma.width(), luma.height());
+    let mut out = Vec::with_capacity(views.count());
+    let mut push = |how: String, img: Option<LumaImage>| {
+        if let Some(img) = img {
+            out.push(BankedView {
+                how,
+                hash: hasher.hash(&img),
+            });
+        }
+    };
+    let crop = |l: usize, t: usize, cw: usize, ch: usize| {
+        if cw < 8 || ch < 8 {
+            None
+        } else {
+            luma.crop(l, t, cw, ch).ok()
+        }
+    };
+    for &keep in &views.centre_crops {
+        if !(keep > 0.0 && keep < 1.0) {
+            continue;
+        }
+        let cw = (w as f32 * keep).round() as usize;
+        let ch = (h as f32 * keep).round() as usize;
+        push(
+            format!("crop-c{}", pct(keep)),
+            crop((w - cw.min(w)) / 2, (h - ch.min(h)) / 2, cw.min(w), ch.min(h)),
+        );
+    }
+    for &cut in &views.side_cuts {
+        if !(cut > 0.0 && cut < 1.0) {
+            continue;
+        }
+        let cx = ((w as f32 * cut).round() as usize).min(w);
+        let cy = ((h as f32 * cut).round() as usize).min(h);
+        let p = pct(cut);
+        push(format!("cut-l{p}"), crop(cx, 0, w - cx, h));
+        push(format!("cut-t{p}"), crop(0, cy, w, h - cy));
+        push(format!("cut-r{p}"), crop(0, 0, w - cx, h));
+        push(format!("cut-b{p}"), crop(0, 0, w, h - cy));
+    }
+    for &deg in &views.rotations {
+        if !deg.is_finite() || deg == 0.0 {
+            continue;
+        }
+        push(format!("rot{deg:+}"), Some(rotate(luma, deg)));
+    }
+    for &deg in &views.zoomed_rotations {
+        if !deg.is_finite() || deg == 0.0 || deg.abs() >= 45.0 {
+            continue;
+        }
+        let r = rotate(luma, deg);
+        let (s, c) = deg.abs().to_radians().sin_cos();
+        let (wf, hf) = (w as f32, h as f32);
+        let k = (hf / (wf * s + hf * c)).min(wf / (wf * c + hf * s));
+        let (cw, ch) = ((wf * k) as usize, (hf * k) as usize);
+        let img = if cw < 8 || ch < 8 {
+            None
+        } else {
+            r.crop((w - cw) / 2, (h - ch) / 2, cw, ch).ok()
+        };
+        push(format!("rotz{deg:+}"), img);
+    }
+    out
+}
+
+/// Rotates about the centre by `deg` degrees counter-clockwise, same canvas, bilinear,
+/// uncovered pixels 0 (black).
+pub(crate) fn rotate(luma: &LumaImage, deg: f32) -> LumaImage {
+    let (w, h) = (luma.width(), luma.height());
+    let src = luma.as_slice();
+    let (s, c) = deg.to_radians().sin_cos();
+    let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            // inverse map: a counter-clockwise rotation on screen (y down)
+            let sx = c * dx - s * dy + cx;
+            let sy = s * dx + c * dy + cy;
+            if sx < 0.0 || sy < 0.0 || sx > (w - 1) as f32 || sy > (h - 1) as f32 {
+                out.push(0.0);
+                continue;
+            }
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+            let p = |x: usize, y: usize| src[y * w + x];
+            let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+            let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+            out.push(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+    LumaImage::from_f32(w, h, out).unwrap_or_else(|_| luma.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_are_the_crops_they_name() {
+        let (w, h) = (100, 80);
+        let img =
+            LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())
+                .unwrap();
+        let hasher = PdqHasher::new();
+        let v = bank_views(&hasher, &img, &BankViews::default());
+        let by = |how: &str| v.iter().find(|b| b.how == how).unwrap().hash;
+        assert_eq!(by("crop-c90"), hasher.hash(&img.crop(5, 4, 90, 72).unwrap()));
+        assert_eq!(by("cut-l15"), hasher.hash(&img.crop(15, 0, 85, 80).unwrap()));
+        assert_eq!(by("cut-b30"), hasher.hash(&img.crop(0, 0, 100, 56).unwrap()));
+        assert!(v.iter().any(|b| b.how == "rot-4"));
+        assert!(bank_views(&hasher, &img, &BankViews::none()).is_empty());
+    }
+
+    #[test]
+    fn rotation_by_zero_is_identity_and_90_moves_pixels() {
+        let img = LumaImage::from_f32(3, 3, (0..9).map(|k| k as f32).collect()).unwrap();
+        assert_eq!(rotate(&img, 0.0).as_slice(), img.as_slice());
+        // 90° counter-clockwise: the top-right pixel goes to the top-left
+        let r = rotate(&img, 90.0);
+        assert!((r.get(0, 0) - img.get(2, 0)).abs() < 1e-3);
+    }
+}

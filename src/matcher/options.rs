@@ -1,0 +1,133 @@
+//! The one options type of the matching layer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::PdqHash;
+use crate::region::RegionConfig;
+use crate::video::VideoQueryOptions;
+
+/// How a query is hashed and searched.
+///
+/// [`MatchOptions::default`] is the **robust default**: the eight dihedral variants of the
+/// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
+/// canvases, frames, pasted pictures, collage cells), videos with letterbox removal and all
+/// eight transforms ([`VideoQueryOptions::robust`]). [`MatchOptions::plain`] is the reference
+/// behaviour: one plain PDQ hash per image, plain vPDQ per video.
+///
+/// Both apply the consortium rule on both sides: query hashes and stored entries whose quality
+/// is known and below [`PdqHash::QUALITY_THRESHOLD`] do not match, and the distance limit is
+/// [`PdqHash::MATCH_THRESHOLD`].
+///
+/// ```
+/// use mediamatch::matcher::MatchOptions;
+/// let robust = MatchOptions::default();
+/// assert!(robust.dihedral && robust.regions.is_some());
+/// let plain = MatchOptions::plain();
+/// assert!(!plain.dihedral && plain.regions.is_none());
+/// assert_eq!((plain.max_distance, plain.min_stored_quality), (31, 50));
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MatchOptions {
+    /// Query all eight dihedral variants of every view (else the view as is only).
+    pub dihedral: bool,
+    /// Candidate regions queried next to the plain image (`None`: the image as is only).
+    pub regions: Option<RegionConfig>,
+    /// Also query "uncropped" guesses: the image with its edges replicated outwards by these
+    /// fractions of each side (empty: none).
+    pub uncrop: Vec<f32>,
+    /// Largest Hamming distance that matches.
+    pub max_distance: u32,
+    /// Query hashes below this quality are not searched.
+    pub min_query_quality: u8,
+    /// Stored entries whose quality is known and below this are not matched.
+    pub min_stored_quality: u8,
+    /// How query videos are hashed.
+    pub video: VideoQueryOptions,
+}
+
+/// Per-side padding fractions of the uncrop guesses: 2.5 %, 5 % and 10 %, which undo centred
+/// crops of 5, 10 and 20 % of the width and height.
+pub const UNCROP_PADS: [f32; 3] = [0.025, 0.05, 0.10];
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            dihedral: true,
+            regions: Some(RegionConfig::default()),
+            uncrop: Vec::new(),
+            max_distance: PdqHash::MATCH_THRESHOLD,
+            min_query_quality: PdqHash::QUALITY_THRESHOLD,
+            min_stored_quality: PdqHash::QUALITY_THRESHOLD,
+            video: VideoQueryOptions::robust(),
+        }
+    }
+}
+
+impl MatchOptions {
+    /// Reference behaviour: the plain PDQ hash of an image, plain vPDQ of a video.
+    pub fn plain() -> Self {
+        MatchOptions {
+            dihedral: false,
+            regions: None,
+            video: VideoQueryOptions::default(),
+            ..MatchOptions::default()
+        }
+    }
+
+    /// Turns dihedral querying on or off (images and videos).
+    #[must_use]
+    pub fn with_dihedral(mut self, on: bool) -> Self {
+        self.dihedral = on;
+        self.video = if on {
+            let t = crate::pdq::Dihedral::ALL;
+            self.video.with_transforms(&t)
+        } else {
+            self.video.with_transforms(&[crate::pdq::Dihedral::Original])
+        };
+        self
+    }
+
+    /// Sets the region detection (`None`: off).
+    #[must_use]
+    pub fn with_regions(mut self, regions: Option<RegionConfig>) -> Self {
+        self.regions = regions;
+        self
+    }
+
+    /// Sets the uncrop guesses ([`UNCROP_PADS`] is a good set).
+    #[must_use]
+    pub fn with_uncrop(mut self, pads: &[f32]) -> Self {
+        self.uncrop = pads.to_vec();
+        self
+    }
+
+    /// Sets the distance limit.
+    #[must_use]
+    pub fn with_max_distance(mut self, d: u32) -> Self {
+        self.max_distance = d;
+        self
+    }
+
+    /// Sets the smallest quality of query hashes searched.
+    #[must_use]
+    pub fn with_min_query_quality(mut self, q: u8) -> Self {
+        self.min_query_quality = q;
+        self
+    }
+
+    /// Sets the smallest known quality of stored entries matched.
+    #[must_use]
+    pub fn with_min_stored_quality(mut self, q: u8) -> Self {
+        self.min_stored_quality = q;
+        self
+    }
+
+    /// Sets how query videos are hashed.
+    #[must_use]
+    pub fn with_video(mut self, video: VideoQueryOptions) -> Self {
+        self.video = video;
+        self
+    }
+}

@@ -1,0 +1,170 @@
+//! The query plan: the hashes searched for one image, each tagged with how it was derived.
+
+use serde::{Deserialize, Serialize};
+
+use super::options::MatchOptions;
+use crate::hash::PdqHash;
+use crate::luma::LumaImage;
+use crate::pdq::{Dihedral, PdqHasher};
+use crate::region::{find_regions, Rect, RegionKind};
+
+/// Which view of the query image a hash was computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum View {
+    /// The whole image as given.
+    Plain,
+    /// A candidate content rectangle ([`crate::region::find_regions`]).
+    Region {
+        /// How the rectangle was found.
+        kind: RegionKind,
+        /// The rectangle, in pixels of the query image.
+        rect: Rect,
+    },
+    /// The image extended by `pad` of its width and height on every side, edges replicated.
+    Uncrop {
+        /// Padding per side, as a fraction of the side.
+        pad: f32,
+    },
+}
+
+/// How one query hash was derived: a view and a dihedral transform of it.
+///
+/// ```
+/// use mediamatch::matcher::{Derivation, View};
+/// use mediamatch::Dihedral;
+/// let d = Derivation { view: View::Plain, transform: Dihedral::FlipY };
+/// assert_eq!(d.to_string(), "plain/flipy");
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Derivation {
+    /// The view hashed.
+    pub view: View,
+    /// The dihedral transform applied to its hash.
+    pub transform: Dihedral,
+}
+
+impl std::fmt::Display for Derivation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.view {
+            View::Plain => write!(f, "plain")?,
+            View::Region { kind, rect } => write!(
+                f,
+                "{}:{}x{}+{}+{}",
+                kind.name(),
+                rect.width,
+                rect.height,
+                rect.left,
+                rect.top
+            )?,
+            View::Uncrop { pad } => write!(f, "uncrop:{:.1}%", pad * 100.0)?,
+        }
+        write!(f, "/{}", self.transform.name())
+    }
+}
+
+/// One hash of a query plan.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlannedHash {
+    /// The hash and its quality.
+    pub hash: PdqHash,
+    /// How it was derived.
+    pub derivation: Derivation,
+}
+
+/// The hashes to search for one query image. The first is always the plain hash of the image
+/// as given (identity transform).
+///
+/// ```
+/// use mediamatch::matcher::{MatchOptions, QueryPlan};
+/// use mediamatch::{LumaImage, PdqHasher};
+/// let w = 120;
+/// let px: Vec<f32> = (0..w * 90).map(|k| ((k % w) * (k / w) % 251) as f32).collect();
+/// let img = LumaImage::from_f32(w, 90, px)?;
+/// let hasher = PdqHasher::new();
+/// let plan = QueryPlan::image(&hasher, &img, &MatchOptions::plain());
+/// assert_eq!(plan.hashes.len(), 1);
+/// assert_eq!(plan.hashes[0].hash, hasher.hash(&img));
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct QueryPlan {
+    /// The hashes, plain first.
+    pub hashes: Vec<PlannedHash>,
+}
+
+impl QueryPlan {
+    /// Plans the query of one image: the plain image, then every candidate region, then every
+    /// uncrop guess, each under the eight dihedral transforms when `opts.dihedral`.
+    pub fn image(hasher: &PdqHasher, luma: &LumaImage, opts: &MatchOptions) -> QueryPlan {
+        let transforms: &[Dihedral] = if opts.dihedral {
+            &Dihedral::ALL
+        } else {
+            &[Dihedral::Original]
+        };
+        let mut hashes = Vec::new();
+        let mut add = |img: &LumaImage, view: View| {
+            for (h, &t) in hasher.hash_transforms(img, transforms).iter().zip(transforms) {
+                hashes.push(PlannedHash {
+                    hash: *h,
+                    derivation: Derivation { view, transform: t },
+                });
+            }
+        };
+        add(luma, View::Plain);
+        if let Some(cfg) = &opts.regions {
+            for r in find_regions(luma, cfg) {
+                let rect = r.rect;
+                if let Ok(c) = luma.crop(rect.left, rect.top, rect.width, rect.height) {
+                    add(&c, View::Region { kind: r.kind, rect });
+                }
+            }
+        }
+        for &pad in &opts.uncrop {
+            add(&pad_replicate(luma, pad), View::Uncrop { pad });
+        }
+        QueryPlan { hashes }
+    }
+
+    /// The plain hash of the image (the first of the plan).
+    pub fn plain(&self) -> Option<PdqHash> {
+        self.hashes.first().map(|h| h.hash)
+    }
+}
+
+/// The image extended by `frac` of its width (left and right) and height (top and bottom),
+/// each new pixel a copy of the nearest edge pixel.
+///
+/// ```
+/// use mediamatch::matcher::pad_replicate;
+/// use mediamatch::LumaImage;
+/// let img = LumaImage::from_f32(2, 1, vec![1.0, 2.0])?;
+/// let p = pad_replicate(&img, 0.5);
+/// assert_eq!((p.width(), p.height()), (4, 3));
+/// assert_eq!(&p.as_slice()[..4], &[1.0, 1.0, 2.0, 2.0]);
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+pub fn pad_replicate(luma: &LumaImage, frac: f32) -> LumaImage {
+    let (w, h) = (luma.width(), luma.height());
+    let frac = if frac.is_finite() {
+        frac.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let px = (w as f32 * frac).round() as usize;
+    let py = (h as f32 * frac).round() as usize;
+    let (nw, nh) = (w + 2 * px, h + 2 * py);
+    let src = luma.as_slice();
+    let mut out = Vec::with_capacity(nw * nh);
+    for y in 0..nh {
+        let sy = y.saturating_sub(py).min(h.saturating_sub(1));
+        for x in 0..nw {
+            let sx = x.saturating_sub(px).min(w.saturating_sub(1));
+            out.push(src[sy * w + sx]);
+        }
+    }
+    LumaImage::from_f32(nw, nh, out).unwrap_or_else(|_| luma.clone())
+}

@@ -1,0 +1,276 @@
+//! Rectangles bounded by long straight edges: a picture placed on a canvas (caption bars,
+//! frames, screenshot chrome), pasted onto another picture, or one cell of a collage.
+//!
+//! The image is first reduced by area averaging to at most [`RegionConfig::work_side`] pixels
+//! on its longer side (a copy smaller than the decoded image). A *step* is a pixel where the
+//! luma difference to its neighbour across a candidate line is at least
+//! [`RegionConfig::step`] levels and the largest of the differences within two pixels: edges
+//! of content are sharp and localised, texture is not consistent along a line. A line is a
+//! column (or row) whose steps are much denser than those of the columns beside it; a
+//! rectangle is accepted when each of its four sides (an image border counts as a perfect side)
+//! is covered by steps along most of its length.
+
+use super::letterbox::Rect;
+use super::RegionConfig;
+use crate::luma::LumaImage;
+
+/// The working copy: area-averaged, at most `side` pixels on the longer side.
+pub(crate) fn reduce(img: &LumaImage, side: usize) -> LumaImage {
+    let (w, h) = (img.width(), img.height());
+    let long = w.max(h);
+    if long <= side || side == 0 {
+        return img.clone();
+    }
+    let tw = (w * side / long).max(1);
+    let th = (h * side / long).max(1);
+    let src = img.as_slice();
+    let mut out = Vec::with_capacity(tw * th);
+    for ty in 0..th {
+        let (y0, y1) = (ty * h / th, ((ty + 1) * h / th).max(ty * h / th + 1));
+        for tx in 0..tw {
+            let (x0, x1) = (tx * w / tw, ((tx + 1) * w / tw).max(tx * w / tw + 1));
+            let mut sum = 0.0f64;
+            for y in y0..y1 {
+                for &v in &src[y * w + x0..y * w + x1] {
+                    sum += f64::from(v);
+                }
+            }
+            out.push((sum / ((y1 - y0) * (x1 - x0)) as f64) as f32);
+        }
+    }
+    LumaImage::from_f32(tw, th, out).unwrap_or_else(|_| img.clone())
+}
+
+/// Steps across lines of one orientation, as prefix counts: `count(line, a, b)` is the number
+/// of steps on `line` between positions `a..b` along it.
+struct Steps {
+    /// Number of lines (positions 1..n are boundaries between pixel n-1 and n).
+    lines: usize,
+    /// Length of each line.
+    len: usize,
+    /// `prefix[line * (len + 1) + i]`: steps at positions `0..i` of `line`.
+    prefix: Vec<u32>,
+}
+
+impl Steps {
+    /// `diff(line, pos)`: absolute luma difference across boundary `line` at `pos`
+    /// (`1 <= line < lines`).
+    fn new(lines: usize, len: usize, step: f32, diff: impl Fn(usize, usize) -> f32) -> Steps {
+        let mut prefix = vec![0u32; lines * (len + 1)];
+        for line in 1..lines {
+            let base = line * (len + 1);
+            for pos in 0..len {
+                let d = diff(line, pos);
+                let mut is_step = d >= step;
+                if is_step {
+                    for o in [line.wrapping_sub(2), line.wrapping_sub(1), line + 1, line + 2] {
+                        if (1..lines).contains(&o) {
+                            let e = diff(o, pos);
+                            // ties go to the earlier line
+                            if e > d || (e == d && o < line) {
+                                is_step = false;
+                                break;
+                            }
+                        }
+                    }
+                }
+                prefix[base + pos + 1] = prefix[base + pos] + u32::from(is_step);
+            }
+        }
+        Steps { lines, len, prefix }
+    }
+
+    fn count(&self, line: usize, a: usize, b: usize) -> u32 {
+        let base = line * (self.len + 1);
+        self.prefix[base + b] - self.prefix[base + a]
+    }
+
+    /// Coverage of `line` over `a..b`; the image borders (0 and `lines`) are perfect.
+    fn coverage(&self, line: usize, a: usize, b: usize) -> f32 {
+        if line == 0 || line >= self.lines || b <= a {
+            return 1.0;
+        }
+        self.count(line, a, b) as f32 / (b - a) as f32
+    }
+
+    /// Candidate lines: local maxima of the full-length step count that stand out from the
+    /// lines around them, strongest first, at most `max`.
+    fn candidates(&self, min_density: f32, max: usize) -> Vec<usize> {
+        let full: Vec<u32> = (0..self.lines)
+            .map(|l| {
+                if l == 0 {
+                    0
+                } else {
+                    self.count(l, 0, self.len)
+                }
+            })
+            .collect();
+        let mut out: Vec<(u32, usize)> = Vec::new();
+        for l in 1..self.lines {
+            let c = full[l];
+            if (c as f32) < min_density * self.len as f32 {
+                continue;
+            }
+            let near = |o: isize| -> u32 {
+                let k = l as isize + o;
+                if k < 1 || k as usize >= self.lines {
+                    0
+                } else {
+                    full[k as usize]
+                }
+            };
+            if near(-1) > c || near(1) > c || (near(-1) == c && l > 1) {
+                continue;
+            }
+            // the quieter side: two parallel lines close together (a gutter) each have the
+            // other on one side
+            let background = near(-4).max(near(-3)).min(near(3).max(near(4)));
+            if c >= 2 * background + 2 {
+                out.push((c, l));
+            }
+        }
+        out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        out.truncate(max);
+        out.into_iter().map(|(_, l)| l).collect()
+    }
+}
+
+/// A rectangle in working coordinates with its score (the mean coverage of its sides).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scored {
+    pub rect: Rect,
+    pub score: f32,
+    /// How many of its sides are image borders.
+    pub borders: u8,
+}
+
+/// Rectangles bounded by edges in the working image `img`, best first (see the module docs).
+pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
+    let (w, h) = (img.width(), img.height());
+    if w < 16 || h < 16 {
+        return Vec::new();
+    }
+    let px = img.as_slice();
+    let vert = Steps::new(w, h, cfg.step, |x, y| (px[y * w + x] - px[y * w + x - 1]).abs());
+    let horiz = Steps::new(h, w, cfg.step, |y, x| (px[y * w + x] - px[(y - 1) * w + x]).abs());
+    let mut xs = vert.candidates(cfg.min_line, cfg.max_lines);
+    let mut ys = horiz.candidates(cfg.min_line, cfg.max_lines);
+    xs.extend([0, w]);
+    ys.extend([0, h]);
+    xs.sort_unstable();
+    ys.sort_unstable();
+    xs.dedup();
+    ys.dedup();
+    let min_w = (cfg.min_side * w as f32).ceil() as usize;
+    let min_h = (cfg.min_side * h as f32).ceil() as usize;
+    let mut out = Vec::new();
+    for (i, &xl) in xs.iter().enumerate() {
+        for &xr in &xs[i + 1..] {
+            if xr - xl < min_w {
+                continue;
+            }
+            for (j, &yt) in ys.iter().enumerate() {
+                for &yb in &ys[j + 1..] {
+                    if yb - yt < min_h || (xl == 0 && yt == 0 && xr == w && yb == h) {
+                        continue;
+                    }
+                    let sides = [
+                        vert.coverage(xl, yt, yb),
+                        vert.coverage(xr, yt, yb),
+                        horiz.coverage(yt, xl, xr),
+                        horiz.coverage(yb, xl, xr),
+                    ];
+                    let min = sides.iter().copied().fold(f32::INFINITY, f32::min);
+                    if min < cfg.min_coverage {
+                        continue;
+                    }
+                    let borders = u8::from(xl == 0)
+                        + u8::from(xr == w)
+                        + u8::from(yt == 0)
+                        + u8::from(yb == h);
+                    // inner sides count with their coverage, image borders as 0.9: a rectangle
+                    // bounded by four strong lines beats one that leans on the borders
+                    let inner_sum: f32 = [(xl, 0), (xr, 1), (yt, 2), (yb, 3)]
+                        .iter()
+                        .filter(|(p, k)| !(*p == 0 || (*k < 2 && *p == w) || (*k >= 2 && *p == h)))
+                        .map(|&(_, k)| sides[k])
+                        .sum();
+                    let score = (inner_sum + 0.9 * f32::from(borders)) / 4.0;
+                    out.push(Scored {
+                        rect: Rect {
+                            left: xl,
+                            top: yt,
+                            width: xr - xl,
+                            height: yb - yt,
+                        },
+                        score,
+                        borders,
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((b.rect.width * b.rect.height).cmp(&(a.rect.width * a.rect.height)))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seeded noise around mid-grey: texture without straight lines.
+    fn texture(x: usize, y: usize) -> f32 {
+        let mut z = (x as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((y as u64) << 32);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % 80) as f32 + 90.0
+    }
+
+    #[test]
+    fn pasted_picture_is_found_exactly() {
+        let (w, h) = (200, 150);
+        let (l, t, cw, ch) = (50, 30, 110, 80);
+        let data = (0..w * h)
+            .map(|k| {
+                let (x, y) = (k % w, k / w);
+                if (l..l + cw).contains(&x) && (t..t + ch).contains(&y) {
+                    texture(x, y)
+                } else {
+                    40.0 + 0.2 * x as f32
+                }
+            })
+            .collect();
+        let img = LumaImage::from_f32(w, h, data).unwrap();
+        let r = rectangles(&img, &RegionConfig::default());
+        assert_eq!(
+            r[0].rect,
+            Rect {
+                left: l,
+                top: t,
+                width: cw,
+                height: ch
+            }
+        );
+        assert_eq!(r[0].borders, 0);
+    }
+
+    #[test]
+    fn plain_texture_gives_no_inner_rectangle() {
+        let (w, h) = (160, 120);
+        let img =
+            LumaImage::from_f32(w, h, (0..w * h).map(|k| texture(k % w, k / w)).collect()).unwrap();
+        assert!(rectangles(&img, &RegionConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn reduce_averages_blocks() {
+        let img = LumaImage::from_f32(4, 2, vec![0.0, 2.0, 4.0, 6.0, 2.0, 4.0, 6.0, 8.0]).unwrap();
+        let r = reduce(&img, 2);
+        assert_eq!((r.width(), r.height()), (2, 1));
+        assert_eq!(r.as_slice(), &[2.0, 6.0]);
+    }
+}

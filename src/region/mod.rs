@@ -1,0 +1,208 @@
+//! Region recovery: where the original picture may sit inside a query image.
+//!
+//! Reposts put a picture into a larger layout: bars above and below (uniform or a blurred copy
+//! of the picture, as 9:16 stories do), a caption bar of any colour, a frame or border, the
+//! chrome of a screenshot, another photo it was pasted on, or a 2-up/3-up collage. Any of these
+//! moves PDQ far from the original's hash; hashing the right rectangle wins the copy back.
+//! [`find_regions`] returns candidate content rectangles, each tagged with how it was found:
+//!
+//! * [`RegionKind::Bars`]: the content inside letterbox/pillarbox bars ([`letterbox`]);
+//! * [`RegionKind::Edges`]: a rectangle bounded by long straight edges (an image border counts
+//!   as an edge): a picture on a canvas, in a frame, pasted onto another picture;
+//! * [`RegionKind::Cell`]: a rectangle cut by a line running across the whole image (the cells
+//!   of a collage; also a caption bar's content).
+//!
+//! Detection works on an area-averaged copy of at most [`RegionConfig::work_side`] pixels on
+//! the longer side, so it never allocates more than the decoded image, and maps the
+//! rectangles back to full resolution (the error is at most one working pixel,
+//! `1 / work_side` of the longer side). A candidate is a rectangle, not a copy: the caller
+//! crops it when hashing.
+//!
+//! ```
+//! use mediamatch::region::{find_regions, RegionConfig, RegionKind};
+//! use mediamatch::LumaImage;
+//! // a 120x90 texture pasted at (40, 30) on a 200x150 flat canvas
+//! let (w, h) = (200usize, 150usize);
+//! let px = (0..w * h).map(|k| {
+//!     let (x, y) = (k % w, k / w);
+//!     if (40..160).contains(&x) && (30..120).contains(&y) {
+//!         128.0 + 80.0 * ((x as f32) * 0.3).sin() * ((y as f32) * 0.2).cos()
+//!     } else {
+//!         200.0
+//!     }
+//! }).collect();
+//! let img = LumaImage::from_f32(w, h, px)?;
+//! let found = find_regions(&img, &RegionConfig::default());
+//! let r = found[0].rect;
+//! assert_eq!((r.left, r.top, r.width, r.height), (40, 30, 120, 90));
+//! Ok::<(), mediamatch::Error>(())
+//! ```
+
+mod edges;
+pub mod letterbox;
+
+use serde::{Deserialize, Serialize};
+
+pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
+
+use crate::luma::LumaImage;
+
+/// How a candidate region was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RegionKind {
+    /// Inside letterbox/pillarbox bars (uniform or blurred).
+    Bars,
+    /// Bounded by long straight edges (image borders count): canvas, frame, pasted picture.
+    Edges,
+    /// A cell cut by lines that cross the whole image: collages, caption bars.
+    Cell,
+}
+
+impl RegionKind {
+    /// Short stable name (`bars`, `edges`, `cell`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::Bars => "bars",
+            RegionKind::Edges => "edges",
+            RegionKind::Cell => "cell",
+        }
+    }
+}
+
+/// One candidate content rectangle.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Region {
+    /// The rectangle, in pixels of the image searched.
+    pub rect: Rect,
+    /// How it was found.
+    pub kind: RegionKind,
+    /// Confidence 0..=1 (mean step coverage of its sides, image borders counted as 0.9; 1 for
+    /// bars).
+    pub score: f32,
+}
+
+/// Settings of [`find_regions`]. `Default` is what the matcher's robust default uses.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegionConfig {
+    /// Letterbox/pillarbox detection (`None`: off).
+    pub letterbox: Option<LetterboxConfig>,
+    /// Look for edge-bounded rectangles.
+    pub edges: bool,
+    /// Longer side of the working copy, in pixels.
+    pub work_side: usize,
+    /// Smallest luma difference (levels) across an edge pixel.
+    pub step: f32,
+    /// Smallest density of edge pixels along a whole line for it to be a candidate line.
+    pub min_line: f32,
+    /// Most candidate lines per axis.
+    pub max_lines: usize,
+    /// Smallest coverage of each side of a rectangle by edge pixels.
+    pub min_coverage: f32,
+    /// Smallest side of a rectangle, as a fraction of the image's side.
+    pub min_side: f32,
+    /// Most regions returned (bars first, then the best-scored rectangles).
+    pub max_regions: usize,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        RegionConfig {
+            letterbox: Some(LetterboxConfig::default()),
+            edges: true,
+            work_side: 320,
+            step: 8.0,
+            min_line: 0.12,
+            max_lines: 10,
+            min_coverage: 0.35,
+            min_side: 0.25,
+            max_regions: 10,
+        }
+    }
+}
+
+impl RegionConfig {
+    /// Letterbox/pillarbox removal only (the behaviour before region recovery).
+    pub fn bars_only() -> Self {
+        RegionConfig {
+            edges: false,
+            ..RegionConfig::default()
+        }
+    }
+}
+
+fn iou(a: &Rect, b: &Rect) -> f32 {
+    let l = a.left.max(b.left);
+    let t = a.top.max(b.top);
+    let r = (a.left + a.width).min(b.left + b.width);
+    let bo = (a.top + a.height).min(b.top + b.height);
+    if r <= l || bo <= t {
+        return 0.0;
+    }
+    let inter = ((r - l) * (bo - t)) as f32;
+    inter / ((a.width * a.height + b.width * b.height) as f32 - inter)
+}
+
+/// Candidate content rectangles of `img` (never the whole image), best first; see the module
+/// docs. Near-duplicates (overlap above 97 %) are merged.
+pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
+    let (w, h) = (img.width(), img.height());
+    let mut out: Vec<Region> = Vec::new();
+    let whole = |r: &Rect| r.width == w && r.height == h;
+    if let Some(lb) = &cfg.letterbox {
+        let r = find_content(img, lb);
+        if !whole(&r) {
+            out.push(Region {
+                rect: r,
+                kind: RegionKind::Bars,
+                score: 1.0,
+            });
+        }
+    }
+    if cfg.edges && w >= 16 && h >= 16 {
+        let work = edges::reduce(img, cfg.work_side);
+        let (ww, wh) = (work.width(), work.height());
+        let map = |r: &Rect| {
+            let x0 = r.left * w / ww;
+            let x1 = ((r.left + r.width) * w / ww).min(w);
+            let y0 = r.top * h / wh;
+            let y1 = ((r.top + r.height) * h / wh).min(h);
+            Rect {
+                left: x0,
+                top: y0,
+                width: x1 - x0,
+                height: y1 - y0,
+            }
+        };
+        for s in edges::rectangles(&work, cfg) {
+            if out.len() >= cfg.max_regions {
+                break;
+            }
+            let rect = map(&s.rect);
+            if rect.width < 8 || rect.height < 8 || whole(&rect) {
+                continue;
+            }
+            if out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
+                continue;
+            }
+            // a rectangle touching both ends of an axis is cut by full-length lines
+            let kind = if s.borders >= 2
+                && ((s.rect.left == 0 && s.rect.width == ww)
+                    || (s.rect.top == 0 && s.rect.height == wh))
+            {
+                RegionKind::Cell
+            } else {
+                RegionKind::Edges
+            };
+            out.push(Region {
+                rect,
+                kind,
+                score: s.score,
+            });
+        }
+    }
+    out.truncate(cfg.max_regions);
+    out
+}

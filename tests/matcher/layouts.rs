@@ -1,0 +1,165 @@
+//! Region recovery on generated layouts whose true content rectangle is known: the
+//! localisation error of the best candidate (PDQ loses a match beyond about 2 % of a side), and
+//! the match it wins back.
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, Rgb, RgbImage};
+use mediamatch::db::{Database, Metadata};
+use mediamatch::matcher::{MatchOptions, Matcher, View};
+use mediamatch::region::{find_regions, Rect, RegionConfig};
+use mediamatch::robustness::text_mask;
+use mediamatch::LumaImage;
+
+use super::picture;
+
+/// Largest error of a side of `found` against `truth`, as a fraction of the truth's side.
+fn side_error(found: &Rect, truth: &Rect) -> f32 {
+    let ex = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.width as f32;
+    let ey = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.height as f32;
+    ex(found.left, truth.left)
+        .max(ex(found.left + found.width, truth.left + truth.width))
+        .max(ey(found.top, truth.top))
+        .max(ey(found.top + found.height, truth.top + truth.height))
+}
+
+fn caption(c: &mut RgbImage, y: u32, h: u32, ink: Rgb<u8>) {
+    let (tw, th, mask) = text_mask("WHEN YOU SEE IT", 3);
+    for ty in 0..th {
+        for tx in 0..tw {
+            let (x, yy) = (10 + tx as u32, y + (h - th as u32) / 2 + ty as u32);
+            if mask[ty * tw + tx] && x < c.width() && yy < c.height() {
+                c.put_pixel(x, yy, ink);
+            }
+        }
+    }
+}
+
+/// (name, layout, true rectangle of the picture in it); `pic` is 256x192.
+fn layouts(pic: &RgbImage, seed: u64) -> Vec<(&'static str, RgbImage, Rect)> {
+    let (w, h) = pic.dimensions();
+    let rect = |l: u32, t: u32, w: u32, h: u32| Rect {
+        left: l as usize,
+        top: t as usize,
+        width: w as usize,
+        height: h as usize,
+    };
+    let mut out = Vec::new();
+    // caption bar of an arbitrary colour with text, above
+    let mut c = RgbImage::from_pixel(w, h + 50, Rgb([250, 200, 40]));
+    imageops::replace(&mut c, pic, 0, 50);
+    caption(&mut c, 0, 50, Rgb([20, 20, 20]));
+    out.push(("caption-top", c, rect(0, 50, w, h)));
+    // meme: bars above and below, dark
+    let mut c = RgbImage::from_pixel(w, h + 80, Rgb([30, 30, 60]));
+    imageops::replace(&mut c, pic, 0, 40);
+    caption(&mut c, 0, 40, Rgb([240, 240, 240]));
+    caption(&mut c, h + 40, 40, Rgb([240, 240, 240]));
+    out.push(("caption-both", c, rect(0, 40, w, h)));
+    // a coloured frame with a thin inner line
+    let mut c = RgbImage::from_pixel(w + 40, h + 40, Rgb([180, 60, 90]));
+    for y in 17..h + 23 {
+        for x in 17..w + 23 {
+            c.put_pixel(x, y, Rgb([10, 10, 10]));
+        }
+    }
+    imageops::replace(&mut c, pic, 20, 20);
+    out.push(("frame", c, rect(20, 20, w, h)));
+    // pasted at 60 % of the width of another picture
+    let mut bg = super::picture(seed + 1000, 400, 300).to_rgb8();
+    let small = imageops::resize(pic, 240, 180, FilterType::Triangle);
+    imageops::replace(&mut bg, &small, 100, 70);
+    out.push(("pip-60", bg, rect(100, 70, 240, 180)));
+    // 2-up collage with a white gutter, ours on the right
+    let other = imageops::resize(
+        &super::picture(seed + 2000, 300, 192).to_rgb8(),
+        300,
+        192,
+        FilterType::Triangle,
+    );
+    let mut c = RgbImage::from_pixel(300 + w + 18, h + 12, Rgb([255, 255, 255]));
+    imageops::replace(&mut c, &other, 6, 6);
+    imageops::replace(&mut c, pic, 312, 6);
+    out.push(("collage-2h", c, rect(312, 6, w, h)));
+    // screenshot chrome: white page, header with a name, footer with icons
+    let mut c = RgbImage::from_pixel(w, h + 110, Rgb([255, 255, 255]));
+    caption(&mut c, 0, 40, Rgb([20, 20, 20]));
+    imageops::replace(&mut c, pic, 0, 40);
+    for k in 0..4 {
+        for y in h + 50..h + 62 {
+            for x in 10 + 30 * k..22 + 30 * k {
+                c.put_pixel(x, y, Rgb([120, 120, 120]));
+            }
+        }
+    }
+    caption(&mut c, h + 70, 30, Rgb([20, 20, 20]));
+    out.push(("screenshot", c, rect(0, 40, w, h + 0)));
+    // 9:16 story: blurred stretched copy behind, picture centred
+    let ch = w * 16 / 9;
+    let mut c = imageops::fast_blur(&imageops::resize(pic, w, ch, FilterType::Triangle), 10.0);
+    let top = (ch - h) / 2;
+    imageops::replace(&mut c, pic, 0, i64::from(top));
+    out.push(("story", c, rect(0, top, w, h)));
+    out
+}
+
+#[test]
+fn candidates_localise_the_picture_within_two_percent() {
+    let cfg = RegionConfig::default();
+    let mut worst: Vec<(String, f32)> = Vec::new();
+    for seed in 1..=3 {
+        let pic = picture(seed, 256, 192).to_rgb8();
+        for (name, layout, truth) in layouts(&pic, seed) {
+            let regions = find_regions(&LumaImage::from_image(&DynamicImage::ImageRgb8(layout)), &cfg);
+            let best = regions
+                .iter()
+                .map(|r| side_error(&r.rect, &truth))
+                .fold(f32::INFINITY, f32::min);
+            eprintln!("{name} seed {seed}: best side error {:.2} %", 100.0 * best);
+            worst.push((format!("{name}/{seed}"), best));
+        }
+    }
+    let bad: Vec<_> = worst.iter().filter(|(_, e)| *e > 0.02).collect();
+    assert!(bad.is_empty(), "off by more than 2 %: {bad:?}");
+}
+
+#[test]
+fn layouts_match_with_the_robust_default_and_not_with_plain() {
+    let robust = Matcher::new(MatchOptions::default());
+    let plain = Matcher::new(MatchOptions::plain());
+    for seed in 1..=2 {
+        let img = picture(seed, 256, 192);
+        let mut db = Database::new();
+        robust
+            .bank_image(&mut db, &img, Metadata::new("t").content_id("p"), None)
+            .unwrap();
+        db.commit();
+        let snap = db.reader().snapshot();
+        for (name, layout, _) in layouts(&img.to_rgb8(), seed) {
+            let copy = DynamicImage::ImageRgb8(layout);
+            let r = robust.match_image(&snap, &copy);
+            assert_eq!(r.images.len(), 1, "{name} seed {seed}: not found");
+            let m = &r.images[0];
+            assert!(
+                matches!(m.derivation.view, View::Region { .. }),
+                "{name}: matched by {}",
+                m.derivation
+            );
+            assert!(!plain.match_image(&snap, &copy).is_match(), "{name}: plain matched");
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_caption() {
+    let pic = picture(2, 256, 192).to_rgb8();
+    let (_, layout, _) = layouts(&pic, 2).remove(4);
+    let l = LumaImage::from_image(&DynamicImage::ImageRgb8(layout));
+    let w = l.width();
+    let px = l.as_slice();
+    for y in [48usize, 49, 50, 51, 52] {
+        let n = (0..w).filter(|&x| (px[y * w + x] - px[(y - 1) * w + x]).abs() >= 10.0).count();
+        eprintln!("row {y}: {n} of {w} differ by >= 10");
+    }
+    eprintln!("{:?}", find_regions(&l, &RegionConfig::default()));
+}
