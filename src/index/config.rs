@@ -35,7 +35,7 @@ impl Ord for Match {
     }
 }
 
-/// How an [`Index`] answers a radius search. All strategies return the same results.
+/// How an [`Index`](super::Index) answers a radius search. All strategies return the same results.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Strategy {
@@ -50,7 +50,7 @@ pub enum Strategy {
     MultiIndex,
 }
 
-/// Settings of an [`Index`]. `Default` is the recommended behaviour.
+/// Settings of an [`Index`](super::Index). `Default` is the recommended behaviour.
 ///
 /// ```
 /// use mediamatch::index::{Index, IndexConfig, Strategy};

@@ -19,7 +19,7 @@ impl Index {
     /// Adds `hash` under `id`; visible to the next search. Fails if `id` is already present.
     ///
     /// The hash joins the small set of recent inserts; when that set is merged (see the
-    /// [module documentation](self)) a hash already stored is not stored again.
+    /// [module documentation](super)) a hash already stored is not stored again.
     pub fn insert(&mut self, id: u64, hash: Hash256) -> Result<()> {
         if self.contains(id) {
             return Err(Error::invalid(format!("id {id} is already in the index")));
