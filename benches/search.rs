@@ -11,7 +11,8 @@
 //!   with distinct content ids and labels, index-cache save, reader open to first query, and
 //!   the latency of single inserts (each durable, then visible) while 2 threads search;
 //! * `MM_BENCH_ONLY_STORE=1` — only that;
-//! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures).
+//! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures);
+//! * `MM_BENCH_SEARCHERS` — threads searching during the insert-latency run (default 2).
 //!
 //! Prints one JSON line per figure to stdout (build time, heap bytes per hash, radius-31
 //! queries/s on 1 thread and on all cores per strategy, for batches of 100 queries and for
@@ -187,7 +188,7 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
     drop(reader);
     // Single durable inserts while 2 threads search the published index.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let searchers: Vec<_> = (0..2)
+    let searchers: Vec<_> = (0..env_usize("MM_BENCH_SEARCHERS", 2))
         .map(|t| {
             let r = store.reader();
             let stop = stop.clone();
@@ -223,7 +224,8 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
     println!(
-        "{{\"what\":\"store_insert\",\"n\":{n},\"inserts\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"reader_searches_per_s\":{:.1}}}",
+        "{{\"what\":\"store_insert\",\"n\":{n},\"searchers\":{},\"inserts\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"reader_searches_per_s\":{:.1}}}",
+        env_usize("MM_BENCH_SEARCHERS", 2),
         lat.len(),
         pct(0.5),
         pct(0.99),

@@ -34,8 +34,8 @@
 //! bincode's decoder charges every integer it decodes at its full width (8 bytes for a
 //! length, 4 for an enum tag) against its limit, however few bytes the varint took, and
 //! string bytes one for one. No field of the header takes fewer than one byte per 8 bytes
-//! charged, so the decoder runs with a limit of 8 × `H` max (8 GiB) while [`encode`] refuses
-//! (with [`StoreErrorKind::TooLarge`](crate::error::StoreErrorKind::TooLarge)) a header over
+//! charged, so the decoder runs with a limit of 8 × `H` max (8 GiB) while `encode` refuses
+//! (with [`StoreErrorKind::TooLarge`]) a header over
 //! 1 GiB: whatever `encode` writes, the reader accepts. The limit still bounds what a hostile
 //! header can make the decoder allocate, and a header can only be as long as the file.
 //!
@@ -51,7 +51,7 @@
 //!
 //! # Reading
 //!
-//! One parser, [`read_stream`], reads files and byte slices alike. It checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
+//! One parser, `read_stream`, reads files and byte slices alike. It checks, in order: the magic, the version (`OLDEST_SUPPORTED..=FORMAT_VERSION`,
 //! else [`FormatErrorKind::UnsupportedVersion`]), the closing magic (else the file was cut:
 //! [`FormatErrorKind::Truncated`]), the CRC over everything, the lengths, the header, and every
 //! id, hash position, metadata index and quality. Nothing is returned before all checks pass.

@@ -323,7 +323,7 @@ fn parse_row(
     })
 }
 
-/// Reads a hash list (see the module documentation of `db::import` for the accepted forms).
+/// Reads a hash list (see the [module documentation](crate::db) and [`ListFormat`] for the accepted forms).
 ///
 /// ```
 /// use mediamatch::db::{read_hash_list, ImportOptions, OnBadLine};

@@ -5,7 +5,7 @@
 //! # Model
 //!
 //! * **One writer.** [`Store::open`] takes an exclusive lock (`<file>.lock`); a second
-//!   writer, in this process or another, gets [`StoreErrorKind::Locked`]. Every insert or
+//!   writer, in this process or another, gets [`StoreErrorKind::Locked`](crate::error::StoreErrorKind::Locked). Every insert or
 //!   removal is one atomic batch, durable when the call returns (SQLite WAL with
 //!   `synchronous = FULL`); a crash at any instant leaves every acknowledged batch and
 //!   nothing else. Each batch gets the next *change sequence* number.

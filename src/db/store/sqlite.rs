@@ -1,21 +1,4 @@
 //! [`SqliteRecord`]: the store of record in one SQLite file in WAL mode.
-//!
-//! Schema (version 1):
-//!
-//! ```sql
-//! meta(key TEXT PRIMARY KEY, value INTEGER)      -- schema, seq, next_id, pruned
-//! entries(id INTEGER PRIMARY KEY, signal TEXT, value BLOB, quality INTEGER,
-//!         source TEXT, content_id TEXT, media TEXT, video_id TEXT, timestamp_ms INTEGER,
-//!         derived TEXT, seq INTEGER)             -- seq: the batch that inserted it
-//! labels(entry INTEGER, label TEXT)              -- in label order (rowid)
-//! removed(seq INTEGER, id INTEGER)               -- the removal log (pruned on request)
-//! ```
-//!
-//! Each batch is one `BEGIN IMMEDIATE … COMMIT` transaction with `synchronous = FULL`: the
-//! commit is on disk (WAL fsynced) when the call returns. The WAL is checkpointed
-//! automatically by SQLite and truncated to `journal_size_limit` (64 MiB) afterwards, so it
-//! does not grow without bound. The writer holds an exclusive advisory lock on `<file>.lock`
-//! for its lifetime: a second writer gets [`StoreErrorKind::Locked`].
 
 use std::fs::File;
 use std::ops::Range;
@@ -32,7 +15,24 @@ const SCHEMA: i64 = 1;
 /// Ids are SQLite integers (signed 64-bit): the last usable id is below this.
 const ID_LIMIT: u64 = i64::MAX as u64;
 
-/// The SQLite store of record (see the [module documentation](self)).
+/// The SQLite store of record.
+///
+/// Schema (version 1):
+///
+/// ```sql
+/// meta(key TEXT PRIMARY KEY, value INTEGER)      -- schema, seq, next_id, pruned
+/// entries(id INTEGER PRIMARY KEY, signal TEXT, value BLOB, quality INTEGER,
+///         source TEXT, content_id TEXT, media TEXT, video_id TEXT, timestamp_ms INTEGER,
+///         derived TEXT, seq INTEGER)             -- seq: the batch that inserted it
+/// labels(entry INTEGER, label TEXT)              -- in label order (rowid)
+/// removed(seq INTEGER, id INTEGER)               -- the removal log (pruned on request)
+/// ```
+///
+/// Each batch is one `BEGIN IMMEDIATE … COMMIT` transaction with `synchronous = FULL`: the
+/// commit is on disk (WAL fsynced) when the call returns. The WAL is checkpointed
+/// automatically by SQLite and truncated to `journal_size_limit` (64 MiB) afterwards, so it
+/// does not grow without bound. The writer holds an exclusive advisory lock on `<file>.lock`
+/// for its lifetime: a second writer gets [`StoreErrorKind::Locked`].
 #[derive(Debug)]
 pub struct SqliteRecord {
     conn: Connection,
