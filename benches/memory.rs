@@ -66,6 +66,36 @@ fn write_bomb(path: &Path, side: u32) {
     s.finish().unwrap();
 }
 
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Memory left resident after 24 hashes of a 4000² frame on the rayon pool (issue 14 saw
+/// 391 MB idle after 24 requests, kept as per-thread scratch).
+fn idle_child() {
+    use mediamatch::{ImageInput, PixelFormat, RawFrame};
+    let (w, h) = (4000usize, 4000usize);
+    let before = rss_bytes();
+    {
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
+        let frame = RawFrame::new(&rgb, w, h, w * 3, PixelFormat::Rgb8).unwrap();
+        let inputs = vec![ImageInput::from(frame); 24];
+        let r = PdqHasher::new().hash_inputs(&inputs);
+        assert!(r.iter().all(|x| x.is_ok()));
+    }
+    println!(
+        "{} {} {}",
+        before,
+        rss_bytes(),
+        rayon::current_num_threads()
+    );
+}
+
 fn child(path: &str, max_pixels: u64) {
     let limits = DecodeLimits::default()
         .with_max_pixels(max_pixels)
@@ -90,6 +120,10 @@ struct Case {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--idle-child") {
+        idle_child();
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--child") {
         child(&args[i + 1], args[i + 2].parse().unwrap());
         return;
@@ -182,4 +216,18 @@ fn main() {
         std::fs::remove_file(&path).ok();
     }
     std::fs::remove_dir_all(&dir).ok();
+    let out = Command::new(&exe).arg("--idle-child").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if let [before, after, threads] = v[..] {
+        println!(
+            "\nresident after 24 hashes of a 4000² RGB frame on {threads} rayon threads \
+             (input freed): {:.1} MB (before: {:.1} MB)",
+            after as f64 / (1 << 20) as f64,
+            before as f64 / (1 << 20) as f64
+        );
+    }
 }

@@ -180,3 +180,24 @@ fn exif_orientation_applied_only_when_asked() {
     let nearest = (0..8).min_by_key(|&i| all[i]).unwrap();
     assert_eq!(nearest, 3, "distances to the 8 variants: {all:?}");
 }
+
+/// A format whose cargo feature is off is recognised and refused with a typed error (here
+/// TIFF, off by default), never a panic or "unknown format".
+#[cfg(not(feature = "tiff"))]
+#[test]
+fn format_with_its_feature_off_is_unsupported() {
+    use mediamatch::error::DecodeErrorKind;
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec(); // little-endian TIFF header, IFD at 8
+    tiff.extend([0u8; 64]);
+    match PdqHasher::new().hash_bytes(&tiff) {
+        Err(mediamatch::Error::Decode(d)) => assert_eq!(d.kind(), DecodeErrorKind::Unsupported),
+        other => panic!("TIFF without the `tiff` feature: {other:?}"),
+    }
+    // Random bytes stay "unknown format".
+    match PdqHasher::new().hash_bytes(&[7u8; 64]) {
+        Err(mediamatch::Error::Decode(d)) => {
+            assert_eq!(d.kind(), DecodeErrorKind::UnknownFormat)
+        }
+        other => panic!("random bytes: {other:?}"),
+    }
+}

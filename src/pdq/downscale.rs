@@ -12,6 +12,11 @@
 //!   overlap and the divisions vectorise.
 //! * The second iteration only produces what the decimation reads: its row pass keeps the
 //!   (at most) 64 sampled columns, its column pass only runs on those columns.
+//! * Nothing is full-size: the four passes are chained row by row. A column pass is a running
+//!   sum down the rows, so it needs only the last `window` rows it has seen (a ring) to
+//!   subtract them again; each of its output rows goes straight on to the next pass. Scratch
+//!   is about `(window + 28) × width` floats (window = ⌈height / 128⌉), freed when the call
+//!   returns; the reference's two full-size planes are never allocated.
 
 /// Window size of the Jarosz filter for a side of `old` pixels decimated to `new` (the
 /// reference's `computeJaroszFilterWindowSize`): `ceil(old / (2 * new))`.

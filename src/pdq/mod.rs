@@ -68,7 +68,8 @@ pub struct PdqConfig {
     pub limits: DecodeLimits,
     /// Rotate/flip according to the EXIF orientation tag before hashing (off by default: the
     /// references ignore it, so hashes made with it on will not match theirs for rotated
-    /// phone photos).
+    /// phone photos). Rotating makes a second buffer of the decoded image's size, so the peak
+    /// memory of a rotated photo doubles with it on.
     pub apply_exif_orientation: bool,
 }
 
