@@ -17,7 +17,12 @@ fn dot_fast(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     let mut s = 0.0f32;
-    for (x, y) in a.chunks_exact(8).remainder().iter().zip(b.chunks_exact(8).remainder()) {
+    for (x, y) in a
+        .chunks_exact(8)
+        .remainder()
+        .iter()
+        .zip(b.chunks_exact(8).remainder())
+    {
         s += x * y;
     }
     acc.iter().sum::<f32>() + s
