@@ -181,7 +181,11 @@ impl TmkScore {
 /// ```
 /// use mediamatch::tmk::{score_pair, TmkBuilder, TmkThresholds};
 /// let mut b = TmkBuilder::new();
-/// b.push(&[1.0f32; 256]);
+/// for t in 0..40 {
+///     let mut f = [1.0f32; 256];
+///     f[t % 9] = 60.0 + t as f32;
+///     b.push(&f);
+/// }
 /// let tmk = b.finish();
 /// let s = score_pair(&tmk, &tmk, &TmkThresholds::default());
 /// assert!(s.is_match(&TmkThresholds::default()));
