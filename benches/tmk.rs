@@ -32,7 +32,11 @@ fn hashing(c: &mut Criterion) {
     }
     let mut g = c.benchmark_group("tmk_hash");
     g.sample_size(10);
-    if std::process::Command::new("ffmpeg").arg("-version").output().is_ok() {
+    if std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok()
+    {
         g.bench_function("reference_ffmpeg_cli_step", |b| {
             b.iter(|| {
                 let out = std::process::Command::new("ffmpeg")

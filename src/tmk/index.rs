@@ -7,6 +7,32 @@ use super::format::TmkFeatures;
 use super::score::{cosine_from, dot, level2, norm, TmkThresholds};
 use crate::error::Result;
 
+/// A dot product with 8 independent partial sums (vectorises); differs from the
+/// reference-order [`dot`] only by float rounding, which [`PREFILTER_MARGIN`] covers.
+fn dot_fast(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s = 0.0f32;
+    for (x, y) in a
+        .chunks_exact(8)
+        .remainder()
+        .iter()
+        .zip(b.chunks_exact(8).remainder())
+    {
+        s += x * y;
+    }
+    acc.iter().sum::<f32>() + s
+}
+
+/// How far below the threshold the fast cosine may fall and still be rechecked exactly. The
+/// reordering error of a 256-term float sum is below 256 ulp of Σ|xᵢyᵢ| ≤ ‖u‖‖v‖, i.e. a
+/// cosine error under 2e-5; the margin is 50 times that.
+const PREFILTER_MARGIN: f32 = 1e-3;
+
 /// One result of [`TmkIndex::search`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TmkMatch<Id> {
@@ -145,6 +171,10 @@ impl<Id: Clone + PartialEq> TmkIndex<Id> {
         let qn = norm(&query.pure_average);
         let mut out: Vec<TmkMatch<Id>> = Vec::new();
         for (i, avg) in self.averages.chunks_exact(d).enumerate() {
+            let fast = cosine_from(dot_fast(&query.pure_average, avg), qn, self.norms[i]);
+            if fast < thresholds.level1 - PREFILTER_MARGIN {
+                continue;
+            }
             let l1 = cosine_from(dot(&query.pure_average, avg), qn, self.norms[i]);
             if l1 >= thresholds.level1 {
                 let full = match &self.features[i] {
@@ -179,6 +209,10 @@ impl<Id: Clone + PartialEq> TmkIndex<Id> {
             .chunks_exact(d)
             .enumerate()
             .filter_map(|(i, avg)| {
+                let fast = cosine_from(dot_fast(&query.pure_average, avg), qn, self.norms[i]);
+                if fast < threshold - PREFILTER_MARGIN {
+                    return None;
+                }
                 let l1 = cosine_from(dot(&query.pure_average, avg), qn, self.norms[i]);
                 (l1 >= threshold).then_some((i, l1))
             })

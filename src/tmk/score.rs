@@ -109,24 +109,43 @@ pub fn level2(a: &TmkFeatures, b: &TmkFeatures) -> f32 {
         let sum_cs: Vec<f32> = (0..m).map(|j| cc[j] + ss[j]).collect();
         let diff: Vec<f32> = (0..m).map(|j| sc[j] - cs[j]).collect();
         let mut best: Option<f32> = None;
-        for o in 0..period {
-            let delta = (2.0 * std::f64::consts::PI * o as f64 / period as f64) as f32;
-            let beta = (delta as f64).sin() as f32;
-            let half = ((delta / 2.0) as f64).sin() as f32;
-            let alpha = 2.0 * half * half;
-            let (mut c, mut s) = (1.0f32, 0.0f32);
-            let mut k = cc[0];
+        // Eight offsets at a time, one per lane: every lane performs exactly the reference's
+        // sequence of float32 operations for its offset (so results are bit-identical), and
+        // the lanes vectorise.
+        const L: usize = 8;
+        let period_us = period as usize;
+        let mut o0 = 0usize;
+        while o0 < period_us {
+            let lanes = L.min(period_us - o0);
+            let mut alpha = [0.0f32; L];
+            let mut beta = [0.0f32; L];
+            for l in 0..L {
+                let o = (o0 + l.min(lanes - 1)) as f64;
+                let delta = (2.0 * std::f64::consts::PI * o / period as f64) as f32;
+                beta[l] = (delta as f64).sin() as f32;
+                let half = ((delta / 2.0) as f64).sin() as f32;
+                alpha[l] = 2.0 * half * half;
+            }
+            let mut c = [1.0f32; L];
+            let mut sn = [0.0f32; L];
+            let mut k = [cc[0]; L];
             for j in 1..m {
-                let c1 = alpha * c + beta * s;
-                let s1 = alpha * s - beta * c;
-                c -= c1;
-                s -= s1;
-                k += c * sum_cs[j];
-                k += s * diff[j];
+                let (sj, dj) = (sum_cs[j], diff[j]);
+                for l in 0..L {
+                    let c1 = alpha[l] * c[l] + beta[l] * sn[l];
+                    let s1 = alpha[l] * sn[l] - beta[l] * c[l];
+                    c[l] -= c1;
+                    sn[l] -= s1;
+                    k[l] += c[l] * sj;
+                    k[l] += sn[l] * dj;
+                }
             }
-            if best.is_none_or(|b| k > b) {
-                best = Some(k);
+            for &kl in &k[..lanes] {
+                if best.is_none_or(|b| kl > b) {
+                    best = Some(kl);
+                }
             }
+            o0 += L;
         }
         if let Some(k) = best {
             if best_all.is_none_or(|b| k > b) {
@@ -162,7 +181,11 @@ impl TmkScore {
 /// ```
 /// use mediamatch::tmk::{score_pair, TmkBuilder, TmkThresholds};
 /// let mut b = TmkBuilder::new();
-/// b.push(&[1.0f32; 256]);
+/// for t in 0..40 {
+///     let mut f = [1.0f32; 256];
+///     f[t % 9] = 60.0 + t as f32;
+///     b.push(&f);
+/// }
 /// let tmk = b.finish();
 /// let s = score_pair(&tmk, &tmk, &TmkThresholds::default());
 /// assert!(s.is_match(&TmkThresholds::default()));

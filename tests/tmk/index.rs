@@ -95,7 +95,10 @@ fn averages_only_entries_load_full_features_for_candidates_only() {
     assert_eq!(got, full.search(&query, &t));
     let candidates = full.level1_candidates(&query, t.level1).len();
     assert_eq!(loads, candidates);
-    assert!(candidates < all.len(), "the level-1 filter should exclude some entries");
+    assert!(
+        candidates < all.len(),
+        "the level-1 filter should exclude some entries"
+    );
     // Without a loader, averages-only entries are not reported.
     assert!(light.search(&query, &t).is_empty());
 }
