@@ -126,7 +126,7 @@ pub enum Backend {
     Ffmpeg,
 }
 
-/// Configuration of a [`VideoHasher`]. `Default` is the vPDQ reference behaviour at one hash
+/// Configuration of a [`VideoHasher`](super::VideoHasher). `Default` is the vPDQ reference behaviour at one hash
 /// per second.
 ///
 /// ```
@@ -150,11 +150,11 @@ pub struct VideoConfig {
     pub backend: Backend,
     /// Decode one video on several threads (default `true`): independent parts (IDR segments,
     /// exact open-GOP recovery points) of a file are decoded as tasks on the current rayon pool, one decoder each (FFmpeg: for
-    /// H.264 in MP4/MOV through [`VideoHasher::hash_file`]; other inputs, and
-    /// [`VideoHasher::open`], use FFmpeg's frame threading with as many threads as that
+    /// H.264 in MP4/MOV through [`VideoHasher::hash_file`](super::VideoHasher::hash_file); other inputs, and
+    /// [`VideoHasher::open`](super::VideoHasher::open), use FFmpeg's frame threading with as many threads as that
     /// pool). The hashes are identical either
     /// way; turn it off when many videos are already hashed in parallel (as
-    /// [`VideoHasher::hash_files`] does) or for the lowest latency on tiny files.
+    /// [`VideoHasher::hash_files`](super::VideoHasher::hash_files) does) or for the lowest latency on tiny files.
     #[serde(default = "default_parallel")]
     pub parallel: bool,
 }

@@ -43,7 +43,7 @@ use rust_h264::nal::{parse_avcc, parse_avcc_config, parse_sps_info, NalUnit, Nal
 
 use super::h264::plan::{sequential_plan, Action};
 use super::h264::split::{Splitter, MIN_TASK_SAMPLES};
-use super::h264::stream::{Opener, ReadSeek, Stream, FEATURE_HINT};
+use super::h264::stream::{Opener, ReadSeek, Stream, Windowed, FEATURE_HINT};
 use super::sample::{Sampler, Sampling};
 use super::{DecodeReport, FramePixels, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
@@ -211,7 +211,7 @@ impl Mp4H264Source {
         limits: VideoLimits,
     ) -> Result<Mp4H264Source> {
         let stream = Stream::from_reader(&mut reader, len, limits)?;
-        Self::with_stream(stream, None, Box::new(reader))
+        Self::with_stream(stream, None, Box::new(Windowed::new(reader)))
     }
 
     /// A source over a parsed stream, with the decoder loaded with its `avcC`.

@@ -9,6 +9,7 @@ use super::config::{Backend, VideoConfig};
 use super::decode_builtin::{self, Mp4H264Source};
 #[cfg(feature = "ffmpeg")]
 use super::decode_ffmpeg::{self, FfmpegSource};
+use super::gif::{is_gif, GifSource};
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
 use super::{
@@ -173,7 +174,24 @@ impl VideoHasher {
             Backend::Auto => !cfg!(feature = "ffmpeg"),
             Backend::Ffmpeg => false,
         };
+        let mut head = [0u8; 12];
+        let got = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| crate::Error::io(Some(path.to_path_buf()), e))?;
+        let head = &head[..got];
+        // media detection by content: GIFs are read here whatever the backend
+        if is_gif(head) {
+            return self.sampled(GifSource::open(path, self.config.limits)?, hash);
+        }
         if use_builtin {
+            if !is_mp4_family(head) {
+                return Err(VideoError::new(
+                    VideoErrorKind::UnsupportedCodec,
+                    "not an MP4/MOV or GIF file: the built-in backend reads only those; build \
+                     mediamatch with the `ffmpeg` feature for other containers",
+                )
+                .into());
+            }
             return self.builtin_with(Mp4H264Source::open(path, self.config.limits)?, hash, key);
         }
         #[cfg(feature = "ffmpeg")]
@@ -201,6 +219,12 @@ impl VideoHasher {
     /// [`VideoHasher::hash_file_report`]). Errors name the input `<memory>`.
     pub fn hash_bytes_report(&self, bytes: &[u8]) -> Result<VideoHashes> {
         let this = self.started();
+        if is_gif(bytes) {
+            return GifSource::from_bytes(bytes.to_vec(), this.config.limits)
+                .and_then(|src| this.sampled(src, &|f, fps| this.hash_frame(f, fps)))
+                .map(|(frames, report)| VideoHashes { frames, report })
+                .map_err(|e| e.with_video_path(MEMORY));
+        }
         Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
             .and_then(|src| {
                 this.builtin_with(src, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
@@ -330,6 +354,16 @@ impl VideoHasher {
     /// [`VideoHasher::hash_bytes`] does.
     pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
         let this = self.for_query(opts);
+        if is_gif(bytes) {
+            let frames = GifSource::from_bytes(bytes.to_vec(), this.config.limits)
+                .and_then(|src| this.sampled(src, &|f, fps| this.hash_query_frame(f, fps, opts)))
+                .map_err(|e| e.with_video_path(MEMORY))?
+                .0;
+            return Ok(QueryVideo {
+                transforms: opts.transforms(),
+                frames,
+            });
+        }
         let frames = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
             .and_then(|src| {
                 this.builtin_with(
@@ -460,4 +494,26 @@ impl<S: FrameSource> Iterator for Frames<'_, S> {
         }
         None
     }
+}
+
+/// Whether `head` (a file's first bytes) starts like an ISO-BMFF / QuickTime file (MP4, MOV,
+/// 3GP, fragmented MP4): a box size, then a top-level box type.
+fn is_mp4_family(head: &[u8]) -> bool {
+    head.len() >= 8
+        && matches!(
+            &head[4..8],
+            b"ftyp"
+                | b"moov"
+                | b"mdat"
+                | b"free"
+                | b"skip"
+                | b"wide"
+                | b"pnot"
+                | b"uuid"
+                | b"moof"
+                | b"styp"
+                | b"sidx"
+                | b"junk"
+                | b"pdin"
+        )
 }

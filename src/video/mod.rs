@@ -39,6 +39,7 @@ mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
 mod frame;
+mod gif;
 mod h264;
 mod hasher;
 mod mp4;
@@ -57,6 +58,7 @@ pub use decode_builtin::Mp4H264Source;
 #[cfg(feature = "ffmpeg")]
 pub use decode_ffmpeg::FfmpegSource;
 pub use frame::{FramePixels, VideoFrame};
+pub use gif::GifSource;
 pub use hasher::{vpdq_timestamp_ms, FrameHash, Frames, VideoHasher, VideoHashes};
 pub use query::{
     QueryAlignment, QueryFrame, QueryMatch, QueryVideo, SpeedAlignment, VideoQueryOptions,

@@ -531,3 +531,13 @@ pub fn faststart(mp4: &[u8]) -> Vec<u8> {
     moov[stco..stco + 4].copy_from_slice(&off.to_be_bytes());
     [&mp4[..ftyp_len], &moov[..], &mp4[mdat]].concat()
 }
+
+/// The SPS and PPS of our muxer's `avcC` box.
+pub fn parameter_sets(mp4: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let avcc = mp4.windows(4).position(|w| w == b"avcC").unwrap() + 4;
+    let sps_len = u16::from_be_bytes([mp4[avcc + 6], mp4[avcc + 7]]) as usize;
+    let sps = mp4[avcc + 8..avcc + 8 + sps_len].to_vec();
+    let p = avcc + 8 + sps_len + 1;
+    let pps_len = u16::from_be_bytes([mp4[p], mp4[p + 1]]) as usize;
+    (sps, mp4[p + 2..p + 2 + pps_len].to_vec())
+}

@@ -7,6 +7,7 @@ mod errors;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod fixture;
+mod gif;
 mod make;
 mod parallel;
 mod query;

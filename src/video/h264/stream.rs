@@ -3,7 +3,7 @@
 //! length size, and bounds-checked reads of samples and of their NAL unit headers.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub(crate) enum Opener {
 impl Opener {
     pub(crate) fn open(&self) -> Result<Box<dyn ReadSeek>> {
         Ok(match self {
-            Opener::File(p) => Box::new(BufReader::new(
+            Opener::File(p) => Box::new(Windowed::new(
                 File::open(p).map_err(|e| Error::io(Some(p.clone()), e))?,
             )),
             Opener::Bytes(b) => Box::new(Cursor::new(ArcBytes(b.clone()))),
@@ -153,13 +153,13 @@ impl Stream {
     pub(crate) fn open_file(
         path: &Path,
         limits: VideoLimits,
-    ) -> Result<(Stream, Opener, BufReader<File>)> {
+    ) -> Result<(Stream, Opener, Windowed<File>)> {
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
         let len = f
             .metadata()
             .map_err(|e| Error::io(Some(path.to_path_buf()), e))?
             .len();
-        let mut reader = BufReader::new(f);
+        let mut reader = Windowed::new(f);
         let stream = Stream::from_reader(&mut reader, len, limits)?;
         Ok((stream, Opener::File(path.to_path_buf()), reader))
     }
@@ -259,4 +259,98 @@ pub(crate) fn raw_nals(buf: &[u8], length_size: usize) -> impl Iterator<Item = &
         rest = next;
         Some(nal)
     })
+}
+
+/// Bytes read ahead at once by [`Windowed`].
+const WINDOW: usize = 256 << 10;
+
+/// A reader that reads `WINDOW` bytes at a time and serves seeks and reads inside the
+/// window from memory, so runs of adjacent samples (and their NAL headers) cost one read,
+/// not a seek and a read each. Memory stays one window.
+pub(crate) struct Windowed<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    start: u64,
+    /// The logical position.
+    pos: u64,
+    /// Where `inner` is, when known.
+    inner_pos: Option<u64>,
+}
+
+impl<R: Read + Seek> Windowed<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Windowed {
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            pos: 0,
+            inner_pos: None,
+        }
+    }
+
+    fn inner_to(&mut self, pos: u64) -> std::io::Result<()> {
+        if self.inner_pos != Some(pos) {
+            self.inner.seek(SeekFrom::Start(pos))?;
+            self.inner_pos = Some(pos);
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read + Seek> Read for Windowed<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let end = self.start + self.buf.len() as u64;
+        if !(self.start..end).contains(&self.pos) {
+            if out.len() >= WINDOW {
+                self.inner_to(self.pos)?;
+                let n = self.inner.read(out)?;
+                self.pos += n as u64;
+                self.inner_pos = Some(self.pos);
+                return Ok(n);
+            }
+            self.inner_to(self.pos)?;
+            self.buf.resize(WINDOW, 0);
+            let mut filled = 0;
+            while filled < WINDOW {
+                match self.inner.read(&mut self.buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.buf.clear();
+                        self.inner_pos = None;
+                        return Err(e);
+                    }
+                }
+            }
+            self.buf.truncate(filled);
+            self.start = self.pos;
+            self.inner_pos = Some(self.pos + filled as u64);
+            if filled == 0 {
+                return Ok(0);
+            }
+        }
+        let at = (self.pos - self.start) as usize;
+        let n = out.len().min(self.buf.len() - at);
+        out[..n].copy_from_slice(&self.buf[at..at + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Windowed<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before 0");
+        self.pos = match to {
+            SeekFrom::Start(p) => p,
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d).ok_or_else(bad)?,
+            SeekFrom::End(d) => {
+                let p = self.inner.seek(SeekFrom::End(d))?;
+                self.inner_pos = Some(p);
+                p
+            }
+        };
+        Ok(self.pos)
+    }
 }

@@ -1,0 +1,184 @@
+//! Animated GIFs as videos: the frames (composited by `image`) on a constant-rate timeline
+//! built from their delays, so a GIF copy of a clip gets frame numbers and timestamps in the
+//! clip's content time and matches it like any other copy.
+//!
+//! The timeline ticks every [`GifSource::TICK_MS`] ms (50 fps); tick `n` shows the GIF frame
+//! displayed at `n × TICK_MS` ms. Delays under 20 ms are read as 100 ms, as browsers do.
+
+use std::io::Cursor;
+
+use image::codecs::gif::GifDecoder;
+use image::{AnimationDecoder, ImageDecoder};
+
+use super::sample::{Sampler, Sampling};
+use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
+use crate::error::{Result, VideoError, VideoErrorKind};
+
+/// Whether `bytes` start like a GIF file.
+pub(crate) fn is_gif(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")
+}
+
+/// Frames of an animated (or still) GIF on a 50 fps timeline.
+///
+/// ```
+/// use mediamatch::video::{FrameSource, GifSource, VideoLimits};
+/// // a one-frame 1x1 GIF
+/// let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x00\x0a\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+/// let mut src = GifSource::from_bytes(gif.to_vec(), VideoLimits::default())?;
+/// assert_eq!((src.info().width, src.info().height), (1, 1));
+/// // 100 ms at 50 fps: five ticks of the one frame
+/// let mut n = 0;
+/// while src.next_frame()?.is_some() { n += 1; }
+/// assert_eq!(n, 5);
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+pub struct GifSource {
+    frames: image::Frames<'static>,
+    info: VideoInfo,
+    limits: VideoLimits,
+    /// The frame being shown and the tick at which it stops being shown.
+    current: Option<(std::sync::Arc<Vec<u8>>, u64)>,
+    next_tick: u64,
+    /// Ms of the timeline covered by the frames read so far.
+    end_ms: u64,
+    frames_read: u64,
+    done: bool,
+    sampler: Sampler,
+}
+
+impl std::fmt::Debug for GifSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GifSource")
+            .field("info", &self.info)
+            .field("next_tick", &self.next_tick)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(e: image::ImageError) -> crate::Error {
+    VideoError::new(VideoErrorKind::Corrupt, "bad GIF data")
+        .with_source(Box::new(e))
+        .into()
+}
+
+impl GifSource {
+    /// Milliseconds between two ticks of the timeline.
+    pub const TICK_MS: u64 = 20;
+
+    /// Reads a GIF held in memory.
+    pub fn from_bytes(bytes: Vec<u8>, limits: VideoLimits) -> Result<GifSource> {
+        if !is_gif(&bytes) {
+            return Err(VideoError::new(VideoErrorKind::Container, "not a GIF file").into());
+        }
+        let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+        let (w, h) = dec.dimensions();
+        limits.check_size(w, h)?;
+        Ok(GifSource {
+            frames: dec.into_frames(),
+            info: VideoInfo {
+                width: w,
+                height: h,
+                frame_rate: FrameRate::new(1000, Self::TICK_MS as u32),
+                frame_count: None,
+                codec: "gif".into(),
+            },
+            limits,
+            current: None,
+            next_tick: 0,
+            end_ms: 0,
+            frames_read: 0,
+            done: false,
+            sampler: Sampler::new(Sampling::EveryFrame, None),
+        })
+    }
+
+    /// Reads a GIF file.
+    pub fn open(path: impl AsRef<std::path::Path>, limits: VideoLimits) -> Result<GifSource> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|e| crate::Error::io(Some(path.to_path_buf()), e))?;
+        Self::from_bytes(bytes, limits)
+    }
+}
+
+impl FrameSource for GifSource {
+    fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    fn set_sampling(&mut self, sampling: Sampling) {
+        self.sampler = Sampler::new(sampling, self.info.frame_rate.map(|r| r.as_f64()));
+    }
+
+    fn next_frame(&mut self) -> Result<Option<VideoFrame>> {
+        loop {
+            if let Some((rgba, until)) = &self.current {
+                if self.next_tick < *until {
+                    let n = self.next_tick;
+                    self.next_tick += 1;
+                    if !self.sampler.wants(n, n == 0) {
+                        continue;
+                    }
+                    let (w, h) = (self.info.width as usize, self.info.height as usize);
+                    let rgb: Vec<u8> = rgba
+                        .chunks_exact(4)
+                        .flat_map(|p| [p[0], p[1], p[2]])
+                        .collect();
+                    return Ok(Some(VideoFrame {
+                        frame_number: n,
+                        keyframe: n == 0,
+                        pixels: FramePixels::Rgb8 {
+                            width: w,
+                            height: h,
+                            stride: w * 3,
+                            data: rgb,
+                        },
+                    }));
+                }
+            }
+            if self.done {
+                return Ok(None);
+            }
+            match self.frames.next() {
+                None => {
+                    self.done = true;
+                    if self.current.as_ref().is_none_or(|c| self.next_tick >= c.1) {
+                        return Ok(None);
+                    }
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(corrupt(e));
+                }
+                Some(Ok(frame)) => {
+                    self.frames_read += 1;
+                    if self.frames_read > self.limits.max_frames {
+                        self.done = true;
+                        return Err(VideoError::new(
+                            VideoErrorKind::LimitsExceeded,
+                            "the GIF has more frames than the limit",
+                        )
+                        .into());
+                    }
+                    let (num, den) = frame.delay().numer_denom_ms();
+                    let mut delay = (num as u64).checked_div(den.max(1) as u64).unwrap_or(0);
+                    if delay < 20 {
+                        delay = 100;
+                    }
+                    self.end_ms += delay;
+                    let until = self.end_ms.div_ceil(Self::TICK_MS);
+                    let buf = frame.into_buffer();
+                    if buf.width() != self.info.width || buf.height() != self.info.height {
+                        return Err(VideoError::new(
+                            VideoErrorKind::Corrupt,
+                            "a GIF frame of another size",
+                        )
+                        .into());
+                    }
+                    self.current = Some((std::sync::Arc::new(buf.into_raw()), until));
+                }
+            }
+        }
+    }
+}
