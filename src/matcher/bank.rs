@@ -235,6 +235,7 @@ mod tests {
             .unwrap();
         let hasher = PdqHasher::new();
         let v = bank_views(&hasher, &img, &BankViews::default());
+        assert_eq!(v.len(), BankViews::default().count());
         let by = |how: &str| v.iter().find(|b| b.how == how).unwrap().hash;
         assert_eq!(
             by("crop-c90"),
@@ -248,7 +249,15 @@ mod tests {
             by("cut-b30"),
             hasher.hash(&img.crop(0, 0, 100, 56).unwrap())
         );
-        assert!(v.iter().any(|b| b.how == "rot-4"));
+        assert!(v.iter().any(|b| b.how == "rot-5") && v.iter().any(|b| b.how == "rotz+3.5"));
+        assert_eq!(
+            by("cut-tl10"),
+            hasher.hash(&img.crop(10, 8, 90, 72).unwrap())
+        );
+        assert_eq!(
+            by("crop-w80"),
+            hasher.hash(&img.crop(10, 0, 80, 80).unwrap())
+        );
         assert!(bank_views(&hasher, &img, &BankViews::none()).is_empty());
     }
 
