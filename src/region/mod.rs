@@ -19,7 +19,7 @@
 //! crops it when hashing.
 //!
 //! ```
-//! use mediamatch::region::{find_regions, RegionConfig, RegionKind};
+//! use mediamatch::region::{find_regions, RegionConfig};
 //! use mediamatch::LumaImage;
 //! // a 120x90 texture pasted at (40, 30) on a 200x150 flat canvas
 //! let (w, h) = (200usize, 150usize);
