@@ -37,6 +37,11 @@ pub struct BankViews {
     /// Rotations about the centre, cropped to the largest centred rectangle of the same aspect
     /// that has no uncovered corner (a phone editor's "straighten").
     pub zoomed_rotations: Vec<f32>,
+    /// Centre crops of one axis only: the kept fraction of the width (then of the height).
+    pub axis_crops: Vec<f32>,
+    /// Cuts of this fraction from two adjacent sides (top-left, top-right, bottom-left,
+    /// bottom-right).
+    pub corner_cuts: Vec<f32>,
 }
 
 impl Default for BankViews {
@@ -44,8 +49,10 @@ impl Default for BankViews {
         BankViews {
             centre_crops: vec![0.95, 0.9, 0.85, 0.8],
             side_cuts: vec![0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
-            rotations: vec![-4.0, -2.0, 2.0, 4.0],
-            zoomed_rotations: vec![-4.0, -2.0, 2.0, 4.0],
+            rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
+            zoomed_rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
+            axis_crops: vec![0.9, 0.8],
+            corner_cuts: vec![0.1],
         }
     }
 }
@@ -58,6 +65,8 @@ impl BankViews {
             side_cuts: Vec::new(),
             rotations: Vec::new(),
             zoomed_rotations: Vec::new(),
+            axis_crops: Vec::new(),
+            corner_cuts: Vec::new(),
         }
     }
 
@@ -67,6 +76,8 @@ impl BankViews {
             + 4 * self.side_cuts.len()
             + self.rotations.len()
             + self.zoomed_rotations.len()
+            + 2 * self.axis_crops.len()
+            + 4 * self.corner_cuts.len()
     }
 }
 
@@ -87,7 +98,8 @@ fn pct(f: f32) -> u32 {
 }
 
 /// The PDQ hashes of the derived views of `luma` (not of the original itself), in the order
-/// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations. Views that would
+/// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations,
+/// one-axis crops, corner cuts. Views that would
 /// be smaller than 8 pixels on a side are skipped; no view allocates more than the image.
 pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Vec<BankedView> {
     let (w, h) = (luma.width(), luma.height());
@@ -115,7 +127,12 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
         let ch = (h as f32 * keep).round() as usize;
         push(
             format!("crop-c{}", pct(keep)),
-            crop((w - cw.min(w)) / 2, (h - ch.min(h)) / 2, cw.min(w), ch.min(h)),
+            crop(
+                (w - cw.min(w)) / 2,
+                (h - ch.min(h)) / 2,
+                cw.min(w),
+                ch.min(h),
+            ),
         );
     }
     for &cut in &views.side_cuts {
@@ -151,6 +168,28 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
             r.crop((w - cw) / 2, (h - ch) / 2, cw, ch).ok()
         };
         push(format!("rotz{deg:+}"), img);
+    }
+    for &keep in &views.axis_crops {
+        if !(keep > 0.0 && keep < 1.0) {
+            continue;
+        }
+        let cw = ((w as f32 * keep).round() as usize).min(w);
+        let ch = ((h as f32 * keep).round() as usize).min(h);
+        let p = pct(keep);
+        push(format!("crop-w{p}"), crop((w - cw) / 2, 0, cw, h));
+        push(format!("crop-h{p}"), crop(0, (h - ch) / 2, w, ch));
+    }
+    for &cut in &views.corner_cuts {
+        if !(cut > 0.0 && cut < 1.0) {
+            continue;
+        }
+        let cx = ((w as f32 * cut).round() as usize).min(w);
+        let cy = ((h as f32 * cut).round() as usize).min(h);
+        let p = pct(cut);
+        push(format!("cut-tl{p}"), crop(cx, cy, w - cx, h - cy));
+        push(format!("cut-tr{p}"), crop(0, cy, w - cx, h - cy));
+        push(format!("cut-bl{p}"), crop(cx, 0, w - cx, h - cy));
+        push(format!("cut-br{p}"), crop(0, 0, w - cx, h - cy));
     }
     out
 }
@@ -192,16 +231,33 @@ mod tests {
     #[test]
     fn views_are_the_crops_they_name() {
         let (w, h) = (100, 80);
-        let img =
-            LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())
-                .unwrap();
+        let img = LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())
+            .unwrap();
         let hasher = PdqHasher::new();
         let v = bank_views(&hasher, &img, &BankViews::default());
+        assert_eq!(v.len(), BankViews::default().count());
         let by = |how: &str| v.iter().find(|b| b.how == how).unwrap().hash;
-        assert_eq!(by("crop-c90"), hasher.hash(&img.crop(5, 4, 90, 72).unwrap()));
-        assert_eq!(by("cut-l15"), hasher.hash(&img.crop(15, 0, 85, 80).unwrap()));
-        assert_eq!(by("cut-b30"), hasher.hash(&img.crop(0, 0, 100, 56).unwrap()));
-        assert!(v.iter().any(|b| b.how == "rot-4"));
+        assert_eq!(
+            by("crop-c90"),
+            hasher.hash(&img.crop(5, 4, 90, 72).unwrap())
+        );
+        assert_eq!(
+            by("cut-l15"),
+            hasher.hash(&img.crop(15, 0, 85, 80).unwrap())
+        );
+        assert_eq!(
+            by("cut-b30"),
+            hasher.hash(&img.crop(0, 0, 100, 56).unwrap())
+        );
+        assert!(v.iter().any(|b| b.how == "rot-5") && v.iter().any(|b| b.how == "rotz+3.5"));
+        assert_eq!(
+            by("cut-tl10"),
+            hasher.hash(&img.crop(10, 8, 90, 72).unwrap())
+        );
+        assert_eq!(
+            by("crop-w80"),
+            hasher.hash(&img.crop(10, 0, 80, 80).unwrap())
+        );
         assert!(bank_views(&hasher, &img, &BankViews::none()).is_empty());
     }
 

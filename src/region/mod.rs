@@ -19,7 +19,7 @@
 //! crops it when hashing.
 //!
 //! ```
-//! use mediamatch::region::{find_regions, RegionConfig, RegionKind};
+//! use mediamatch::region::{find_regions, RegionConfig};
 //! use mediamatch::LumaImage;
 //! // a 120x90 texture pasted at (40, 30) on a 200x150 flat canvas
 //! let (w, h) = (200usize, 150usize);
@@ -146,7 +146,7 @@ fn iou(a: &Rect, b: &Rect) -> f32 {
 }
 
 /// Candidate content rectangles of `img` (never the whole image), best first; see the module
-/// docs. Near-duplicates (overlap above 97 %) are merged.
+/// docs. Near-duplicates (overlap above 97 %) are merged into the tighter one.
 pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     let (w, h) = (img.width(), img.height());
     let mut out: Vec<Region> = Vec::new();
@@ -184,7 +184,17 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }
-            if out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
+            if let Some(k) = out.iter().position(|o| iou(&o.rect, &rect) > 0.97) {
+                // of two near-duplicates keep the tighter one: the picture inside a gutter or
+                // a thin frame line
+                let o = out[k].rect;
+                let inside = rect.left >= o.left
+                    && rect.top >= o.top
+                    && rect.left + rect.width <= o.left + o.width
+                    && rect.top + rect.height <= o.top + o.height;
+                if inside && out[k].kind != RegionKind::Bars {
+                    out[k].rect = rect;
+                }
                 continue;
             }
             // a rectangle touching both ends of an axis is cut by full-length lines

@@ -159,6 +159,41 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// The best (smallest) distance from any usable query hash to any of the `stored` hashes of
+/// one original (its plain hash and, when banked with derived views, theirs).
+///
+/// Query hashes below [`PdqHash::QUALITY_THRESHOLD`] do not count; if none is usable the result
+/// is the smallest distance over all of them with `usable: false` (a miss under the quality
+/// rule). An empty query or an empty `stored` gives distance 256, unusable.
+///
+/// ```
+/// use mediamatch::robustness::query_distance;
+/// use mediamatch::{Hash256, PdqHash};
+/// let q = PdqHash { hash: Hash256::ZERO, quality: 90 };
+/// assert_eq!(query_distance(&[q], &[Hash256::ZERO]).distance, 0);
+/// assert!(!query_distance(&[q], &[]).usable);
+/// Ok::<(), mediamatch::Error>(())
+/// ```
+pub fn query_distance(queries: &[PdqHash], stored: &[Hash256]) -> TruePair {
+    let best = |usable_only: bool| {
+        queries
+            .iter()
+            .filter(|q| !usable_only || q.is_usable())
+            .flat_map(|q| stored.iter().map(move |s| q.hash.distance(s)))
+            .min()
+    };
+    match best(true) {
+        Some(d) => TruePair {
+            distance: d,
+            usable: true,
+        },
+        None => TruePair {
+            distance: best(false).unwrap_or(256),
+            usable: false,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,40 +244,5 @@ mod tests {
         assert_eq!(percentile(&[7], 0.0), Some(7));
         assert_eq!(percentile(&[7, 9], f64::NAN), Some(7));
         assert_eq!(histogram(&[], 0), vec![0]);
-    }
-}
-
-/// The best (smallest) distance from any usable query hash to any of the `stored` hashes of
-/// one original (its plain hash and, when banked with derived views, theirs).
-///
-/// Query hashes below [`PdqHash::QUALITY_THRESHOLD`] do not count; if none is usable the result
-/// is the smallest distance over all of them with `usable: false` (a miss under the quality
-/// rule). An empty query or an empty `stored` gives distance 256, unusable.
-///
-/// ```
-/// use mediamatch::robustness::query_distance;
-/// use mediamatch::{Hash256, PdqHash};
-/// let q = PdqHash { hash: Hash256::ZERO, quality: 90 };
-/// assert_eq!(query_distance(&[q], &[Hash256::ZERO]).distance, 0);
-/// assert!(!query_distance(&[q], &[]).usable);
-/// Ok::<(), mediamatch::Error>(())
-/// ```
-pub fn query_distance(queries: &[PdqHash], stored: &[Hash256]) -> TruePair {
-    let best = |usable_only: bool| {
-        queries
-            .iter()
-            .filter(|q| !usable_only || q.is_usable())
-            .flat_map(|q| stored.iter().map(move |s| q.hash.distance(s)))
-            .min()
-    };
-    match best(true) {
-        Some(d) => TruePair {
-            distance: d,
-            usable: true,
-        },
-        None => TruePair {
-            distance: best(false).unwrap_or(256),
-            usable: false,
-        },
     }
 }
