@@ -80,7 +80,11 @@ fn run(config: IndexConfig, seed: u64) {
             // Insert a removed id again (possibly removed from the base during this merge).
             _ => {
                 if let Some((id, h)) = removed.pop() {
-                    let h = if next() % 2 == 0 { h } else { flip(h, &[7]) };
+                    let h = if next().is_multiple_of(2) {
+                        h
+                    } else {
+                        flip(h, &[7])
+                    };
                     index.insert(id, h).unwrap();
                     entries.insert(id, h);
                 }
