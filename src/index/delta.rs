@@ -29,6 +29,14 @@ pub(super) struct Delta {
 #[derive(Debug, Default)]
 pub(super) struct Merge {
     pub(super) result: OnceLock<Arc<Segment>>,
+    thread: OnceLock<std::thread::JoinHandle<()>>,
+}
+
+impl Merge {
+    /// Whether the thread ended without a result (it panicked: a bug, never expected).
+    fn failed(&self) -> bool {
+        self.thread.get().is_some_and(|t| t.is_finished()) && self.result.get().is_none()
+    }
 }
 
 impl Index {
@@ -110,6 +118,11 @@ impl Index {
     /// it ran; returns whether it did. Never waits: a merge still running stays in flight.
     /// Inserts and removals call this themselves.
     pub fn try_finish_merge(&mut self) -> bool {
+        if self.merge.as_ref().is_some_and(|m| m.failed()) {
+            // Merge here instead, so that the delta cannot grow without bound.
+            *self = self.merged(true);
+            return true;
+        }
         let Some(seg) = self.merge.as_ref().and_then(|m| m.result.get()).cloned() else {
             return false;
         };
@@ -158,10 +171,12 @@ impl Index {
             .spawn(move || {
                 let _ = out.result.set(snapshot.merged(true).base);
             });
-        if spawned.is_ok() {
-            self.merge = Some(merge);
-        } else {
-            *self = self.merged(true);
+        match spawned {
+            Ok(thread) => {
+                let _ = merge.thread.set(thread);
+                self.merge = Some(merge);
+            }
+            Err(_) => *self = self.merged(true),
         }
     }
 
