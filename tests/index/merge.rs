@@ -124,10 +124,14 @@ fn run(config: IndexConfig, seed: u64) {
         if !index.merging() {
             break;
         }
-        index.try_finish_merge();
+        installs += usize::from(index.try_finish_merge());
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert!(!index.merging());
+    assert!(
+        seen_merging > 0 && installs > 0,
+        "{seen_merging} {installs}"
+    );
     let items = live(&entries);
     assert_eq!(index.iter().collect::<Vec<_>>(), items);
     check(
