@@ -12,7 +12,9 @@
 //!   the latency of single inserts (each durable, then visible) while 2 threads search;
 //! * `MM_BENCH_ONLY_STORE=1` — only that;
 //! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures);
-//! * `MM_BENCH_SEARCHERS` — threads searching during the insert-latency run (default 2).
+//! * `MM_BENCH_SEARCHERS` — threads searching during the insert-latency run (default 2);
+//! * `MM_BENCH_MEM_INSERTS` — single inserts timed on an in-memory `Database` of `N` entries
+//!   (the index side without the `fsync`; default 50 000, past the delta limit, so merges run).
 //!
 //! Prints one JSON line per figure to stdout (build time, heap bytes per hash, radius-31
 //! queries/s on 1 thread and on all cores per strategy, for batches of 100 queries and for
@@ -128,6 +130,45 @@ fn throughput(
         }
         (done as f64 / t0.elapsed().as_secs_f64(), done, pairs)
     })
+}
+
+/// The index side of single inserts at `n` entries, without the store's `fsync`: an in-memory
+/// `Database`, each `insert` followed by `commit` (publish to readers), no thread searching.
+/// More inserts than `IndexConfig::delta_limit` so that delta merges happen meanwhile.
+fn memory_insert_figures(db: &[Hash256], inserts: usize) {
+    let n = db.len();
+    let mut database = Database::new();
+    database
+        .insert_many(db.iter().map(|h| (*h, Some(100), Metadata::new("bank"))))
+        .expect("insert_many");
+    database.commit();
+    let mut next = rng(78);
+    let mut lat = Vec::with_capacity(inserts);
+    for i in 0..inserts {
+        let h = Hash256::from_limbs([next(), next(), next(), next()]);
+        let t = Instant::now();
+        database
+            .insert(
+                h,
+                Some(90),
+                Metadata::new("live").content_id(format!("live-{i}")),
+            )
+            .expect("insert");
+        database.commit();
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
+    println!(
+        "{{\"what\":\"memory_insert\",\"n\":{n},\"inserts\":{},\"delta_limit\":{},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"max_ms\":{:.2},\"over_1ms\":{},\"over_10ms\":{}}}",
+        lat.len(),
+        database.index().config().delta_limit,
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        lat.iter().filter(|&&l| l > 1.0).count(),
+        lat.iter().filter(|&&l| l > 10.0).count()
+    );
 }
 
 /// The durable store at `n` entries: figures as JSON lines.
@@ -260,6 +301,10 @@ fn main() {
 
     if std::env::var_os("MM_BENCH_STORE").is_some() || test_mode {
         let inserts = env_usize("MM_BENCH_INSERTS", if test_mode { 50 } else { 2_000 });
+        memory_insert_figures(
+            &db,
+            env_usize("MM_BENCH_MEM_INSERTS", if test_mode { 200 } else { 50_000 }),
+        );
         store_figures(&db, &queries, &dir, inserts);
         if std::env::var_os("MM_BENCH_ONLY_STORE").is_some() {
             return;

@@ -39,8 +39,11 @@
 //! if built), a small *delta* of recent inserts (searched by flat scan, stored as given), and
 //! a bitmap of removed base entries. Inserts and removes touch only the delta and the bitmap,
 //! so they are visible to the next search at once; when the delta grows past
-//! [`IndexConfig::delta_limit`], or a quarter of the base is removed, the writer merges them
-//! into a new base (amortised `O(1)` per update), grouping equal hashes again.
+//! [`IndexConfig::delta_limit`], or a quarter of the base is removed, a background thread
+//! merges them into a new base, grouping equal hashes again, while updates go on into a
+//! fresh delta; the writer swaps the new base in on a later update, replaying the removals
+//! made meanwhile. No update waits for a merge, and every search sees exactly the live
+//! entries at every moment ([`Index::merging`], [`Index::try_finish_merge`]).
 //!
 //! All parts are shared through [`Arc`]s and copied on write, so cloning an `Index` is cheap
 //! (it copies at most the small delta when the clone is next modified) and a clone is an
@@ -88,7 +91,7 @@ use simd::Level;
 pub(crate) use simd::Limbs;
 
 pub use config::{IndexConfig, Match, Strategy};
-use delta::Delta;
+use delta::{Delta, Merge};
 use search::merge_by_id;
 use segment::Segment;
 
@@ -115,6 +118,12 @@ pub struct Index {
     dead: Arc<Vec<u64>>,
     dead_count: usize,
     delta: Arc<Delta>,
+    /// Inserts being merged into a new base by a background merge (empty without one).
+    frozen: Arc<Delta>,
+    /// The background merge in flight, if any.
+    merge: Option<Arc<Merge>>,
+    /// Ids removed from the base or `frozen` since the merge in flight started.
+    removed_meanwhile: Arc<Vec<u64>>,
 }
 
 impl Default for Index {
@@ -133,6 +142,9 @@ impl Index {
             dead: Arc::new(Vec::new()),
             dead_count: 0,
             delta: Arc::new(Delta::default()),
+            frozen: Arc::new(Delta::default()),
+            merge: None,
+            removed_meanwhile: Arc::new(Vec::new()),
         }
     }
 
@@ -247,7 +259,7 @@ impl Index {
 
     /// Number of entries (ids).
     pub fn len(&self) -> usize {
-        self.base.entries() - self.dead_count + self.delta.ids.len()
+        self.base.entries() - self.dead_count + self.frozen.ids.len() + self.delta.ids.len()
     }
 
     /// Whether the index holds no hash.
@@ -258,11 +270,11 @@ impl Index {
     /// Number of hashes stored: each distinct hash of the merged part once (however many
     /// ids it has), plus every recent insert not yet merged.
     pub fn distinct_hashes(&self) -> usize {
-        self.base.hashes.len() + self.delta.hashes.len()
+        self.base.hashes.len() + self.frozen.hashes.len() + self.delta.hashes.len()
     }
 
     fn is_compact(&self) -> bool {
-        self.dead_count == 0 && self.delta.ids.is_empty()
+        self.dead_count == 0 && self.delta.ids.is_empty() && self.frozen.ids.is_empty()
     }
 
     /// The name of the popcount kernel in use (`"avx512-vpopcntdq"`, `"avx2"`, `"popcnt"` or
@@ -277,6 +289,8 @@ impl Index {
             + self.dead.capacity() * 8
             + self.delta.hashes.capacity() * 32
             + self.delta.ids.capacity() * 8
+            + self.frozen.hashes.capacity() * 32
+            + self.frozen.ids.capacity() * 8
     }
 
     /// Builds the multi-index tables now if the strategy will use them, instead of on the
@@ -362,8 +376,15 @@ impl Index {
         if let Some((_, p)) = self.base_slot(id) {
             return Some(Hash256::from_limbs(self.base.hashes[p]));
         }
-        let i = self.delta.ids.binary_search(&id).ok()?;
-        Some(Hash256::from_limbs(self.delta.hashes[i]))
+        self.recent().into_iter().find_map(|d| {
+            let i = d.ids.binary_search(&id).ok()?;
+            Some(Hash256::from_limbs(d.hashes[i]))
+        })
+    }
+
+    /// The recent inserts not in the base: those being merged, and the delta.
+    fn recent(&self) -> [&Delta; 2] {
+        [&self.frozen, &self.delta]
     }
 
     /// All `(id, hash)` pairs in id order.
@@ -379,13 +400,11 @@ impl Index {
             .map(|&k| k as usize)
             .filter(move |&k| !self.is_dead(u + k))
             .map(|k| (b.dup_ids[k], b.hashes[b.dup_pos[k] as usize]));
-        let delta = self
-            .delta
-            .ids
-            .iter()
-            .copied()
-            .zip(self.delta.hashes.iter().copied());
-        merge_by_id(merge_by_id(firsts, dups), delta).map(|(id, l)| (id, Hash256::from_limbs(l)))
+        let [frozen, delta] = self
+            .recent()
+            .map(|d| d.ids.iter().copied().zip(d.hashes.iter().copied()));
+        merge_by_id(merge_by_id(merge_by_id(firsts, dups), frozen), delta)
+            .map(|(id, l)| (id, Hash256::from_limbs(l)))
     }
 }
 

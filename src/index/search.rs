@@ -41,12 +41,14 @@ impl Index {
         for (p, d) in hits {
             self.push_base(p, d, &mut out);
         }
-        let mut hits = Vec::new();
-        flat::search(self.level, &self.delta.hashes, &q, r, &mut hits);
-        out.extend(hits.into_iter().map(|(p, d)| Match {
-            id: self.delta.ids[p as usize],
-            distance: d,
-        }));
+        for recent in self.recent() {
+            let mut hits = Vec::new();
+            flat::search(self.level, &recent.hashes, &q, r, &mut hits);
+            out.extend(hits.into_iter().map(|(p, d)| Match {
+                id: recent.ids[p as usize],
+                distance: d,
+            }));
+        }
         out.sort_unstable();
         out
     }
@@ -82,13 +84,15 @@ impl Index {
         for h in hits.iter().flatten() {
             self.push_base(h.pos, h.distance, &mut res[h.query as usize]);
         }
-        let mut delta_hits = Vec::new();
-        flat::search_tiles(self.level, &self.delta.hashes, 0, &qs, r, &mut delta_hits);
-        for h in delta_hits {
-            res[h.query as usize].push(Match {
-                id: self.delta.ids[h.pos as usize],
-                distance: h.distance,
-            });
+        for recent in self.recent() {
+            let mut delta_hits = Vec::new();
+            flat::search_tiles(self.level, &recent.hashes, 0, &qs, r, &mut delta_hits);
+            for h in delta_hits {
+                res[h.query as usize].push(Match {
+                    id: recent.ids[h.pos as usize],
+                    distance: h.distance,
+                });
+            }
         }
         for v in &mut res {
             v.sort_unstable();
@@ -174,16 +178,18 @@ impl Index {
                 }
             },
         );
-        flat::knn(
-            self.level,
-            &self.delta.hashes,
-            &q,
-            &mut heap,
-            k,
-            |heap, p, d| {
-                offer(heap, d, self.delta.ids[p as usize]);
-            },
-        );
+        for recent in self.recent() {
+            flat::knn(
+                self.level,
+                &recent.hashes,
+                &q,
+                &mut heap,
+                k,
+                |heap, p, d| {
+                    offer(heap, d, recent.ids[p as usize]);
+                },
+            );
+        }
         heap.into_sorted_vec()
             .into_iter()
             .map(|(distance, id)| Match { id, distance })

@@ -1,5 +1,7 @@
 //! Index properties: every strategy equals brute force on random and clustered sets.
 
+mod merge;
+
 use mediamatch::index::{Index, IndexConfig, Match, Strategy as Search};
 use mediamatch::Hash256;
 use proptest::prelude::*;
