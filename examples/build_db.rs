@@ -5,7 +5,10 @@
 //!     --list shared/pdq-vectors/hash-lists/haystack.txt
 //! ```
 //!
-//! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); lists
+//! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); each
+//! image we hold is also banked with its derived views (`mediamatch::matcher::bank_views`:
+//! centre crops, side cuts, small rotations; marked `derived`, same content id) so that
+//! cropped and tilted reposts are found, unless `--no-views`; lists
 //! are one hex hash per line or CSV/TSV `hash,quality,...` (`-` reads standard input). The
 //! output is a durable store (`db::Store`, SQLite) unless its name ends in `.mmdb`, which
 //! writes the single-file format. Everything is hashed and parsed first and written as one
@@ -23,8 +26,9 @@ use mediamatch::db::{
     read_hash_list, Database, ImportOptions, MediaKind, Metadata, OnBadLine, Store,
 };
 use mediamatch::index::IndexConfig;
+use mediamatch::matcher::{bank_views, BankViews, BankedView};
 use mediamatch::video::{FrameHash, VideoHasher};
-use mediamatch::{PdqHash, PdqHasher};
+use mediamatch::{decode_image_file, DecodeLimits, LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
 
 #[derive(Parser, Debug)]
@@ -55,6 +59,9 @@ struct Args {
     /// Fail if any media file cannot be hashed.
     #[arg(long)]
     strict: bool,
+    /// Bank images without their derived views (plain PDQ only, one entry per image).
+    #[arg(long)]
+    no_views: bool,
     /// Image and video files or directories (searched recursively).
     paths: Vec<PathBuf>,
 }
@@ -64,19 +71,27 @@ mod media;
 use media::{collect_files, media_kind, Media};
 
 enum Hashed {
-    Image(PdqHash),
+    Image(PdqHash, Vec<BankedView>),
     Video(Vec<FrameHash>),
     Failed(String),
 }
 
-fn hash_one(hasher: &PdqHasher, path: &Path) -> Hashed {
+fn hash_one(hasher: &PdqHasher, path: &Path, views: bool) -> Hashed {
     match media_kind(path) {
         Some(Media::Video) => match VideoHasher::new().hash_file(path) {
             Ok(frames) => Hashed::Video(frames),
             Err(e) => Hashed::Failed(e.to_string()),
         },
+        _ if views => match decode_image_file(path, DecodeLimits::default(), false) {
+            Ok(img) => {
+                let luma = LumaImage::from_image(&img);
+                let plain = hasher.hash(&luma);
+                Hashed::Image(plain, bank_views(hasher, &luma, &BankViews::default()))
+            }
+            Err(e) => Hashed::Failed(e.to_string()),
+        },
         _ => match hasher.hash_file(path) {
-            Ok(h) => Hashed::Image(h),
+            Ok(h) => Hashed::Image(h, Vec::new()),
             Err(e) => Hashed::Failed(e.to_string()),
         },
     }
@@ -135,7 +150,7 @@ fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
     let hashed: Vec<(PathBuf, Hashed)> = files
         .par_iter()
         .map(|p| {
-            let h = hash_one(&hasher, p);
+            let h = hash_one(&hasher, p, !args.no_views);
             pb.inc(1);
             (p.clone(), h)
         })
@@ -144,9 +159,13 @@ fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
     let mut failed = 0;
     for (path, h) in hashed {
         match h {
-            Hashed::Image(h) => {
+            Hashed::Image(h, views) => {
                 let meta = template.clone().content_id(path.display().to_string());
-                entries.push((h.hash, Some(h.quality), meta));
+                entries.push((h.hash, Some(h.quality), meta.clone()));
+                for v in views {
+                    let m = meta.clone().derived(v.how);
+                    entries.push((v.hash.hash, Some(v.hash.quality), m));
+                }
             }
             Hashed::Video(frames) => {
                 let video_id = path.display().to_string();

@@ -24,7 +24,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mediamatch::db::{Database, MediaKind, Snapshot};
+use mediamatch::db::{Database, MediaKind, Snapshot, StoreReader};
+use mediamatch::index::IndexConfig;
 use mediamatch::matcher::{ImageMatch, MatchOptions, MatchReport, Matcher};
 use mediamatch::region::RegionConfig;
 use mediamatch::Hash256;
@@ -36,7 +37,7 @@ use mediamatch::Hash256;
     after_help = "Exit status: 0 = something matched, 1 = nothing matched, 2 = error."
 )]
 struct Args {
-    /// Database file.
+    /// Database: a durable store (as `build_db` writes by default) or a `.mmdb` file.
     #[arg(long)]
     db: PathBuf,
     /// A bare PDQ hash (64 hex digits) to search (repeatable; searched before the paths).
@@ -177,8 +178,15 @@ fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
 }
 
 fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
-    let db = Database::open(&args.db)?;
-    let snap: &Snapshot = &db;
+    // A `.mmdb` file, or a durable store (opened read-only, as a matcher of a fleet would).
+    let (db, reader);
+    let snap: &Snapshot = if args.db.extension().is_some_and(|e| e == "mmdb") {
+        db = Database::open(&args.db)?;
+        &db
+    } else {
+        reader = StoreReader::open(&args.db, IndexConfig::default())?;
+        reader.snapshot()
+    };
     let matcher = Matcher::new(options(args));
     let (mut any, mut had_error) = (false, false);
     for hex in &args.hexes {
