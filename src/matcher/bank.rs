@@ -115,7 +115,12 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
         let ch = (h as f32 * keep).round() as usize;
         push(
             format!("crop-c{}", pct(keep)),
-            crop((w - cw.min(w)) / 2, (h - ch.min(h)) / 2, cw.min(w), ch.min(h)),
+            crop(
+                (w - cw.min(w)) / 2,
+                (h - ch.min(h)) / 2,
+                cw.min(w),
+                ch.min(h),
+            ),
         );
     }
     for &cut in &views.side_cuts {
@@ -192,15 +197,23 @@ mod tests {
     #[test]
     fn views_are_the_crops_they_name() {
         let (w, h) = (100, 80);
-        let img =
-            LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())
-                .unwrap();
+        let img = LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())
+            .unwrap();
         let hasher = PdqHasher::new();
         let v = bank_views(&hasher, &img, &BankViews::default());
         let by = |how: &str| v.iter().find(|b| b.how == how).unwrap().hash;
-        assert_eq!(by("crop-c90"), hasher.hash(&img.crop(5, 4, 90, 72).unwrap()));
-        assert_eq!(by("cut-l15"), hasher.hash(&img.crop(15, 0, 85, 80).unwrap()));
-        assert_eq!(by("cut-b30"), hasher.hash(&img.crop(0, 0, 100, 56).unwrap()));
+        assert_eq!(
+            by("crop-c90"),
+            hasher.hash(&img.crop(5, 4, 90, 72).unwrap())
+        );
+        assert_eq!(
+            by("cut-l15"),
+            hasher.hash(&img.crop(15, 0, 85, 80).unwrap())
+        );
+        assert_eq!(
+            by("cut-b30"),
+            hasher.hash(&img.crop(0, 0, 100, 56).unwrap())
+        );
         assert!(v.iter().any(|b| b.how == "rot-4"));
         assert!(bank_views(&hasher, &img, &BankViews::none()).is_empty());
     }

@@ -128,10 +128,7 @@ impl Matcher {
     pub fn match_hash(&self, snap: &Snapshot, hash: crate::hash::Hash256) -> MatchReport {
         let plan = QueryPlan {
             hashes: vec![super::plan::PlannedHash {
-                hash: crate::hash::PdqHash {
-                    hash,
-                    quality: 100,
-                },
+                hash: crate::hash::PdqHash { hash, quality: 100 },
                 derivation: super::plan::Derivation {
                     view: super::plan::View::Plain,
                     transform: crate::pdq::Dihedral::Original,

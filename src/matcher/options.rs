@@ -84,7 +84,8 @@ impl MatchOptions {
             let t = crate::pdq::Dihedral::ALL;
             self.video.with_transforms(&t)
         } else {
-            self.video.with_transforms(&[crate::pdq::Dihedral::Original])
+            self.video
+                .with_transforms(&[crate::pdq::Dihedral::Original])
         };
         self
     }

@@ -107,7 +107,11 @@ impl QueryPlan {
         };
         let mut hashes = Vec::new();
         let mut add = |img: &LumaImage, view: View| {
-            for (h, &t) in hasher.hash_transforms(img, transforms).iter().zip(transforms) {
+            for (h, &t) in hasher
+                .hash_transforms(img, transforms)
+                .iter()
+                .zip(transforms)
+            {
                 hashes.push(PlannedHash {
                     hash: *h,
                     derivation: Derivation { view, transform: t },

@@ -34,7 +34,11 @@ struct Agg {
 
 impl Agg {
     fn query_frames(&self) -> usize {
-        self.pairs.keys().map(|p| p.0).collect::<BTreeSet<_>>().len()
+        self.pairs
+            .keys()
+            .map(|p| p.0)
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 }
 

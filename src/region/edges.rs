@@ -63,7 +63,12 @@ impl Steps {
                 let d = diff(line, pos);
                 let mut is_step = d >= step;
                 if is_step {
-                    for o in [line.wrapping_sub(2), line.wrapping_sub(1), line + 1, line + 2] {
+                    for o in [
+                        line.wrapping_sub(2),
+                        line.wrapping_sub(1),
+                        line + 1,
+                        line + 2,
+                    ] {
                         if (1..lines).contains(&o) {
                             let e = diff(o, pos);
                             // ties go to the earlier line
@@ -151,8 +156,12 @@ pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
         return Vec::new();
     }
     let px = img.as_slice();
-    let vert = Steps::new(w, h, cfg.step, |x, y| (px[y * w + x] - px[y * w + x - 1]).abs());
-    let horiz = Steps::new(h, w, cfg.step, |y, x| (px[y * w + x] - px[(y - 1) * w + x]).abs());
+    let vert = Steps::new(w, h, cfg.step, |x, y| {
+        (px[y * w + x] - px[y * w + x - 1]).abs()
+    });
+    let horiz = Steps::new(h, w, cfg.step, |y, x| {
+        (px[y * w + x] - px[(y - 1) * w + x]).abs()
+    });
     let mut xs = vert.candidates(cfg.min_line, cfg.max_lines);
     let mut ys = horiz.candidates(cfg.min_line, cfg.max_lines);
     xs.extend([0, w]);

@@ -234,10 +234,9 @@ impl Repost {
             }
             Repost::Story { centre } => format!("story-blur-c{centre}"),
             Repost::PictureInPicture { percent } => format!("pip-{percent}"),
-            Repost::Collage { cells, side: s } => format!(
-                "collage-{cells}{}",
-                if *s == Side::Top { "h" } else { "v" }
-            ),
+            Repost::Collage { cells, side: s } => {
+                format!("collage-{cells}{}", if *s == Side::Top { "h" } else { "v" })
+            }
             Repost::CropSides {
                 left,
                 top,
@@ -278,7 +277,12 @@ impl Repost {
     }
 
     /// Applies the style; `others` must hold [`Repost::others_needed`] pictures.
-    pub fn apply(&self, img: &DynamicImage, others: &[&DynamicImage], seed: u64) -> Result<DynamicImage> {
+    pub fn apply(
+        &self,
+        img: &DynamicImage,
+        others: &[&DynamicImage],
+        seed: u64,
+    ) -> Result<DynamicImage> {
         if img.width() < 8 || img.height() < 8 {
             return Err(Error::invalid("repost: picture smaller than 8 pixels"));
         }
@@ -308,7 +312,9 @@ impl Repost {
                 }
                 c
             }
-            Repost::Screenshot { dark, margin } => screenshot(&rgb, dark, u32::from(margin), &mut rng),
+            Repost::Screenshot { dark, margin } => {
+                screenshot(&rgb, dark, u32::from(margin), &mut rng)
+            }
             Repost::Frame { percent, double } => {
                 let f = (w.min(h) * u32::from(percent) / 100).max(2);
                 let colour = random_colour(&mut rng);
@@ -338,7 +344,9 @@ impl Repost {
                 let (bw, bh) = bg.dimensions();
                 let pw = (bw * u32::from(percent) / 100).max(8);
                 let ph = ((u64::from(h) * u64::from(pw) / u64::from(w)) as u32).clamp(8, bh.max(8));
-                let pw = ((u64::from(w) * u64::from(ph) / u64::from(h)) as u32).min(bw).max(8);
+                let pw = ((u64::from(w) * u64::from(ph) / u64::from(h)) as u32)
+                    .min(bw)
+                    .max(8);
                 let small = imageops::resize(&rgb, pw, ph, FilterType::Triangle);
                 let mut c = bg;
                 let x = rng.below(u64::from(bw.saturating_sub(pw)) + 1) as i64;
@@ -375,7 +383,8 @@ impl Repost {
                     // the largest centred rectangle of the same aspect inside the rotated one
                     let (s, c) = deg.abs().to_radians().sin_cos();
                     let (wf, hf) = (w as f32, h as f32);
-                    let k = (wf * hf / (wf * c + hf * s) / hf).min(wf * hf / (hf * c + wf * s) / wf);
+                    let k =
+                        (wf * hf / (wf * c + hf * s) / hf).min(wf * hf / (hf * c + wf * s) / wf);
                     let (cw, ch) = ((wf * k) as u32, (hf * k) as u32);
                     let cropped = imageops::crop_imm(&r, (w - cw) / 2, (h - ch) / 2, cw, ch);
                     imageops::resize(&cropped.to_image(), w, h, FilterType::CatmullRom)
@@ -389,7 +398,11 @@ impl Repost {
 }
 
 fn random_colour(rng: &mut SplitMix64) -> Rgb<u8> {
-    Rgb([rng.below(256) as u8, rng.below(256) as u8, rng.below(256) as u8])
+    Rgb([
+        rng.below(256) as u8,
+        rng.below(256) as u8,
+        rng.below(256) as u8,
+    ])
 }
 
 fn contrast(c: Rgb<u8>) -> Rgb<u8> {
@@ -433,7 +446,11 @@ fn screenshot(pic: &RgbImage, dark: bool, margin: u32, rng: &mut SplitMix64) -> 
     let (bg, ink, grey) = if dark {
         (Rgb([18, 18, 18]), Rgb([235, 235, 235]), Rgb([90, 90, 90]))
     } else {
-        (Rgb([255, 255, 255]), Rgb([20, 20, 20]), Rgb([200, 200, 200]))
+        (
+            Rgb([255, 255, 255]),
+            Rgb([20, 20, 20]),
+            Rgb([200, 200, 200]),
+        )
     };
     let m = w * margin / 100;
     let unit = (w / 20).max(4);
@@ -457,14 +474,45 @@ fn screenshot(pic: &RgbImage, dark: bool, margin: u32, rng: &mut SplitMix64) -> 
             }
         }
     }
-    text(&mut c, "SOMEONE", ax + av + unit / 2, status, 6 * unit, header, ink);
+    text(
+        &mut c,
+        "SOMEONE",
+        ax + av + unit / 2,
+        status,
+        6 * unit,
+        header,
+        ink,
+    );
     imageops::replace(&mut c, pic, i64::from(m), i64::from(status + header));
     let fy = status + header + h;
     for k in 0..4 {
-        fill(&mut c, m + unit / 2 + k * 2 * unit, fy + unit / 3, unit, unit, grey);
+        fill(
+            &mut c,
+            m + unit / 2 + k * 2 * unit,
+            fy + unit / 3,
+            unit,
+            unit,
+            grey,
+        );
     }
-    text(&mut c, "1,234 LIKES", m + unit / 2, fy + 3 * unit / 2, 8 * unit, unit, ink);
-    text(&mut c, "NICE VIEW #TRAVEL", m + unit / 2, fy + 5 * unit / 2, 12 * unit, unit, ink);
+    text(
+        &mut c,
+        "1,234 LIKES",
+        m + unit / 2,
+        fy + 3 * unit / 2,
+        8 * unit,
+        unit,
+        ink,
+    );
+    text(
+        &mut c,
+        "NICE VIEW #TRAVEL",
+        m + unit / 2,
+        fy + 5 * unit / 2,
+        12 * unit,
+        unit,
+        ink,
+    );
     c
 }
 
@@ -476,11 +524,13 @@ fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
         let scaled: Vec<RgbImage> = pics
             .iter()
             .map(|p| {
-                let nw = ((u64::from(p.width()) * u64::from(hh) / u64::from(p.height())) as u32).max(8);
+                let nw =
+                    ((u64::from(p.width()) * u64::from(hh) / u64::from(p.height())) as u32).max(8);
                 imageops::resize(p, nw, hh, FilterType::Triangle)
             })
             .collect();
-        let total: u32 = scaled.iter().map(|p| p.width()).sum::<u32>() + gutter * (scaled.len() as u32 + 1);
+        let total: u32 =
+            scaled.iter().map(|p| p.width()).sum::<u32>() + gutter * (scaled.len() as u32 + 1);
         let mut c = RgbImage::from_pixel(total, hh + 2 * gutter, white);
         let mut x = gutter;
         for p in &scaled {
@@ -493,11 +543,13 @@ fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
         let scaled: Vec<RgbImage> = pics
             .iter()
             .map(|p| {
-                let nh = ((u64::from(p.height()) * u64::from(ww) / u64::from(p.width())) as u32).max(8);
+                let nh =
+                    ((u64::from(p.height()) * u64::from(ww) / u64::from(p.width())) as u32).max(8);
                 imageops::resize(p, ww, nh, FilterType::Triangle)
             })
             .collect();
-        let total: u32 = scaled.iter().map(|p| p.height()).sum::<u32>() + gutter * (scaled.len() as u32 + 1);
+        let total: u32 =
+            scaled.iter().map(|p| p.height()).sum::<u32>() + gutter * (scaled.len() as u32 + 1);
         let mut c = RgbImage::from_pixel(ww + 2 * gutter, total, white);
         let mut y = gutter;
         for p in &scaled {
@@ -507,4 +559,3 @@ fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
         c
     }
 }
-

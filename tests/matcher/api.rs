@@ -4,9 +4,7 @@
 use std::io::Cursor;
 
 use mediamatch::db::{Database, MediaKind, Metadata};
-use mediamatch::matcher::{
-    bank_views, BankViews, Item, MatchOptions, Matcher, MediaType, View,
-};
+use mediamatch::matcher::{bank_views, BankViews, Item, MatchOptions, Matcher, MediaType, View};
 use mediamatch::video::{FrameHash, QueryVideo};
 use mediamatch::{Dihedral, Error, Hash256, LumaImage, PdqHash, PdqHasher};
 
@@ -59,8 +57,13 @@ fn one_result_per_item_with_the_evidence() {
         .unwrap();
     assert_eq!(ids.len(), 1 + BankViews::default().count());
     let other = picture(6, 240, 180);
-    m.bank_image(&mut db, &other, Metadata::new("bank").content_id("c6"), None)
-        .unwrap();
+    m.bank_image(
+        &mut db,
+        &other,
+        Metadata::new("bank").content_id("c6"),
+        None,
+    )
+    .unwrap();
     db.commit();
     let snap = db.reader().snapshot();
     // the original itself: one item, matched at 0 by its own (not derived) entry, plain view
@@ -74,7 +77,10 @@ fn one_result_per_item_with_the_evidence() {
             content_id: "c5".into()
         }
     );
-    assert_eq!((hit.distance, hit.entry_id, hit.derived_entry), (0, ids[0], false));
+    assert_eq!(
+        (hit.distance, hit.entry_id, hit.derived_entry),
+        (0, ids[0], false)
+    );
     assert_eq!(hit.derivation.view, View::Plain);
     assert_eq!(hit.derivation.transform, Dihedral::Original);
     assert!(hit.entries_matched >= 1);
@@ -87,7 +93,11 @@ fn one_result_per_item_with_the_evidence() {
     assert!(r.images[0].derived_entry);
     assert_eq!(r.images[0].metadata.derived.as_deref(), Some("cut-l30"));
     // and the banked views are what bank_views computes
-    let views = bank_views(&PdqHasher::new(), &LumaImage::from_image(&img), &BankViews::default());
+    let views = bank_views(
+        &PdqHasher::new(),
+        &LumaImage::from_image(&img),
+        &BankViews::default(),
+    );
     for (v, id) in views.iter().zip(&ids[1..]) {
         assert_eq!(snap.get(*id).unwrap().hash, v.hash.hash);
     }
@@ -98,7 +108,8 @@ fn media_type_comes_from_the_bytes_not_the_name() {
     let img = picture(7, 200, 150);
     let m = Matcher::new(MatchOptions::plain());
     let mut db = Database::new();
-    m.bank_image(&mut db, &img, Metadata::new("s"), None).unwrap();
+    m.bank_image(&mut db, &img, Metadata::new("s"), None)
+        .unwrap();
     db.commit();
     let snap = db.reader().snapshot();
     let dir = scratch("sniff");
@@ -110,7 +121,10 @@ fn media_type_comes_from_the_bytes_not_the_name() {
     let r = m.match_bytes(&snap, &png(&img)).unwrap();
     assert_eq!((r.media, r.images[0].distance), (MediaType::Image, 0));
     // unknown bytes and truncated images: typed errors
-    assert!(matches!(m.match_bytes(&snap, b"not media at all"), Err(Error::Decode(_))));
+    assert!(matches!(
+        m.match_bytes(&snap, b"not media at all"),
+        Err(Error::Decode(_))
+    ));
     let bytes = png(&img);
     for n in [9, 40, bytes.len() / 2] {
         assert!(m.match_bytes(&snap, &bytes[..n]).is_err(), "{n} bytes");
@@ -122,7 +136,9 @@ fn media_type_comes_from_the_bytes_not_the_name() {
         other => panic!("{other:?}"),
     }
     // an MP4 signature with garbage behind it: a typed error, not a panic
-    assert!(m.match_bytes(&snap, b"\0\0\0\x18ftypmp42\0\0\0\0garbage").is_err());
+    assert!(m
+        .match_bytes(&snap, b"\0\0\0\x18ftypmp42\0\0\0\0garbage")
+        .is_err());
 }
 
 #[test]
@@ -168,11 +184,15 @@ fn a_query_video_is_matched_per_known_video() {
             hash: f.hash,
         })
         .collect();
-    let r = Matcher::new(MatchOptions::default()).match_query_video(&snap, &QueryVideo::from_plain(&q));
+    let r =
+        Matcher::new(MatchOptions::default()).match_query_video(&snap, &QueryVideo::from_plain(&q));
     assert_eq!(r.media, MediaType::Video);
     assert_eq!(r.videos.len(), 1);
     let v = &r.videos[0];
-    assert_eq!((v.video_id.as_str(), v.frames_matched, v.query_frames), ("v1", 4, 4));
+    assert_eq!(
+        (v.video_id.as_str(), v.frames_matched, v.query_frames),
+        ("v1", 4, 4)
+    );
     assert_eq!(v.query_pct, 100.0);
     assert!((v.known_pct - 100.0 * 4.0 / 6.0).abs() < 1e-9);
     assert_eq!(v.segments.len(), 1);

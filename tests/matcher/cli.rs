@@ -48,7 +48,12 @@ fn match_output_equals_the_library_call() {
         let out = Command::new(&bin).args(args).output().unwrap();
         (out.status.code(), String::from_utf8(out.stdout).unwrap())
     };
-    let (code, stdout) = run(&["--db".as_ref(), db_path.as_os_str(), "--json".as_ref(), copy.as_os_str()]);
+    let (code, stdout) = run(&[
+        "--db".as_ref(),
+        db_path.as_os_str(),
+        "--json".as_ref(),
+        copy.as_os_str(),
+    ]);
     assert_eq!(code, Some(0));
     let lines: Vec<serde_json::Value> = stdout
         .lines()
@@ -62,14 +67,26 @@ fn match_output_equals_the_library_call() {
     want["query"] = copy.display().to_string().into();
     want["kind"] = "image".into();
     assert_eq!(lines[0], want);
-    assert!(lines[0]["derivation"]["view"].is_object(), "the matching view is named");
+    assert!(
+        lines[0]["derivation"]["view"].is_object(),
+        "the matching view is named"
+    );
 
     // nothing matched: 1; an error (missing file): 2
     let (code, stdout) = run(&["--db".as_ref(), db_path.as_os_str(), other.as_os_str()]);
     assert_eq!((code, stdout.as_str()), (Some(1), ""));
-    let (code, _) = run(&["--db".as_ref(), db_path.as_os_str(), dir.join("missing.png").as_os_str()]);
+    let (code, _) = run(&[
+        "--db".as_ref(),
+        db_path.as_os_str(),
+        dir.join("missing.png").as_os_str(),
+    ]);
     assert_eq!(code, Some(2));
     // --plain: the reference behaviour does not see through the caption bar
-    let (code, _) = run(&["--db".as_ref(), db_path.as_os_str(), "--plain".as_ref(), copy.as_os_str()]);
+    let (code, _) = run(&[
+        "--db".as_ref(),
+        db_path.as_os_str(),
+        "--plain".as_ref(),
+        copy.as_os_str(),
+    ]);
     assert_eq!(code, Some(1));
 }

@@ -109,7 +109,10 @@ fn candidates_localise_the_picture_within_two_percent() {
     for seed in 1..=3 {
         let pic = picture(seed, 256, 192).to_rgb8();
         for (name, layout, truth) in layouts(&pic, seed) {
-            let regions = find_regions(&LumaImage::from_image(&DynamicImage::ImageRgb8(layout)), &cfg);
+            let regions = find_regions(
+                &LumaImage::from_image(&DynamicImage::ImageRgb8(layout)),
+                &cfg,
+            );
             let best = regions
                 .iter()
                 .map(|r| side_error(&r.rect, &truth))
@@ -144,7 +147,10 @@ fn layouts_match_with_the_robust_default_and_not_with_plain() {
                 "{name}: matched by {}",
                 m.derivation
             );
-            assert!(!plain.match_image(&snap, &copy).is_match(), "{name}: plain matched");
+            assert!(
+                !plain.match_image(&snap, &copy).is_match(),
+                "{name}: plain matched"
+            );
         }
     }
 }
@@ -158,7 +164,9 @@ fn debug_caption() {
     let w = l.width();
     let px = l.as_slice();
     for y in [48usize, 49, 50, 51, 52] {
-        let n = (0..w).filter(|&x| (px[y * w + x] - px[(y - 1) * w + x]).abs() >= 10.0).count();
+        let n = (0..w)
+            .filter(|&x| (px[y * w + x] - px[(y - 1) * w + x]).abs() >= 10.0)
+            .count();
         eprintln!("row {y}: {n} of {w} differ by >= 10");
     }
     eprintln!("{:?}", find_regions(&l, &RegionConfig::default()));

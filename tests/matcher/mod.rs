@@ -45,10 +45,8 @@ pub fn picture(seed: u64, w: u32, h: u32) -> DynamicImage {
 
 /// A unique scratch directory for one test.
 pub fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mediamatch-matcher-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("mediamatch-matcher-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -148,9 +148,9 @@ impl Change {
     /// The change sequence number of the batch this change belongs to.
     pub fn seq(&self) -> u64 {
         match *self {
-            Change::Insert { seq, .. } | Change::Remove { seq, .. } | Change::Signal { seq, .. } => {
-                seq
-            }
+            Change::Insert { seq, .. }
+            | Change::Remove { seq, .. }
+            | Change::Signal { seq, .. } => seq,
         }
     }
 }

@@ -40,7 +40,11 @@ impl Signals {
                 return Ok(());
             }
             let d = ExactDigest::from_bytes(alg, value).ok_or_else(|| {
-                Error::invalid(format!("entry {id}: a {} value of {} bytes", alg, value.len()))
+                Error::invalid(format!(
+                    "entry {id}: a {} value of {} bytes",
+                    alg,
+                    value.len()
+                ))
             })?;
             self.exact.insert(d.clone(), id);
             self.exact_of.insert(id, d);
@@ -66,7 +70,11 @@ impl Signals {
     }
 
     /// Applies a store's changes (inserts read from the store; idempotent).
-    pub(super) fn apply_changes(&mut self, rec: &dyn StoreOfRecord, changes: &[Change]) -> Result<()> {
+    pub(super) fn apply_changes(
+        &mut self,
+        rec: &dyn StoreOfRecord,
+        changes: &[Change],
+    ) -> Result<()> {
         for ch in changes {
             match *ch {
                 Change::Signal { id, .. } => {
@@ -161,7 +169,10 @@ fn record_value(i: usize, r: &SignalRecord) -> Result<Option<(SignalType, Vec<u8
                 .tmk()
                 .unwrap_or_else(|| Err(Error::invalid("not TMK")))
                 .map_err(|e| bad(e.to_string()))?;
-            Some((SignalType::Tmk, tmk_value(&f).map_err(|e| bad(e.to_string()))?))
+            Some((
+                SignalType::Tmk,
+                tmk_value(&f).map_err(|e| bad(e.to_string()))?,
+            ))
         }
         ref t if t.exact_alg().is_some() => {
             let d = r
@@ -182,7 +193,14 @@ impl Store {
     ) -> Result<Range<u64>> {
         let rows: Vec<NewSignal> = entries
             .into_iter()
-            .map(|(d, m)| (SignalType::of_exact(d.alg()), d.as_bytes().to_vec(), None, m))
+            .map(|(d, m)| {
+                (
+                    SignalType::of_exact(d.alg()),
+                    d.as_bytes().to_vec(),
+                    None,
+                    m,
+                )
+            })
             .collect();
         self.write(rows, &[]).map(|(ids, _)| ids)
     }
@@ -206,7 +224,10 @@ impl Store {
     /// durably; returns its id. Its `.tmk` bytes are stored; its pure average is indexed.
     pub fn insert_tmk(&mut self, tmk: &TmkFeatures, metadata: Metadata) -> Result<u64> {
         let v = tmk_value(tmk)?;
-        Ok(self.write(vec![(SignalType::Tmk, v, None, metadata)], &[])?.0.start)
+        Ok(self
+            .write(vec![(SignalType::Tmk, v, None, metadata)], &[])?
+            .0
+            .start)
     }
 
     /// The entries whose digest equals one of a file's (MD5 first, then SHA-1, SHA-256,
@@ -235,7 +256,10 @@ impl Store {
 
     /// Number of exact digests and TMK videos in memory.
     pub fn signal_counts(&self) -> (usize, usize) {
-        (self.live.signals.exact_of.len(), self.live.signals.tmk_ids.len())
+        (
+            self.live.signals.exact_of.len(),
+            self.live.signals.tmk_ids.len(),
+        )
     }
 
     /// One entry of any signal type with its value (PDQ entries included).
@@ -354,7 +378,10 @@ impl StoreReader {
 
     /// Number of exact digests and TMK videos in memory.
     pub fn signal_counts(&self) -> (usize, usize) {
-        (self.live.signals.exact_of.len(), self.live.signals.tmk_ids.len())
+        (
+            self.live.signals.exact_of.len(),
+            self.live.signals.tmk_ids.len(),
+        )
     }
 
     /// One entry of any signal type with its value (current, not as of the last refresh).

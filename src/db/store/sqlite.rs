@@ -484,7 +484,11 @@ impl StoreOfRecord for SqliteRecord {
             while let Some(r) = rows.next().map_err(&be)? {
                 let s = r.get::<_, i64>(0).map_err(&be)? as u64;
                 let id = r.get::<_, i64>(1).map_err(&be)? as u64;
-                let signal = r.get_ref(2).map_err(&be)?.as_str().map_err(|e| be(e.into()))?;
+                let signal = r
+                    .get_ref(2)
+                    .map_err(&be)?
+                    .as_str()
+                    .map_err(|e| be(e.into()))?;
                 match SignalType::from_name(signal) {
                     Some(SignalType::Pdq) => {
                         let v = r
@@ -530,7 +534,10 @@ impl StoreOfRecord for SqliteRecord {
         removes: &[u64],
     ) -> Result<(Range<u64>, Vec<u64>, u64)> {
         self.writable()?;
-        if inserts.iter().any(|(_, _, q, _)| q.is_some_and(|q| q > 100)) {
+        if inserts
+            .iter()
+            .any(|(_, _, q, _)| q.is_some_and(|q| q > 100))
+        {
             return Err(Error::invalid("quality must be 0..=100"));
         }
         if let Some((t, v, _, _)) = inserts.iter().find(|(t, v, _, _)| match t.exact_alg() {
@@ -708,7 +715,11 @@ impl StoreOfRecord for SqliteRecord {
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
                 let id = r.get::<_, i64>(0).map_err(&be)? as u64;
-                let name = r.get_ref(1).map_err(&be)?.as_str().map_err(|e| be(e.into()))?;
+                let name = r
+                    .get_ref(1)
+                    .map_err(&be)?
+                    .as_str()
+                    .map_err(|e| be(e.into()))?;
                 let Some(signal) = SignalType::from_name(name) else {
                     continue;
                 };
