@@ -53,7 +53,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use record::{
-    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, StoreOfRecord, StoredEntry,
+    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
+    StoredEntry,
 };
 pub use sqlite::SqliteRecord;
 

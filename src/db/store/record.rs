@@ -98,6 +98,9 @@ pub struct SignalEntry {
 /// quality, metadata.
 pub type NewSignal = (SignalType, Vec<u8>, Option<u8>, Metadata);
 
+/// The visitor of [`StoreOfRecord::for_each_signal`]: `(id, signal, value)`.
+pub type SignalVisitor<'a> = dyn FnMut(u64, SignalType, &[u8]) -> Result<()> + 'a;
+
 /// A stored entry with its metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -243,10 +246,7 @@ pub trait StoreOfRecord: Send + std::fmt::Debug {
     }
     /// Calls `f(id, signal, value)` for every present entry that is not PDQ, ascending by
     /// id, and returns the sequence they reflect.
-    fn for_each_signal(
-        &self,
-        f: &mut dyn FnMut(u64, SignalType, &[u8]) -> Result<()>,
-    ) -> Result<u64> {
+    fn for_each_signal(&self, f: &mut SignalVisitor<'_>) -> Result<u64> {
         let _ = f;
         self.seq()
     }

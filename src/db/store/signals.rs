@@ -46,7 +46,7 @@ impl Signals {
                     value.len()
                 ))
             })?;
-            self.exact.insert(d.clone(), id);
+            self.exact.insert(d, id);
             self.exact_of.insert(id, d);
         } else if signal == SignalType::Tmk {
             if self.tmk_ids.contains(&id) {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::record::{
-    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, StoreOfRecord, StoredEntry,
+    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
+    StoredEntry,
 };
 use crate::db::{MediaKind, Metadata};
 use crate::error::{Error, Result, StoreError, StoreErrorKind};
@@ -701,10 +702,7 @@ impl StoreOfRecord for SqliteRecord {
         }))
     }
 
-    fn for_each_signal(
-        &self,
-        f: &mut dyn FnMut(u64, SignalType, &[u8]) -> Result<()>,
-    ) -> Result<u64> {
+    fn for_each_signal(&self, f: &mut SignalVisitor<'_>) -> Result<u64> {
         let be = backend(&self.path);
         let tx = self.conn.unchecked_transaction().map_err(&be)?;
         let seq = Self::meta_value(&tx, "seq").map_err(&be)?;
