@@ -1,6 +1,27 @@
 //! Exact file digests and TMK features in the store: their in-memory indexes (an
 //! [`ExactIndex`] hash map and a [`TmkIndex`] of pure averages, the full features staying in
 //! the store of record) and the [`Store`] / [`StoreReader`] calls that use them.
+//!
+//! ```
+//! use mediamatch::db::{Metadata, Store, StoreReader};
+//! use mediamatch::filehash::{ExactAlg, FileDigests};
+//! use mediamatch::index::IndexConfig;
+//! let dir = std::env::temp_dir().join(format!("signals-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("bank.db");
+//! let mut store = Store::open(&path, IndexConfig::default())?;
+//! let banked = FileDigests::of_bytes(b"the banked file's bytes");
+//! let ids = store.insert_file_digests(&banked, Metadata::new("bank"))?;
+//! let mut matcher = StoreReader::open(&path, IndexConfig::default())?;
+//! // An unmodified re-upload: found before any decoding.
+//! let upload = FileDigests::of_bytes(b"the banked file's bytes");
+//! assert_eq!(matcher.lookup_exact(&upload), Some((ExactAlg::Md5, vec![ids.start])));
+//! store.remove_many(&ids.collect::<Vec<_>>())?;
+//! matcher.refresh()?;
+//! assert_eq!(matcher.lookup_exact(&upload), None);
+//! # drop((store, matcher)); std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), mediamatch::Error>(())
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;

@@ -740,18 +740,20 @@ impl StoreOfRecord for SqliteRecord {
         source: Option<&str>,
     ) -> Result<Vec<u64>> {
         let be = backend(&self.path);
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT id FROM entries WHERE signal = ?1 AND value = ?2
-                 AND (?3 IS NULL OR source = ?3) ORDER BY id",
-            )
-            .map_err(&be)?;
-        let rows = st
-            .query_map(params![signal.name(), value, source], |r| {
-                r.get::<_, i64>(0).map(|v| v as u64)
-            })
-            .map_err(&be)?;
+        // With a source, the source index narrows the scan to that bank.
+        let sql = if source.is_some() {
+            "SELECT id FROM entries INDEXED BY entries_source
+             WHERE source = ?3 AND signal = ?1 AND value = ?2 ORDER BY id"
+        } else {
+            "SELECT id FROM entries WHERE signal = ?1 AND value = ?2 ORDER BY id"
+        };
+        let mut st = self.conn.prepare_cached(sql).map_err(&be)?;
+        let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0).map(|v| v as u64);
+        let rows = match source {
+            Some(src) => st.query_map(params![signal.name(), value, src], id),
+            None => st.query_map(params![signal.name(), value], id),
+        }
+        .map_err(&be)?;
         rows.collect::<rusqlite::Result<_>>().map_err(&be)
     }
 
