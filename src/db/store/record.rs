@@ -245,7 +245,8 @@ pub trait StoreOfRecord: Send + std::fmt::Debug {
         }))
     }
     /// Calls `f(id, signal, value)` for every present entry that is not PDQ, ascending by
-    /// id, and returns the sequence they reflect.
+    /// id, and returns the sequence they reflect. A TMK value may be cut after its pure
+    /// average (header, periods, coefficients and average are all the index needs).
     fn for_each_signal(&self, f: &mut SignalVisitor<'_>) -> Result<u64> {
         let _ = f;
         self.seq()

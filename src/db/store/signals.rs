@@ -73,8 +73,9 @@ impl Signals {
             if self.tmk_ids.contains(&id) {
                 return Ok(());
             }
-            let f = TmkFeatures::from_bytes(value)?;
-            self.tmk.insert_average(id, &f.pure_average)?;
+            let avg = tmk_average(value)
+                .ok_or_else(|| Error::invalid(format!("entry {id}: not a standard .tmk value")))?;
+            self.tmk.insert_average(id, &avg)?;
             self.tmk_ids.insert(id);
         }
         Ok(())
@@ -171,6 +172,34 @@ fn tmk_value(tmk: &TmkFeatures) -> Result<Vec<u8>> {
         )));
     }
     Ok(tmk.to_bytes())
+}
+
+/// Bytes of a `.tmk` value up to the end of a standard pure average: all that loading the
+/// index needs ([`StoreOfRecord::for_each_signal`] may pass only this prefix).
+pub(super) const TMK_PREFIX: usize = crate::tmk::HEADER_LEN
+    + 4 * (crate::tmk::MAX_PERIODS + crate::tmk::MAX_COEFFS + crate::tmk::PDQF_DIM);
+
+/// The pure average of a (possibly cut after it) `.tmk` value with the standard dimension.
+fn tmk_average(v: &[u8]) -> Option<Vec<f32>> {
+    let int = |o: usize| -> Option<usize> {
+        let b = v.get(o..o + 4)?;
+        usize::try_from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok()
+    };
+    if v.get(..12)? != b"TMK1FVECPDQF" {
+        return None;
+    }
+    let (p, m, d) = (int(16)?, int(20)?, int(24)?);
+    if p > crate::tmk::MAX_PERIODS || m > crate::tmk::MAX_COEFFS || d != crate::tmk::PDQF_DIM {
+        return None;
+    }
+    let start = crate::tmk::HEADER_LEN + 4 * (p + m);
+    let bytes = v.get(start..start + 4 * d)?;
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
 }
 
 fn pdq_value(h: &crate::hash::Hash256) -> Vec<u8> {

@@ -708,7 +708,11 @@ impl StoreOfRecord for SqliteRecord {
         let seq = Self::meta_value(&tx, "seq").map_err(&be)?;
         {
             let mut st = tx
-                .prepare("SELECT id, signal, value FROM entries WHERE signal <> 'pdq' ORDER BY id")
+                .prepare(&format!(
+                    "SELECT id, signal, CASE WHEN signal = 'tmk' THEN substr(value, 1, {})
+                     ELSE value END FROM entries WHERE signal <> 'pdq' ORDER BY id",
+                    super::signals::TMK_PREFIX
+                ))
                 .map_err(&be)?;
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
