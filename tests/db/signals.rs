@@ -356,4 +356,32 @@ fn apply_records_inserts_and_deletes_in_one_batch() {
     let err = store.apply_records(&bad, &Metadata::new("")).unwrap_err();
     assert!(err.to_string().contains("record 2"), "{err}");
     assert_eq!(store.seq(), seq0 + 2);
+
+    // Within one page, a deletion cancels an earlier insert of the same signal.
+    let sha = FileDigests::of_bytes(b"y").get(ExactAlg::Sha256);
+    let page3 = vec![
+        record(X::Sha256, sha.to_string(), "te", false),
+        record(X::Sha256, sha.to_string(), "te", true),
+    ];
+    let c = store.apply_records(&page3, &Metadata::new("")).unwrap();
+    assert_eq!(c.inserted.clone().count(), 0);
+    assert!(store.lookup_digest(&sha).is_empty());
+    // The template's source wins over the record's.
+    let d = store
+        .apply_records(&page3[..1], &Metadata::new("mine"))
+        .unwrap();
+    let e = store.get_signal(d.inserted.start).unwrap().unwrap();
+    assert_eq!(e.metadata.source, "mine");
+    assert_eq!(e.value, sha.as_bytes());
+}
+
+#[test]
+fn a_tmk_that_is_not_standard_is_refused() {
+    let path = store_path("bad-tmk");
+    let mut store = Store::open(&path, IndexConfig::default()).unwrap();
+    let mut tmk = video(3, 20);
+    tmk.pure_average.truncate(10);
+    assert!(store.insert_tmk(&tmk, Metadata::new("b")).is_err());
+    assert_eq!(store.seq(), 0);
+    assert_eq!(store.signal_counts(), (0, 0));
 }
