@@ -147,16 +147,21 @@ fn reader_refresh_sees_exact_and_tmk_inserts_and_removals() {
         .insert_exact(file.get(ExactAlg::Sha256), Metadata::new("b"))
         .unwrap();
     let t = store.insert_tmk(&tmk, Metadata::new("b")).unwrap();
+    // A PDQ entry after them (ids are shared) reaches the reader's PDQ index too.
+    let h = Hash256::from_limbs([3, 1, 4, 1]);
+    let p = store.insert(h, None, Metadata::new("b")).unwrap();
+    assert_eq!(p, t + 1);
     assert_eq!(reader.lookup_exact(&file), None);
     assert!(reader
         .search_tmk(&tmk, &TmkThresholds::default())
         .unwrap()
         .is_empty());
-    assert_eq!(reader.refresh().unwrap(), 2);
+    assert_eq!(reader.refresh().unwrap(), 3);
     assert_eq!(
         reader.lookup_exact(&file),
         Some((ExactAlg::Sha256, vec![e]))
     );
+    assert_eq!(reader.search(&h, 0)[0].id, p);
     let hits = reader.search_tmk(&tmk, &TmkThresholds::default()).unwrap();
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![t]);
     // The changes name the signal types.
@@ -173,6 +178,11 @@ fn reader_refresh_sees_exact_and_tmk_inserts_and_removals() {
                 seq: seq0 + 2,
                 id: t,
                 signal: SignalType::Tmk
+            },
+            Change::Insert {
+                seq: seq0 + 3,
+                id: p,
+                hash: h
             },
         ]
     );
