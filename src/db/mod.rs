@@ -92,8 +92,8 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
 pub use store::{
-    Change, Changes, Selector, SignalType, SqliteRecord, Store, StoreOfRecord, StoreReader,
-    StoredEntry,
+    Applied, Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SqliteRecord, Store,
+    StoreOfRecord, StoreReader, StoredEntry,
 };
 
 pub use import::{

@@ -11,6 +11,7 @@ use mediamatch::{Error, Hash256};
 use crate::rng::rng;
 
 mod defects;
+mod signals;
 mod store;
 
 fn sample_db() -> Database {

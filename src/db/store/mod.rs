@@ -52,7 +52,10 @@ mod sqlite;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use record::{Change, Changes, Selector, SignalType, StoreOfRecord, StoredEntry};
+pub use record::{
+    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
+    StoredEntry,
+};
 pub use sqlite::SqliteRecord;
 
 use super::{Database, Metadata, Reader, Snapshot};
@@ -60,12 +63,19 @@ use crate::error::Result;
 use crate::hash::Hash256;
 use crate::index::{IndexConfig, Match};
 
+mod signals;
+
+pub use signals::Applied;
+use signals::Signals;
+
 /// The in-memory side shared by [`Store`] and [`StoreReader`].
 #[derive(Debug)]
 struct Live {
     path: PathBuf,
     db: Database,
     seq: u64,
+    /// Exact digests and TMK pure averages.
+    signals: Signals,
 }
 
 impl Live {
@@ -85,6 +95,7 @@ impl Live {
                         path: path.to_path_buf(),
                         db,
                         seq: *seq,
+                        signals: Signals::load(rec)?,
                     };
                     if l.catch_up(rec)?.is_some() {
                         live = Some(l);
@@ -103,14 +114,27 @@ impl Live {
     }
 
     fn full(path: &Path, rec: &dyn StoreOfRecord, config: IndexConfig) -> Result<Live> {
+        // Signals first: the PDQ snapshot's sequence is then at least theirs, and
+        // `changes_since` from it cannot miss a signal change.
+        let signals = Signals::load(rec)?;
         let (items, seq) = rec.all_hashes()?;
         let mut db = Database::with_config(config.clone())?;
         db.insert_ids(&items)?;
-        Ok(Live {
+        let mut live = Live {
             path: path.to_path_buf(),
             db,
             seq,
-        })
+            signals,
+        };
+        // Signal changes between the two snapshots.
+        let after = live.signals.loaded_at;
+        if after < seq {
+            let c = rec.changes_since(after)?;
+            if !c.reload {
+                live.signals.apply_changes(rec, &c.changes)?;
+            }
+        }
+        Ok(live)
     }
 
     /// Applies the changes after `self.seq`; `None` when the log no longer reaches back
@@ -121,6 +145,7 @@ impl Live {
             return Ok(None);
         }
         let n = c.changes.len();
+        self.signals.apply_changes(rec, &c.changes)?;
         let mut inserts: Vec<(u64, Hash256)> = Vec::new();
         for ch in c.changes {
             match ch {
@@ -132,6 +157,7 @@ impl Live {
                 Change::Remove { id, .. } => {
                     self.db.remove(id);
                 }
+                Change::Signal { .. } => {}
             }
         }
         inserts.sort_unstable_by_key(|&(id, _)| id);
@@ -150,6 +176,7 @@ impl Live {
                 let n = fresh.db.len();
                 self.db.replace_state(fresh.db);
                 self.seq = fresh.seq;
+                self.signals = fresh.signals;
                 n
             }
         };
@@ -246,7 +273,7 @@ impl Store {
     ) -> Result<Range<u64>> {
         let (ids, seq) = self.rec.insert_batch(&entries)?;
         let items: Vec<_> = ids.clone().zip(entries.iter().map(|e| e.0)).collect();
-        self.apply(seq, |db| db.insert_ids(&items))?;
+        self.apply(seq, |l| l.db.insert_ids(&items))?;
         Ok(ids)
     }
 
@@ -263,9 +290,10 @@ impl Store {
     /// Removes entries atomically and durably; returns the ids that existed.
     pub fn remove_many(&mut self, ids: &[u64]) -> Result<Vec<u64>> {
         let (removed, seq) = self.rec.remove_batch(ids)?;
-        self.apply(seq, |db| {
+        self.apply(seq, |l| {
             for &id in &removed {
-                db.remove(id);
+                l.db.remove(id);
+                l.signals.remove(id);
             }
             Ok(())
         })?;
@@ -278,9 +306,9 @@ impl Store {
         self.remove_many(&ids)
     }
 
-    fn apply(&mut self, seq: u64, f: impl FnOnce(&mut Database) -> Result<()>) -> Result<()> {
+    fn apply(&mut self, seq: u64, f: impl FnOnce(&mut Live) -> Result<()>) -> Result<()> {
         if seq == self.live.seq + 1 {
-            f(&mut self.live.db)?;
+            f(&mut self.live)?;
             self.live.seq = seq;
             self.live.db.advance_next_id(self.rec.next_id()?);
             self.live.db.commit();

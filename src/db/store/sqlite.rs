@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::record::{Change, Changes, Selector, SignalType, StoreOfRecord, StoredEntry};
+use super::record::{
+    Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
+    StoredEntry,
+};
 use crate::db::{MediaKind, Metadata};
 use crate::error::{Error, Result, StoreError, StoreErrorKind};
 use crate::hash::Hash256;
@@ -56,6 +59,10 @@ fn hash_blob(h: &Hash256) -> [u8; 32] {
         b[8 * i..8 * i + 8].copy_from_slice(&l.to_le_bytes());
     }
     b
+}
+
+pub(super) fn pdq_of(b: &[u8]) -> Option<Hash256> {
+    blob_hash(b)
 }
 
 fn blob_hash(b: &[u8]) -> Option<Hash256> {
@@ -386,7 +393,7 @@ impl StoreOfRecord for SqliteRecord {
         let row = tx
             .query_row(
                 "SELECT value, quality, source, content_id, media, video_id, timestamp_ms,
-                 derived FROM entries WHERE id = ?1",
+                 derived FROM entries WHERE id = ?1 AND signal = 'pdq'",
                 [id as i64],
                 |r| {
                     Ok((
@@ -437,7 +444,7 @@ impl StoreOfRecord for SqliteRecord {
         let mut out = Vec::new();
         {
             let mut st = tx
-                .prepare("SELECT id, value FROM entries ORDER BY id")
+                .prepare("SELECT id, value FROM entries WHERE signal = 'pdq' ORDER BY id")
                 .map_err(&be)?;
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
@@ -470,20 +477,33 @@ impl StoreOfRecord for SqliteRecord {
         {
             let mut st = tx
                 .prepare_cached(
-                    "SELECT seq, id, value FROM entries WHERE seq > ?1 ORDER BY seq, id",
+                    "SELECT seq, id, signal, CASE WHEN signal = 'pdq' THEN value END
+                     FROM entries WHERE seq > ?1 ORDER BY seq, id",
                 )
                 .map_err(&be)?;
             let mut rows = st.query([after as i64]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
                 let s = r.get::<_, i64>(0).map_err(&be)? as u64;
                 let id = r.get::<_, i64>(1).map_err(&be)? as u64;
-                let v = r
+                let signal = r
                     .get_ref(2)
                     .map_err(&be)?
-                    .as_blob()
+                    .as_str()
                     .map_err(|e| be(e.into()))?;
-                let hash = blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?;
-                changes.push(Change::Insert { seq: s, id, hash });
+                match SignalType::from_name(signal) {
+                    Some(SignalType::Pdq) => {
+                        let v = r
+                            .get_ref(3)
+                            .map_err(&be)?
+                            .as_blob()
+                            .map_err(|e| be(e.into()))?;
+                        let hash = blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?;
+                        changes.push(Change::Insert { seq: s, id, hash });
+                    }
+                    Some(signal) => changes.push(Change::Signal { seq: s, id, signal }),
+                    // A signal type of a newer version: not searchable here.
+                    None => {}
+                }
             }
             let mut st = tx
                 .prepare_cached("SELECT seq, id FROM removed WHERE seq > ?1 ORDER BY seq, id")
@@ -507,6 +527,238 @@ impl StoreOfRecord for SqliteRecord {
             changes,
             reload: false,
         })
+    }
+
+    fn write_batch(
+        &mut self,
+        inserts: &[NewSignal],
+        removes: &[u64],
+    ) -> Result<(Range<u64>, Vec<u64>, u64)> {
+        self.writable()?;
+        if inserts
+            .iter()
+            .any(|(_, _, q, _)| q.is_some_and(|q| q > 100))
+        {
+            return Err(Error::invalid("quality must be 0..=100"));
+        }
+        if let Some((t, v, _, _)) = inserts.iter().find(|(t, v, _, _)| match t.exact_alg() {
+            Some(alg) => v.len() != alg.digest_len(),
+            None => *t == SignalType::Pdq && v.len() != 32,
+        }) {
+            return Err(Error::invalid(format!(
+                "a {} value of {} bytes",
+                t.name(),
+                v.len()
+            )));
+        }
+        let be = backend(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&be)?;
+        let start = Self::meta_value(&tx, "next_id").map_err(&be)?;
+        let seq = Self::meta_value(&tx, "seq").map_err(&be)? + 1;
+        let end = start
+            .checked_add(inserts.len() as u64)
+            .filter(|&e| e < ID_LIMIT)
+            .ok_or_else(|| {
+                Error::from(
+                    StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused")
+                        .at(&self.path),
+                )
+            })?;
+        let mut removed = Vec::new();
+        {
+            let mut del = tx
+                .prepare_cached("DELETE FROM entries WHERE id = ?1")
+                .map_err(&be)?;
+            let mut dl = tx
+                .prepare_cached("DELETE FROM labels WHERE entry = ?1")
+                .map_err(&be)?;
+            let mut log = tx
+                .prepare_cached("INSERT INTO removed(seq, id) VALUES (?1, ?2)")
+                .map_err(&be)?;
+            for &id in removes {
+                if id >= ID_LIMIT {
+                    continue;
+                }
+                if del.execute([id as i64]).map_err(&be)? == 1 {
+                    dl.execute([id as i64]).map_err(&be)?;
+                    log.execute(params![seq as i64, id as i64]).map_err(&be)?;
+                    removed.push(id);
+                }
+            }
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO entries(id, signal, value, quality, source, content_id, media,
+                     video_id, timestamp_ms, derived, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(&be)?;
+            let mut lab = tx
+                .prepare_cached("INSERT INTO labels(entry, label) VALUES (?1, ?2)")
+                .map_err(&be)?;
+            for (k, (t, v, q, m)) in inserts.iter().enumerate() {
+                let id = (start + k as u64) as i64;
+                let (media, vid, ts) = match &m.media {
+                    MediaKind::Image => ("image", None, None),
+                    MediaKind::VideoFrame {
+                        video_id,
+                        timestamp_ms,
+                    } => (
+                        "video_frame",
+                        Some(video_id.as_str()),
+                        Some(*timestamp_ms as i64),
+                    ),
+                };
+                ins.execute(params![
+                    id,
+                    t.name(),
+                    &v[..],
+                    q.map(i64::from),
+                    m.source,
+                    m.content_id,
+                    media,
+                    vid,
+                    ts,
+                    m.derived,
+                    seq as i64
+                ])
+                .map_err(&be)?;
+                for l in &m.labels {
+                    lab.execute(params![id, l]).map_err(&be)?;
+                }
+            }
+        }
+        if removed.is_empty() && inserts.is_empty() {
+            tx.rollback().map_err(&be)?;
+            return Ok((start..start, removed, seq - 1));
+        }
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'next_id'",
+            [end as i64],
+        )
+        .map_err(&be)?;
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'seq'", [seq as i64])
+            .map_err(&be)?;
+        tx.commit().map_err(&be)?;
+        Ok((start..end, removed, seq))
+    }
+
+    fn get_signal(&self, id: u64) -> Result<Option<SignalEntry>> {
+        if id >= ID_LIMIT {
+            return Ok(None);
+        }
+        let be = backend(&self.path);
+        let tx = self.conn.unchecked_transaction().map_err(&be)?;
+        let row = tx
+            .query_row(
+                "SELECT signal, value, quality, source, content_id, media, video_id,
+                 timestamp_ms, derived FROM entries WHERE id = ?1",
+                [id as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(&be)?;
+        let Some((signal, value, q, source, content_id, media, vid, ts, derived)) = row else {
+            return Ok(None);
+        };
+        let labels = self.labels_of(id).map_err(&be)?;
+        tx.finish().map_err(&be)?;
+        let Some(signal) = SignalType::from_name(&signal) else {
+            return Ok(None);
+        };
+        let media = match (media.as_str(), vid) {
+            ("video_frame", Some(video_id)) => MediaKind::VideoFrame {
+                video_id,
+                timestamp_ms: ts.unwrap_or(0) as u64,
+            },
+            _ => MediaKind::Image,
+        };
+        Ok(Some(SignalEntry {
+            id,
+            signal,
+            value,
+            quality: q.and_then(|q| u8::try_from(q).ok()).filter(|&q| q <= 100),
+            metadata: Metadata {
+                source,
+                content_id,
+                labels,
+                media,
+                derived,
+            },
+        }))
+    }
+
+    fn for_each_signal(&self, f: &mut SignalVisitor<'_>) -> Result<u64> {
+        let be = backend(&self.path);
+        let tx = self.conn.unchecked_transaction().map_err(&be)?;
+        let seq = Self::meta_value(&tx, "seq").map_err(&be)?;
+        {
+            let mut st = tx
+                .prepare(&format!(
+                    "SELECT id, signal, CASE WHEN signal = 'tmk' THEN substr(value, 1, {})
+                     ELSE value END FROM entries WHERE signal <> 'pdq' ORDER BY id",
+                    super::signals::TMK_PREFIX
+                ))
+                .map_err(&be)?;
+            let mut rows = st.query([]).map_err(&be)?;
+            while let Some(r) = rows.next().map_err(&be)? {
+                let id = r.get::<_, i64>(0).map_err(&be)? as u64;
+                let name = r
+                    .get_ref(1)
+                    .map_err(&be)?
+                    .as_str()
+                    .map_err(|e| be(e.into()))?;
+                let Some(signal) = SignalType::from_name(name) else {
+                    continue;
+                };
+                let v = r
+                    .get_ref(2)
+                    .map_err(&be)?
+                    .as_blob()
+                    .map_err(|e| be(e.into()))?;
+                f(id, signal, v)?;
+            }
+        }
+        tx.finish().map_err(&be)?;
+        Ok(seq)
+    }
+
+    fn find_value(
+        &self,
+        signal: SignalType,
+        value: &[u8],
+        source: Option<&str>,
+    ) -> Result<Vec<u64>> {
+        let be = backend(&self.path);
+        // With a source, the source index narrows the scan to that bank.
+        let sql = if source.is_some() {
+            "SELECT id FROM entries INDEXED BY entries_source
+             WHERE source = ?3 AND signal = ?1 AND value = ?2 ORDER BY id"
+        } else {
+            "SELECT id FROM entries WHERE signal = ?1 AND value = ?2 ORDER BY id"
+        };
+        let mut st = self.conn.prepare_cached(sql).map_err(&be)?;
+        let id = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0).map(|v| v as u64);
+        let rows = match source {
+            Some(src) => st.query_map(params![signal.name(), value, src], id),
+            None => st.query_map(params![signal.name(), value], id),
+        }
+        .map_err(&be)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(&be)
     }
 
     /// Writes the WAL back into the database file and truncates it (SQLite also does this
