@@ -8,7 +8,9 @@
 //! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); each
 //! image we hold is also banked with its derived views (`mediamatch::matcher::bank_views`:
 //! centre crops, side cuts, small rotations; marked `derived`, same content id) so that
-//! cropped and tilted reposts are found, unless `--no-views`; lists
+//! cropped and tilted reposts are found, unless `--no-views`. A store also gets the MD5,
+//! SHA-1, SHA-256 and SHA-512 of every media file, so `match` finds an unmodified re-upload
+//! before decoding it. Lists
 //! are one hex hash per line or CSV/TSV `hash,quality,...` (`-` reads standard input). The
 //! output is a durable store (`db::Store`, SQLite) unless its name ends in `.mmdb`, which
 //! writes the single-file format. Everything is hashed and parsed first and written as one
@@ -25,6 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mediamatch::db::{
     read_hash_list, Database, ImportOptions, MediaKind, Metadata, OnBadLine, Store,
 };
+use mediamatch::filehash::FileDigests;
 use mediamatch::index::IndexConfig;
 use mediamatch::matcher::{bank_views, BankViews, BankedView};
 use mediamatch::video::{FrameHash, VideoHasher};
@@ -117,10 +120,13 @@ fn in_file(path: &Path, e: mediamatch::Error) -> String {
 }
 
 type Entries = Vec<(mediamatch::Hash256, Option<u8>, Metadata)>;
+/// The exact file digests of each banked media file, with its metadata.
+type Exact = Vec<(FileDigests, Metadata)>;
 
 /// Everything to insert, in argument order (lists, then media). `Err` names the file.
-fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
+fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String> {
     let mut entries = Vec::new();
+    let mut exact = Vec::new();
     let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
         OnBadLine::Skip
     } else {
@@ -143,21 +149,27 @@ fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
     }
     let files = collect_files(&args.paths).map_err(|e| e.to_string())?;
     if files.is_empty() {
-        return Ok(entries);
+        return Ok((entries, exact));
     }
     let hasher = PdqHasher::new();
     let pb = bar(files.len() as u64, "hashing");
-    let hashed: Vec<(PathBuf, Hashed)> = files
+    let hashed: Vec<(PathBuf, (Option<FileDigests>, Hashed))> = files
         .par_iter()
         .map(|p| {
-            let h = hash_one(&hasher, p, !args.no_views);
+            let h = match FileDigests::of_file(p) {
+                Ok(d) => (Some(d), hash_one(&hasher, p, !args.no_views)),
+                Err(e) => (None, Hashed::Failed(e.to_string())),
+            };
             pb.inc(1);
             (p.clone(), h)
         })
         .collect();
     pb.finish_and_clear();
     let mut failed = 0;
-    for (path, h) in hashed {
+    for (path, (digests, h)) in hashed {
+        if let (Some(d), false) = (digests, matches!(h, Hashed::Failed(_))) {
+            exact.push((d, template.clone().content_id(path.display().to_string())));
+        }
         match h {
             Hashed::Image(h, views) => {
                 let meta = template.clone().content_id(path.display().to_string());
@@ -197,13 +209,13 @@ fn collect(args: &Args, template: &Metadata) -> Result<Entries, String> {
             args.out.display()
         ));
     }
-    Ok(entries)
+    Ok((entries, exact))
 }
 
 fn run(args: Args) -> Result<(), String> {
     let mut template = Metadata::new(args.source.clone());
     template.labels = args.labels.clone();
-    let entries = collect(&args, &template)?;
+    let (entries, exact) = collect(&args, &template)?;
     let out = &args.out;
     let n = entries.len();
     if out.extension().is_some_and(|e| e == "mmdb") {
@@ -225,10 +237,18 @@ fn run(args: Args) -> Result<(), String> {
     }
     let mut store = Store::open(out, IndexConfig::default()).map_err(|e| in_file(out, e))?;
     store.insert_many(entries).map_err(|e| in_file(out, e))?;
+    let n_files = exact.len();
+    let digests = exact
+        .into_iter()
+        .flat_map(|(d, m)| d.iter().map(move |x| (x, m.clone())).collect::<Vec<_>>())
+        .collect();
+    store
+        .insert_exact_many(digests)
+        .map_err(|e| in_file(out, e))?;
     store.save_index_cache().map_err(|e| in_file(out, e))?;
     store.checkpoint().map_err(|e| in_file(out, e))?;
     eprintln!(
-        "{}: {} entries ({n} new)",
+        "{}: {} PDQ entries ({n} new), exact digests of {n_files} files",
         out.display(),
         store.snapshot().len()
     );

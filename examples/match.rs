@@ -15,7 +15,10 @@
 //! `query  distance  derivation  id  hash  source  content_id  labels  media  derived`, for
 //! videos `query  video:<id>  source  transform  query %  known %  segments`; with `--json` one
 //! JSON object per line: the library's `ImageMatch` / `VideoMatch` / `FrameHit` with the query
-//! name added (`"query"`, and `"kind"`: `image`, `video` or `frame`). Arguments are processed in
+//! name added (`"query"`, and `"kind"`: `image`, `video` or `frame`). With a durable store
+//! (`build_db`'s default output) each file's MD5/SHA-1/SHA-256/SHA-512 is looked up first: an
+//! unmodified known file is reported as `query  exact:<alg>  id  digest  source  content_id`
+//! (JSON `"kind": "exact"`, `"signal"`) without being decoded. Arguments are processed in
 //! the order given; `-` reads one upload from stdin. Exit status: 0 if anything matched, 1 if
 //! nothing did, 2 on any error (each error names the input once, on stderr).
 
@@ -25,6 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mediamatch::db::{Database, MediaKind, Snapshot, StoreReader};
+use mediamatch::filehash::FileDigests;
 use mediamatch::index::IndexConfig;
 use mediamatch::matcher::{ImageMatch, MatchOptions, MatchReport, Matcher};
 use mediamatch::region::RegionConfig;
@@ -123,6 +127,39 @@ fn image_line(query: &str, m: &ImageMatch) -> String {
     )
 }
 
+/// Exact file-hash hits (stores only), checked before any decoding; prints one line (or JSON
+/// object) per stored entry and returns whether there was any.
+fn exact_hits(name: &str, digests: &FileDigests, store: Option<&StoreReader>, json: bool) -> bool {
+    let Some((alg, ids)) = store.and_then(|s| s.lookup_exact(digests)) else {
+        return false;
+    };
+    for id in ids {
+        let Ok(Some(e)) = store.map_or(Ok(None), |s| s.get_signal(id)) else {
+            continue;
+        };
+        if json {
+            let v = serde_json::json!({
+                "query": name,
+                "kind": "exact",
+                "signal": alg.name(),
+                "entry_id": id,
+                "digest": digests.get(alg).to_string(),
+                "metadata": e.metadata,
+            });
+            println!("{v}");
+        } else {
+            println!(
+                "{name}\texact:{}\t{id}\t{}\t{}\t{}",
+                alg.name(),
+                digests.get(alg),
+                e.metadata.source,
+                e.metadata.content_id.as_deref().unwrap_or("-"),
+            );
+        }
+    }
+    true
+}
+
 /// Prints a report; returns whether anything matched.
 fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
     for m in &r.images {
@@ -179,14 +216,15 @@ fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
 
 fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
     // A `.mmdb` file, or a durable store (opened read-only, as a matcher of a fleet would).
-    let (db, reader);
-    let snap: &Snapshot = if args.db.extension().is_some_and(|e| e == "mmdb") {
-        db = Database::open(&args.db)?;
-        &db
+    let (db, store) = if args.db.extension().is_some_and(|e| e == "mmdb") {
+        (Database::open(&args.db)?, None)
     } else {
-        reader = StoreReader::open(&args.db, IndexConfig::default())?;
-        reader.snapshot()
+        // The matcher needs every hit's quality and metadata while it aggregates.
+        let r = StoreReader::open(&args.db, IndexConfig::default())?;
+        (r.load_database()?, Some(r))
     };
+    let store = store.as_ref();
+    let snap: &Snapshot = &db;
     let matcher = Matcher::new(options(args));
     let (mut any, mut had_error) = (false, false);
     for hex in &args.hexes {
@@ -203,16 +241,30 @@ fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
             let mut bytes = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut bytes)
-                .map(|_| vec![("-".to_string(), matcher.match_bytes(snap, &bytes))])
+                .map(|_| {
+                    if exact_hits("-", &FileDigests::of_bytes(&bytes), store, args.json) {
+                        any = true;
+                        return Vec::new(); // known file: no need to decode it
+                    }
+                    vec![("-".to_string(), matcher.match_bytes(snap, &bytes))]
+                })
                 .map_err(|e| format!("-: {e}"))
         } else {
             collect_files(std::slice::from_ref(p))
                 .map_err(|e| format!("{}: {e}", p.display()))
                 .map(|files| {
-                    files
-                        .iter()
-                        .map(|f| (f.display().to_string(), matcher.match_file(snap, f)))
-                        .collect()
+                    let mut out = Vec::new();
+                    for f in &files {
+                        let name = f.display().to_string();
+                        if let Some(d) = store.and_then(|_| FileDigests::of_file(f).ok()) {
+                            if exact_hits(&name, &d, store, args.json) {
+                                any = true;
+                                continue; // known file: no need to decode it
+                            }
+                        }
+                        out.push((name, matcher.match_file(snap, f)));
+                    }
+                    out
                 })
         };
         match result {

@@ -12,7 +12,7 @@
 //!   Banks: [`Selector`] lists or removes by source, content id or label;
 //!   [`Store::changes_since`] gives what changed after a checkpoint. The store of record is
 //!   behind the [`StoreOfRecord`] trait so a networked one can follow.
-//! * [`Database`] — an in-memory database saved as one `.mmdb` file ([`format`]): for
+//! * [`Database`] — an in-memory database saved as one `.mmdb` file ([`format`](mod@format)): for
 //!   tools, tests and snapshots. Changes since the last [`Database::save`] are lost in a
 //!   crash. [`Store::import_database`] migrates a `.mmdb` file into a store.
 //!
@@ -830,6 +830,13 @@ impl Database {
         }
         self.state.next_id = prev;
         Ok(())
+    }
+
+    /// Sets the quality and metadata of an entry already in the index (added by
+    /// [`Database::insert_ids`]).
+    pub(crate) fn set_entry_meta(&mut self, id: u64, quality: Option<u8>, metadata: Metadata) {
+        let m = self.push_meta(metadata);
+        self.set_slot(id, quality.unwrap_or(NO_QUALITY), m);
     }
 
     /// Replaces the state with another database's, keeping this one's readers.

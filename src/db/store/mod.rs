@@ -393,6 +393,50 @@ pub struct StoreReader {
 }
 
 impl StoreReader {
+    /// A [`Database`] holding every PDQ entry of the store as of the last refresh, under the
+    /// store's ids, *with* each entry's quality and metadata in memory (read from the store
+    /// of record, one row per entry).
+    ///
+    /// The reader itself keeps only ids and hashes in memory; code that searches a
+    /// [`Snapshot`] and needs the metadata of every hit while it aggregates (the
+    /// [`matcher`](crate::matcher): the quality rule on stored entries, grouping of derived
+    /// views per content id, known videos' frames per video) takes this database instead. Its
+    /// memory grows with the metadata (see [`Snapshot::heap_bytes`]).
+    ///
+    /// ```
+    /// use mediamatch::{Hash256, db::{Metadata, Store, StoreReader}, index::IndexConfig};
+    /// let dir = std::env::temp_dir().join(format!("store-load-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("bank.db");
+    /// let mut store = Store::open(&path, IndexConfig::default())?;
+    /// let h = Hash256::from_limbs([5, 6, 7, 8]);
+    /// let ids = store.insert_many(vec![(h, Some(77), Metadata::new("bank").content_id("c1"))])?;
+    /// let reader = StoreReader::open(&path, IndexConfig::default())?;
+    /// let db = reader.load_database()?;
+    /// let e = db.get(ids.start).unwrap();
+    /// assert_eq!((e.quality, e.metadata.content_id.as_deref()), (Some(77), Some("c1")));
+    /// # drop((store, reader)); std::fs::remove_dir_all(&dir)?;
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn load_database(&self) -> Result<Database> {
+        let mut items = Vec::with_capacity(self.live.db.len());
+        for e in self.live.db.iter() {
+            if let Some(s) = self.rec.get(e.id)? {
+                items.push(s);
+            }
+        }
+        items.sort_unstable_by_key(|s| s.id);
+        let mut db = Database::with_config(self.live.db.index().config().clone())?;
+        let ids: Vec<(u64, Hash256)> = items.iter().map(|s| (s.id, s.hash)).collect();
+        db.insert_ids(&ids)?;
+        for s in items {
+            db.set_entry_meta(s.id, s.quality, s.metadata);
+        }
+        db.advance_next_id(self.live.db.next_id());
+        db.commit();
+        Ok(db)
+    }
+
     /// Opens the SQLite store at `path` read-only.
     pub fn open(path: impl AsRef<Path>, config: IndexConfig) -> Result<StoreReader> {
         let path = path.as_ref();
