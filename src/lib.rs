@@ -101,6 +101,7 @@
 //! * [`error`]: the one [`Error`] type and its typed details.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
+#![warn(unreachable_pub, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "classic")]

@@ -2,9 +2,9 @@
 //! labels in its plots, with no font files and no font-rendering dependency.
 
 /// Width of a glyph cell in font pixels (5 for the glyph and 1 for spacing).
-pub const CELL_W: usize = 6;
+pub(crate) const CELL_W: usize = 6;
 /// Height of a glyph in font pixels.
-pub const GLYPH_H: usize = 7;
+pub(crate) const GLYPH_H: usize = 7;
 
 /// Rows of a glyph, top to bottom; bit 4 is the leftmost column.
 fn glyph(c: char) -> [u8; 7] {

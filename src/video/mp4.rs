@@ -46,7 +46,7 @@ pub(crate) struct Codec {
 
 impl Codec {
     /// A human-readable codec name for error messages.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let cc = String::from_utf8_lossy(&self.fourcc).into_owned();
         let known = match &self.fourcc {
             b"avc1" | b"avc3" => "H.264",

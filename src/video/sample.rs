@@ -63,7 +63,7 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     /// Without a frame rate, interval sampling hashes every frame (nothing else is defensible).
-    pub fn new(sampling: Sampling, fps: Option<f64>) -> Sampler {
+    pub(crate) fn new(sampling: Sampling, fps: Option<f64>) -> Sampler {
         let modulus = match (sampling, fps) {
             (Sampling::Keyframes, _) => None,
             (s, Some(f)) => s.frame_mod(f),
@@ -72,14 +72,14 @@ impl Sampler {
         Sampler { modulus }
     }
 
-    pub fn wants(&self, frame_number: u64, keyframe: bool) -> bool {
+    pub(crate) fn wants(&self, frame_number: u64, keyframe: bool) -> bool {
         match self.modulus {
             None => keyframe,
             Some(m) => frame_number.is_multiple_of(m),
         }
     }
 
-    pub fn keyframes_only(&self) -> bool {
+    pub(crate) fn keyframes_only(&self) -> bool {
         self.modulus.is_none()
     }
 }

@@ -107,7 +107,7 @@ pub(crate) struct Yuv420<'a> {
 
 impl Yuv420<'_> {
     /// Checks that the planes hold the picture.
-    pub fn check(&self) -> bool {
+    pub(crate) fn check(&self) -> bool {
         let cw = self.width.div_ceil(2);
         let ch = self.height.div_ceil(2);
         let fits = |len: usize, stride: usize, w: usize, h: usize| {
@@ -144,7 +144,7 @@ impl Yuv420<'_> {
     }
 
     /// Packed RGB24, `3 * width` bytes per row.
-    pub fn to_rgb24(self) -> Vec<u8> {
+    pub(crate) fn to_rgb24(self) -> Vec<u8> {
         let t = Tables::new(self.full_range);
         let mut out = vec![0u8; self.width * self.height * 3];
         for row in 0..self.height {
@@ -160,7 +160,7 @@ impl Yuv420<'_> {
 
     /// The PDQ luma plane of the RGB24 picture (same values as [`Yuv420::to_rgb24`] followed by
     /// the reference's float luma), without materialising the RGB buffer.
-    pub fn to_luma_f32(self) -> Vec<f32> {
+    pub(crate) fn to_luma_f32(self) -> Vec<f32> {
         let t = Tables::new(self.full_range);
         let mut out = vec![0f32; self.width * self.height];
         for row in 0..self.height {
