@@ -1,46 +1,14 @@
 //! Robustness features end to end on small generated pictures: the transformed copies that the
 //! query-side features should win back, and the stored hash staying plain PDQ.
 
-use image::{DynamicImage, Rgb, RgbImage};
+use image::DynamicImage;
 use mediamatch::letterbox::{find_content, LetterboxConfig};
 use mediamatch::matcher::{MatchOptions, QueryPlan, UNCROP_PADS};
-use mediamatch::robustness::{query_distance, Bars, DistinctPairStats, SplitMix64, Transform};
+use mediamatch::robustness::{query_distance, Bars, DistinctPairStats, Transform};
 use mediamatch::{LumaImage, PdqHash, PdqHasher};
 
-/// A small landscape-like picture: smooth gradients, a few discs and fine noise.
-fn picture(seed: u64, w: u32, h: u32) -> DynamicImage {
-    let mut rng = SplitMix64::new(seed);
-    let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..6)
-        .map(|_| {
-            (
-                rng.next_f32() * w as f32,
-                rng.next_f32() * h as f32,
-                (0.08 + 0.15 * rng.next_f32()) * h as f32,
-                [0, 1, 2].map(|_| (30.0 + 200.0 * rng.next_f32()) as u8),
-            )
-        })
-        .collect();
-    let (a, b) = (rng.next_f32() * 6.0, rng.next_f32() * 6.0);
-    let mut img = RgbImage::from_fn(w, h, |x, y| {
-        let (xf, yf) = (x as f32 / w as f32, y as f32 / h as f32);
-        let mut c = [
-            (120.0 + 100.0 * (a * xf + yf).sin()) as u8,
-            (120.0 + 100.0 * (b * yf).cos()) as u8,
-            (255.0 * xf * yf) as u8,
-        ];
-        for (cx, cy, r, col) in &discs {
-            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-            if dx * dx + dy * dy < r * r {
-                c = *col;
-            }
-        }
-        Rgb(c)
-    });
-    for v in img.iter_mut() {
-        *v = (f32::from(*v) + 10.0 * rng.next_gaussian()).clamp(0.0, 255.0) as u8;
-    }
-    DynamicImage::ImageRgb8(img)
-}
+/// The picture generator shared with the matcher tests.
+use crate::matcher::picture;
 
 fn query_hashes(hasher: &PdqHasher, luma: &LumaImage, opts: &MatchOptions) -> Vec<PdqHash> {
     QueryPlan::image(hasher, luma, opts)
