@@ -213,6 +213,23 @@ impl SqliteRecord {
         Ok(())
     }
 
+    /// Deletes the entries (and their labels) of `ids` that exist, logging each removal under
+    /// `seq`; returns the ids removed. Runs inside the caller's transaction.
+    fn remove_rows(conn: &Connection, seq: u64, ids: &[u64]) -> rusqlite::Result<Vec<u64>> {
+        let mut del = conn.prepare_cached("DELETE FROM entries WHERE id = ?1")?;
+        let mut dl = conn.prepare_cached("DELETE FROM labels WHERE entry = ?1")?;
+        let mut log = conn.prepare_cached("INSERT INTO removed(seq, id) VALUES (?1, ?2)")?;
+        let mut removed = Vec::new();
+        for &id in ids {
+            if id < ID_LIMIT && del.execute([id as i64])? == 1 {
+                dl.execute([id as i64])?;
+                log.execute(params![seq as i64, id as i64])?;
+                removed.push(id);
+            }
+        }
+        Ok(removed)
+    }
+
     fn meta_value(conn: &Connection, key: &str) -> rusqlite::Result<u64> {
         conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
             r.get::<_, i64>(0)
@@ -331,28 +348,7 @@ impl StoreOfRecord for SqliteRecord {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&be)?;
         let seq = Self::meta_value(&tx, "seq").map_err(&be)? + 1;
-        let mut removed = Vec::new();
-        {
-            let mut del = tx
-                .prepare_cached("DELETE FROM entries WHERE id = ?1")
-                .map_err(&be)?;
-            let mut dl = tx
-                .prepare_cached("DELETE FROM labels WHERE entry = ?1")
-                .map_err(&be)?;
-            let mut log = tx
-                .prepare_cached("INSERT INTO removed(seq, id) VALUES (?1, ?2)")
-                .map_err(&be)?;
-            for &id in ids {
-                if id >= ID_LIMIT {
-                    continue;
-                }
-                if del.execute([id as i64]).map_err(&be)? == 1 {
-                    dl.execute([id as i64]).map_err(&be)?;
-                    log.execute(params![seq as i64, id as i64]).map_err(&be)?;
-                    removed.push(id);
-                }
-            }
-        }
+        let removed = Self::remove_rows(&tx, seq, ids).map_err(&be)?;
         if removed.is_empty() {
             // Nothing changed: no new sequence number.
             tx.rollback().map_err(&be)?;
@@ -567,27 +563,8 @@ impl StoreOfRecord for SqliteRecord {
                         .at(&self.path),
                 )
             })?;
-        let mut removed = Vec::new();
+        let removed = Self::remove_rows(&tx, seq, removes).map_err(&be)?;
         {
-            let mut del = tx
-                .prepare_cached("DELETE FROM entries WHERE id = ?1")
-                .map_err(&be)?;
-            let mut dl = tx
-                .prepare_cached("DELETE FROM labels WHERE entry = ?1")
-                .map_err(&be)?;
-            let mut log = tx
-                .prepare_cached("INSERT INTO removed(seq, id) VALUES (?1, ?2)")
-                .map_err(&be)?;
-            for &id in removes {
-                if id >= ID_LIMIT {
-                    continue;
-                }
-                if del.execute([id as i64]).map_err(&be)? == 1 {
-                    dl.execute([id as i64]).map_err(&be)?;
-                    log.execute(params![seq as i64, id as i64]).map_err(&be)?;
-                    removed.push(id);
-                }
-            }
             let mut ins = tx
                 .prepare_cached(
                     "INSERT INTO entries(id, signal, value, quality, source, content_id, media,
