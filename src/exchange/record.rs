@@ -177,6 +177,42 @@ pub(crate) fn page_error(what: impl std::fmt::Display) -> Error {
     })
 }
 
+/// The records of a JSON page: the array under `key` (`exchange` names the format in errors).
+pub(crate) fn page_records<'a>(
+    bytes: &[u8],
+    page: &'a mut serde_json::Value,
+    key: &str,
+    exchange: &str,
+) -> Result<&'a [serde_json::Value]> {
+    *page = serde_json::from_slice(bytes)
+        .map_err(|e| page_error(format!("{exchange} page is not JSON: {e}")))?;
+    page.get(key)
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .ok_or_else(|| page_error(format!("{exchange} page has no \"{key}\" list")))
+}
+
+/// A record's `id` (string or number), for error messages.
+pub(crate) fn record_id(record: &serde_json::Value) -> Option<String> {
+    match record.get("id")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A required string field of a record, or the error `err` makes of `missing "key"`.
+pub(crate) fn required_str<'a>(
+    record: &'a serde_json::Value,
+    key: &str,
+    err: impl Fn(&str) -> Error,
+) -> Result<&'a str> {
+    record
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| err(&format!("missing \"{key}\"")))
+}
+
 /// A local mirror of an exchange: (type, value) → record, with deletions applied.
 #[derive(Debug, Clone, Default)]
 pub struct SignalSet {

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::record::{page_error, record_error, SignalRecord, SignalType};
+use super::record::{
+    page_records, record_error, record_id, required_str, SignalRecord, SignalType,
+};
 use crate::error::Result;
 
 /// Where a TCAP import stands.
@@ -43,29 +45,15 @@ pub fn signal_type(algorithm: &str) -> SignalType {
 /// Errors name the record: missing `hash_digest`/`algorithm`, a digest of the wrong form for
 /// its algorithm, a non-boolean `deleted`, a non-numeric `updated_on`.
 pub fn parse_page(bytes: &[u8], previous: Option<&TcapCheckpoint>) -> Result<TcapPage> {
-    let page: Value = serde_json::from_slice(bytes)
-        .map_err(|e| page_error(format!("TCAP page is not JSON: {e}")))?;
-    let results = page
-        .get("results")
-        .and_then(Value::as_array)
-        .ok_or_else(|| page_error("TCAP page has no \"results\" list"))?;
+    let mut page = Value::Null;
+    let results = page_records(bytes, &mut page, "results", "TCAP")?;
     let mut cp = previous.cloned().unwrap_or_default();
     let mut records = Vec::with_capacity(results.len());
     for (i, e) in results.iter().enumerate() {
-        let id = e.get("id").and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+        let id = record_id(e);
         let err = |what: &str| record_error(i, id.as_deref(), what);
-        let alg = e
-            .get("algorithm")
-            .and_then(Value::as_str)
-            .ok_or_else(|| err("missing \"algorithm\""))?;
-        let digest = e
-            .get("hash_digest")
-            .and_then(Value::as_str)
-            .ok_or_else(|| err("missing \"hash_digest\""))?;
+        let alg = required_str(e, "algorithm", err)?;
+        let digest = required_str(e, "hash_digest", err)?;
         let st = signal_type(alg);
         let value = st.normalise(digest).map_err(|m| err(&m))?;
         let deleted = match e.get("deleted") {

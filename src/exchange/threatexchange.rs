@@ -12,7 +12,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::record::{page_error, record_error, SignalRecord, SignalType};
+use super::record::{
+    page_records, record_error, record_id, required_str, SignalRecord, SignalType,
+};
 use crate::error::Result;
 
 /// Where a ThreatExchange import stands.
@@ -115,29 +117,15 @@ fn tags(v: Option<&Value>) -> std::result::Result<Vec<String>, String> {
 /// `type`, has a malformed hash for its type, a non-numeric `last_updated` or a non-boolean
 /// `should_delete` — the error names the record's position and id.
 pub fn parse_page(bytes: &[u8], previous: Option<&TeCheckpoint>) -> Result<TePage> {
-    let page: Value = serde_json::from_slice(bytes)
-        .map_err(|e| page_error(format!("ThreatExchange page is not JSON: {e}")))?;
-    let data = page
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| page_error("ThreatExchange page has no \"data\" list"))?;
+    let mut page = Value::Null;
+    let data = page_records(bytes, &mut page, "data", "ThreatExchange")?;
     let mut cp = previous.cloned().unwrap_or_default();
     let mut records = Vec::with_capacity(data.len());
     for (i, u) in data.iter().enumerate() {
-        let id = u.get("id").and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+        let id = record_id(u);
         let err = |what: &str| record_error(i, id.as_deref(), what);
-        let t = u
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| err("missing \"type\""))?;
-        let indicator = u
-            .get("indicator")
-            .and_then(Value::as_str)
-            .ok_or_else(|| err("missing \"indicator\""))?;
+        let t = required_str(u, "type", err)?;
+        let indicator = required_str(u, "indicator", err)?;
         let st = signal_type(t);
         let value = st.normalise(indicator).map_err(|e| err(&e))?;
         let updated = match u.get("last_updated") {
