@@ -9,7 +9,9 @@
 //! * `MM_BENCH_SECONDS` — time budget per throughput figure (default 5, like the FAISS script);
 //! * `MM_BENCH_STORE=1` — also the durable store (`db::Store`, SQLite): import of `N` entries
 //!   with distinct content ids and labels, index-cache save, reader open to first query, and
-//!   the latency of single inserts (each durable, then visible) while 2 threads search;
+//!   the latency of durable inserts (each committed, then visible) while 2 threads search, in
+//!   single entries and batches (`MM_BENCH_INSERTS`, `MM_BENCH_BATCHES`), split into the
+//!   store of record's part (SQLite's transaction and WAL `fsync`) and ours;
 //! * `MM_BENCH_ONLY_STORE=1` — only that;
 //! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures);
 //! * `MM_BENCH_SEARCHERS` — threads searching during the insert-latency run (default 2);
@@ -26,7 +28,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use mediamatch::db::{Database, Metadata, Store, StoreReader};
+use mediamatch::db::{
+    Changes, Database, Metadata, Selector, SqliteRecord, Store, StoreOfRecord, StoreReader,
+    StoredEntry,
+};
 use mediamatch::index::{Index, IndexConfig, Strategy};
 use mediamatch::Hash256;
 
@@ -227,9 +232,16 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
         heap as f64 / n as f64
     );
     drop(reader);
-    // Single durable inserts while 2 threads search the published index.
+    drop(store);
+    // Durable inserts while 2 threads search the published index, through a store of record
+    // that times its own part (SQLite: the transaction and its WAL fsync).
+    let timed = TimedRecord::open(&path);
+    let sqlite_ms = timed.times.clone();
+    let mut store =
+        Store::with_record(&path, Box::new(timed), IndexConfig::default()).expect("store");
+    let searchers_n = env_usize("MM_BENCH_SEARCHERS", 2);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let searchers: Vec<_> = (0..env_usize("MM_BENCH_SEARCHERS", 2))
+    let searchers: Vec<_> = (0..searchers_n)
         .map(|t| {
             let r = store.reader();
             let stop = stop.clone();
@@ -244,36 +256,131 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
             })
         })
         .collect();
-    let mut lat = Vec::new();
     let mut next = rng(77);
+    let mut k = 0usize;
     let t = Instant::now();
-    for i in 0..inserts {
-        let h = Hash256::from_limbs([next(), next(), next(), next()]);
-        let t = Instant::now();
-        store
-            .insert(
-                h,
-                Some(90),
-                Metadata::new("live").content_id(format!("live-{i}")),
-            )
-            .expect("insert");
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    let mut runs = Vec::new();
+    for (batch, count) in batch_plan(inserts) {
+        let mut lat = Vec::with_capacity(count);
+        sqlite_ms.lock().expect("times").clear();
+        for _ in 0..count {
+            let entries = (0..batch)
+                .map(|_| {
+                    k += 1;
+                    let h = Hash256::from_limbs([next(), next(), next(), next()]);
+                    let m = Metadata::new("live").content_id(format!("live-{k}"));
+                    (h, Some(90), m)
+                })
+                .collect();
+            let t = Instant::now();
+            store.insert_many(entries).expect("insert");
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let sq = std::mem::take(&mut *sqlite_ms.lock().expect("times"));
+        runs.push((batch, lat, sq));
     }
     let wall = t.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let searched: usize = searchers.into_iter().map(|h| h.join().unwrap_or(0)).sum();
-    lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?").to_string();
+    for (batch, mut lat, mut sq) in runs {
+        // Ours: each call minus its SQLite part (same order), then sorted.
+        let mut ours: Vec<f64> = lat.iter().zip(&sq).map(|(a, b)| a - b).collect();
+        for v in [&mut lat, &mut sq, &mut ours] {
+            v.sort_by(f64::total_cmp);
+        }
+        let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p) as usize];
+        println!(
+            "{{\"what\":\"store_insert\",\"n\":{n},\"batch\":{batch},\"searchers\":{searchers_n},\"calls\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"sqlite_p50_ms\":{:.2},\"sqlite_p99_ms\":{:.2},\"sqlite_max_ms\":{:.2},\"ours_p50_ms\":{:.3},\"ours_p99_ms\":{:.3},\"ours_max_ms\":{:.2},\"load\":{load}}}",
+            lat.len(),
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            pct(&lat, 1.0),
+            lat.iter().filter(|&&l| l > 10.0).count(),
+            pct(&sq, 0.5),
+            pct(&sq, 0.99),
+            pct(&sq, 1.0),
+            pct(&ours, 0.5),
+            pct(&ours, 0.99),
+            pct(&ours, 1.0),
+        );
+    }
     println!(
-        "{{\"what\":\"store_insert\",\"n\":{n},\"searchers\":{},\"inserts\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"reader_searches_per_s\":{:.1}}}",
-        env_usize("MM_BENCH_SEARCHERS", 2),
-        lat.len(),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0),
-        lat.iter().filter(|&&l| l > 10.0).count(),
-        searched as f64 / wall
+        "{{\"what\":\"store_insert_readers\",\"n\":{n},\"searchers\":{searchers_n},\"reader_searches_per_s\":{:.1},\"merged_during_run\":{}}}",
+        searched as f64 / wall,
+        !store.snapshot().index().merging()
     );
+}
+
+/// `MM_BENCH_BATCHES`: `SIZExCOUNT,…` (default: `1x{inserts},10x{inserts/10},100x200`, the
+/// last one passing the delta limit so that a background merge runs meanwhile).
+fn batch_plan(inserts: usize) -> Vec<(usize, usize)> {
+    let spec = std::env::var("MM_BENCH_BATCHES")
+        .unwrap_or_else(|_| format!("1x{inserts},10x{},100x200", (inserts / 10).max(1)));
+    spec.split(',')
+        .filter_map(|p| {
+            let (b, c) = p.split_once('x')?;
+            Some((b.trim().parse().ok()?, c.trim().parse().ok()?))
+        })
+        .filter(|&(b, c)| b > 0 && c > 0)
+        .collect()
+}
+
+/// The SQLite store of record, timing each `insert_batch` (ms) for the latency split.
+#[derive(Debug)]
+struct TimedRecord {
+    inner: SqliteRecord,
+    times: std::sync::Arc<std::sync::Mutex<Vec<f64>>>,
+}
+
+impl TimedRecord {
+    fn open(path: &std::path::Path) -> TimedRecord {
+        TimedRecord {
+            inner: SqliteRecord::open_writer(path).expect("writer"),
+            times: Default::default(),
+        }
+    }
+}
+
+impl StoreOfRecord for TimedRecord {
+    fn seq(&self) -> mediamatch::Result<u64> {
+        self.inner.seq()
+    }
+    fn next_id(&self) -> mediamatch::Result<u64> {
+        self.inner.next_id()
+    }
+    fn insert_batch(
+        &mut self,
+        entries: &[(Hash256, Option<u8>, Metadata)],
+    ) -> mediamatch::Result<(std::ops::Range<u64>, u64)> {
+        let t = Instant::now();
+        let r = self.inner.insert_batch(entries);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        self.times.lock().expect("times").push(ms);
+        r
+    }
+    fn remove_batch(&mut self, ids: &[u64]) -> mediamatch::Result<(Vec<u64>, u64)> {
+        self.inner.remove_batch(ids)
+    }
+    fn select(&self, selector: &Selector) -> mediamatch::Result<Vec<u64>> {
+        self.inner.select(selector)
+    }
+    fn get(&self, id: u64) -> mediamatch::Result<Option<StoredEntry>> {
+        self.inner.get(id)
+    }
+    fn all_hashes(&self) -> mediamatch::Result<(Vec<(u64, Hash256)>, u64)> {
+        self.inner.all_hashes()
+    }
+    fn changes_since(&self, after: u64) -> mediamatch::Result<Changes> {
+        self.inner.changes_since(after)
+    }
+    fn prune_changes(&mut self, through: u64) -> mediamatch::Result<()> {
+        self.inner.prune_changes(through)
+    }
+    fn checkpoint(&self) -> mediamatch::Result<()> {
+        self.inner.checkpoint()
+    }
 }
 
 fn main() {

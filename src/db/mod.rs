@@ -80,9 +80,9 @@
 mod atomic;
 pub mod format;
 mod import;
+mod slots;
 pub mod store;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::ops::{Deref, Range};
 use std::path::Path;
@@ -92,8 +92,8 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
 pub use store::{
-    Applied, Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SqliteRecord, Store,
-    StoreOfRecord, StoreReader, StoredEntry,
+    Applied, Change, Changes, NewSignal, Refresher, Selector, SignalEntry, SignalType,
+    SqliteRecord, Store, StoreOfRecord, StoreReader, StoredEntry,
 };
 
 pub use import::{
@@ -105,6 +105,7 @@ use crate::error::{Error, ParseError, Result, StoreError, StoreErrorKind};
 use crate::hash::{Hash256, PdqHash};
 use crate::index::{Index, IndexConfig, Match};
 use format::{Layout, NO_QUALITY};
+use slots::{SlotChunk, Slots, EMPTY, SLOT_CHUNK};
 
 /// What kind of media a hash was computed from.
 ///
@@ -212,27 +213,7 @@ pub struct ImportReport {
     pub skipped: Vec<ParseError>,
 }
 
-const SLOT_CHUNK: u64 = 256;
-const EMPTY: u32 = u32::MAX;
 const META_CHUNK: usize = 1024;
-
-/// Per-id quality and metadata index for 256 consecutive ids.
-#[derive(Clone, Debug)]
-struct SlotChunk {
-    quality: [u8; SLOT_CHUNK as usize],
-    meta: [u32; SLOT_CHUNK as usize],
-    used: u32,
-}
-
-impl SlotChunk {
-    fn empty() -> Self {
-        SlotChunk {
-            quality: [NO_QUALITY; SLOT_CHUNK as usize],
-            meta: [EMPTY; SLOT_CHUNK as usize],
-            used: 0,
-        }
-    }
-}
 
 /// An immutable view of a database: everything that reads.
 ///
@@ -251,7 +232,7 @@ impl SlotChunk {
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     index: Index,
-    slots: BTreeMap<u64, Arc<SlotChunk>>,
+    slots: Slots,
     metas: Vec<Arc<Vec<Metadata>>>,
     meta_len: usize,
     next_id: u64,
@@ -275,6 +256,7 @@ impl Snapshot {
     pub fn heap_bytes(&self) -> usize {
         self.index.heap_bytes()
             + self.slots.len() * (std::mem::size_of::<SlotChunk>() + 48)
+            + self.slots.pages() * 48
             + self.meta_len * std::mem::size_of::<Metadata>()
     }
     /// The search index.
@@ -288,7 +270,7 @@ impl Snapshot {
     }
 
     fn slot(&self, id: u64) -> Option<(u8, u32)> {
-        let c = self.slots.get(&(id / SLOT_CHUNK))?;
+        let c = self.slots.get(id / SLOT_CHUNK)?;
         let i = (id % SLOT_CHUNK) as usize;
         (c.meta[i] != EMPTY).then_some((c.quality[i], c.meta[i]))
     }
@@ -531,12 +513,7 @@ impl Database {
     }
 
     fn set_slot(&mut self, id: u64, quality: u8, meta: u32) {
-        let c = self
-            .state
-            .slots
-            .entry(id / SLOT_CHUNK)
-            .or_insert_with(|| Arc::new(SlotChunk::empty()));
-        let c = Arc::make_mut(c);
+        let c = self.state.slots.get_or_empty(id / SLOT_CHUNK);
         let i = (id % SLOT_CHUNK) as usize;
         c.used += u32::from(c.meta[i] == EMPTY);
         c.quality[i] = quality;
@@ -635,14 +612,13 @@ impl Database {
             return false;
         }
         let key = id / SLOT_CHUNK;
-        if let Some(c) = self.state.slots.get_mut(&key) {
-            let c = Arc::make_mut(c);
+        if let Some(c) = self.state.slots.get_mut(key) {
             let i = (id % SLOT_CHUNK) as usize;
             c.meta[i] = EMPTY;
             c.quality[i] = NO_QUALITY;
             c.used -= 1;
             if c.used == 0 {
-                self.state.slots.remove(&key);
+                self.state.slots.remove(key);
             }
         }
         true
@@ -757,7 +733,7 @@ impl Database {
             let key = id / SLOT_CHUNK;
             if cur.as_ref().is_none_or(|(k, _)| *k != key) {
                 if let Some((k, chunk)) = cur.take() {
-                    state.slots.insert(k, Arc::new(chunk));
+                    state.slots.insert(k, chunk);
                 }
                 cur = Some((key, SlotChunk::empty()));
             }
@@ -769,7 +745,7 @@ impl Database {
             }
         }
         if let Some((k, chunk)) = cur {
-            state.slots.insert(k, Arc::new(chunk));
+            state.slots.insert(k, chunk);
         }
         let corrupt = |_| {
             crate::error::FormatError::new(

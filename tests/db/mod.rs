@@ -11,6 +11,7 @@ use mediamatch::{Error, Hash256};
 use crate::rng::rng;
 
 mod defects;
+mod live;
 mod signals;
 mod store;
 

@@ -47,6 +47,7 @@
 //! ```
 
 mod record;
+mod refresher;
 mod sqlite;
 
 use std::ops::Range;
@@ -56,6 +57,7 @@ pub use record::{
     Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
     StoredEntry,
 };
+pub use refresher::Refresher;
 pub use sqlite::SqliteRecord;
 
 use super::{Database, Metadata, Reader, Snapshot};
@@ -168,6 +170,10 @@ impl Live {
     }
 
     fn refresh(&mut self, rec: &dyn StoreOfRecord) -> Result<usize> {
+        if rec.seq()? == self.seq {
+            // Nothing committed since: nothing to read or publish.
+            return Ok(0);
+        }
         let n = match self.catch_up(rec)? {
             Some(n) => n,
             None => {

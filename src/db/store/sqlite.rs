@@ -33,15 +33,87 @@ const ID_LIMIT: u64 = i64::MAX as u64;
 ///
 /// Each batch is one `BEGIN IMMEDIATE … COMMIT` transaction with `synchronous = FULL`: the
 /// commit is on disk (WAL fsynced) when the call returns. The WAL is checkpointed
-/// automatically by SQLite and truncated to `journal_size_limit` (64 MiB) afterwards, so it
-/// does not grow without bound. The writer holds an exclusive advisory lock on `<file>.lock`
+/// by a background thread of the writer (its own connection, `wal_checkpoint(PASSIVE)` at
+/// most every 500 ms while there are commits), never on the committing
+/// thread, and truncated to `journal_size_limit` (64 MiB) afterwards, so it does not grow
+/// without bound and a commit costs one WAL `fsync`, not a checkpoint's writes and `fsync`s. The writer holds an exclusive advisory lock on `<file>.lock`
 /// for its lifetime: a second writer gets [`StoreErrorKind::Locked`].
 #[derive(Debug)]
 pub struct SqliteRecord {
     conn: Connection,
     path: PathBuf,
     read_only: bool,
+    /// Declared before `_lock`: stopped (and joined) before the lock is released.
+    checkpointer: Option<Checkpointer>,
     _lock: Option<File>,
+}
+
+/// How often, at most, the background checkpointer writes the WAL back while commits go on.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The writer's background checkpoint thread; it ends when this is dropped.
+#[derive(Debug)]
+struct Checkpointer {
+    nudge: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Opens the thread's own connection (so failure is seen here) and starts it.
+    fn start(path: &Path) -> Option<Checkpointer> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
+            .ok()?;
+        conn.busy_timeout(std::time::Duration::from_millis(100))
+            .ok()?;
+        let (nudge, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("mediamatch-wal-checkpoint".into())
+            .spawn(move || {
+                // One checkpoint per nudge (a commit), at most every CHECKPOINT_INTERVAL;
+                // ends when the writer drops the sender.
+                while rx.recv().is_ok() {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let until = std::time::Instant::now() + CHECKPOINT_INTERVAL;
+                    loop {
+                        let left = until.saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        match rx.recv_timeout(left) {
+                            // A commit meanwhile: checkpoint again once the interval is over.
+                            Ok(()) => {}
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                }
+            })
+            .ok()?;
+        Some(Checkpointer {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
+    }
+
+    fn nudge(&self) {
+        if let Some(n) = &self.nudge {
+            let _ = n.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.nudge = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn backend(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -123,6 +195,7 @@ impl SqliteRecord {
         conn.execute_batch(
             "PRAGMA synchronous = FULL;
              PRAGMA journal_size_limit = 67108864;
+             PRAGMA cache_size = -65536;
              BEGIN IMMEDIATE;
              CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS entries(
@@ -143,10 +216,18 @@ impl SqliteRecord {
              COMMIT;",
         )
         .map_err(&be)?;
+        // Checkpoints off the committing thread; SQLite's own (on the commit that passes
+        // 1 000 WAL pages) only if the thread cannot start.
+        let checkpointer = Checkpointer::start(&path);
+        if checkpointer.is_some() {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(&be)?;
+        }
         let rec = SqliteRecord {
             conn,
             path: path.clone(),
             read_only: false,
+            checkpointer,
             _lock: Some(lock),
         };
         rec.check_schema()?;
@@ -174,6 +255,7 @@ impl SqliteRecord {
             conn,
             path: path.clone(),
             read_only: true,
+            checkpointer: None,
             _lock: None,
         };
         rec.check_schema()?;
@@ -202,6 +284,13 @@ impl SqliteRecord {
             .into());
         }
         Ok(())
+    }
+
+    /// After a commit: the checkpointer has WAL frames to write back.
+    fn committed(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
     }
 
     fn writable(&self) -> Result<()> {
@@ -337,6 +426,7 @@ impl StoreOfRecord for SqliteRecord {
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'seq'", [seq as i64])
             .map_err(&be)?;
         tx.commit().map_err(&be)?;
+        self.committed();
         Ok((start..end, seq))
     }
 
@@ -357,6 +447,7 @@ impl StoreOfRecord for SqliteRecord {
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'seq'", [seq as i64])
             .map_err(&be)?;
         tx.commit().map_err(&be)?;
+        self.committed();
         Ok((removed, seq))
     }
 
@@ -619,6 +710,7 @@ impl StoreOfRecord for SqliteRecord {
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'seq'", [seq as i64])
             .map_err(&be)?;
         tx.commit().map_err(&be)?;
+        self.committed();
         Ok((start..end, removed, seq))
     }
 
@@ -763,6 +855,8 @@ impl StoreOfRecord for SqliteRecord {
             [through as i64],
         )
         .map_err(&be)?;
-        tx.commit().map_err(&be)
+        tx.commit().map_err(&be)?;
+        self.committed();
+        Ok(())
     }
 }

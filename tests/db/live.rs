@@ -1,0 +1,161 @@
+//! Live updates across processes: a matcher process whose `Refresher` thread picks up the
+//! writer's commits without being asked, and the writer's background WAL checkpoints.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mediamatch::db::{Metadata, Store, StoreReader};
+use mediamatch::index::IndexConfig;
+use mediamatch::Hash256;
+
+use crate::rng::rng;
+
+const CHILD_ENV: &str = "MM_LIVE_CHILD_STORE";
+/// Generous: a liveness bound on a loaded machine, not a speed claim (the bench measures it).
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mm-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The matcher process: a reader behind a 100 ms refresher. For each line `seen ID HEX` or
+/// `gone ID HEX` from stdin it waits (never calling `refresh`) until a search for HEX at
+/// radius 0 does or does not report ID, and answers `MML ok ID MS` with the wait in ms.
+#[test]
+fn live_matcher_child() {
+    let Some(path) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let matcher = StoreReader::open(&path, IndexConfig::default())
+        .unwrap()
+        .spawn_refresher(Duration::from_millis(100))
+        .unwrap();
+    println!("MML ready");
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [what, id, hex] = f[..] else { break };
+        let (id, h): (u64, Hash256) = (id.parse().unwrap(), hex.parse().unwrap());
+        let want = what == "seen";
+        let t = Instant::now();
+        while matcher.search(&h, 0).iter().any(|m| m.id == id) != want && t.elapsed() < DEADLINE {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let ok = matcher.search(&h, 0).iter().any(|m| m.id == id) == want;
+        let meta = matcher.lock().get(id).unwrap().is_some();
+        println!(
+            "MML {} {id} {} {}",
+            if ok { "ok" } else { "timeout" },
+            t.elapsed().as_millis(),
+            meta
+        );
+        std::io::stdout().flush().unwrap();
+    }
+    assert_eq!(matcher.failures(), 0);
+}
+
+#[test]
+fn a_matcher_process_picks_up_commits_without_polling() {
+    let dir = fresh_dir("refresher");
+    let path = dir.join("bank.db");
+    let mut store = Store::open(&path, IndexConfig::default()).unwrap();
+    let mut next = rng(31);
+    let mut h = || Hash256::from_limbs([next(), next(), next(), next()]);
+    let old = store.insert(h(), Some(90), Metadata::new("bank")).unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["db::live::live_matcher_child", "--exact", "--nocapture"])
+        .env(CHILD_ENV, &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut to_child = child.stdin.take().unwrap();
+    let mut from_child = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut answer = || loop {
+        let line = from_child.next().expect("child ended").unwrap();
+        if let Some(at) = line.find("MML ") {
+            return line[at + 4..].to_string();
+        }
+    };
+    assert_eq!(answer(), "ready");
+    let mut waits = Vec::new();
+    for round in 0..4 {
+        // Inserts (a single one and a batch), then a removal, each committed by the writer
+        // and asked of the matcher only afterwards.
+        let hs: Vec<Hash256> = (0..1 + 3 * (round % 2)).map(|_| h()).collect();
+        let ids = store
+            .insert_many(
+                hs.iter()
+                    .map(|&x| (x, Some(90), Metadata::new("live")))
+                    .collect(),
+            )
+            .unwrap();
+        for (id, x) in ids.clone().zip(&hs) {
+            writeln!(to_child, "seen {id} {x}").unwrap();
+            let a = answer();
+            let f: Vec<&str> = a.split_whitespace().collect();
+            assert_eq!(f[..2], ["ok", &id.to_string()[..]], "{a}");
+            assert_eq!(f[3], "true", "metadata of {id} readable: {a}");
+            waits.push(f[2].parse::<u64>().unwrap());
+        }
+        let gone = ids.start;
+        store.remove_many(&[gone]).unwrap();
+        writeln!(to_child, "gone {gone} {}", hs[0]).unwrap();
+        let a = answer();
+        assert!(a.starts_with(&format!("ok {gone} ")), "{a}");
+    }
+    // An entry committed before the matcher started stays visible.
+    assert_eq!(
+        store.search(&store.snapshot().index().get(old).unwrap(), 0)[0].id,
+        old
+    );
+    drop(to_child);
+    assert!(child.wait().unwrap().success(), "matcher process failed");
+    eprintln!("matcher saw each commit after {waits:?} ms (100 ms refresh interval)");
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wal_is_written_back_in_the_background() {
+    let dir = fresh_dir("checkpoint");
+    let path = dir.join("bank.db");
+    let mut store = Store::open(&path, IndexConfig::default()).unwrap();
+    let main_len = || std::fs::metadata(&path).unwrap().len();
+    let before = main_len();
+    let mut next = rng(5);
+    // About 500 WAL pages: below SQLite's own automatic checkpoint (1 000 pages), which
+    // the writer turns off, so only the background thread can move them into the file.
+    for b in 0..60u64 {
+        let batch = (0..10)
+            .map(|i| {
+                let h = Hash256::from_limbs([next(), next(), next(), next()]);
+                let m = Metadata::new("bank")
+                    .content_id(format!("c-{b}-{i}"))
+                    .label("x");
+                (h, Some(80), m)
+            })
+            .collect();
+        store.insert_many(batch).unwrap();
+    }
+    let t = Instant::now();
+    while main_len() <= before && t.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        main_len() > before,
+        "no checkpoint: file still {before} bytes"
+    );
+    // The written-back store reopens with every entry.
+    drop(store);
+    let reader = StoreReader::open(&path, IndexConfig::default()).unwrap();
+    assert_eq!(reader.snapshot().len(), 600);
+    drop(reader);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
