@@ -260,6 +260,7 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
     let mut k = 0usize;
     let t = Instant::now();
     let mut runs = Vec::new();
+    let (mut merges, mut merging) = (0, false);
     for (batch, count) in batch_plan(inserts) {
         let mut lat = Vec::with_capacity(count);
         sqlite_ms.lock().expect("times").clear();
@@ -275,6 +276,9 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
             let t = Instant::now();
             store.insert_many(entries).expect("insert");
             lat.push(t.elapsed().as_secs_f64() * 1e3);
+            let m = store.snapshot().index().merging();
+            merges += usize::from(m && !merging);
+            merging = m;
         }
         let sq = std::mem::take(&mut *sqlite_ms.lock().expect("times"));
         runs.push((batch, lat, sq));
@@ -307,9 +311,38 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
         );
     }
     println!(
-        "{{\"what\":\"store_insert_readers\",\"n\":{n},\"searchers\":{searchers_n},\"reader_searches_per_s\":{:.1},\"merged_during_run\":{}}}",
+        "{{\"what\":\"store_insert_readers\",\"n\":{n},\"searchers\":{searchers_n},\"reader_searches_per_s\":{:.1},\"index_merges_started\":{merges}}}",
         searched as f64 / wall,
-        !store.snapshot().index().merging()
+    );
+    // A reader behind a 1 s refresher: time from each commit until its searches see it.
+    let matcher = StoreReader::open(&path, IndexConfig::default())
+        .expect("reader")
+        .spawn_refresher(Duration::from_secs(1))
+        .expect("refresher");
+    let mut seen = Vec::new();
+    for i in 0..env_usize("MM_BENCH_VISIBLE", if n < 100_000 { 3 } else { 20 }) {
+        let h = Hash256::from_limbs([next(), next(), next(), next()]);
+        let id = store
+            .insert(
+                h,
+                Some(90),
+                Metadata::new("live").content_id(format!("seen-{i}")),
+            )
+            .expect("insert");
+        let t = Instant::now();
+        while !matcher.search(&h, 0).iter().any(|m| m.id == id) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        seen.push(t.elapsed().as_secs_f64());
+        std::thread::sleep(Duration::from_millis(next() % 700));
+    }
+    seen.sort_by(f64::total_cmp);
+    println!(
+        "{{\"what\":\"store_visible\",\"n\":{n},\"refresh_interval_s\":1,\"commits\":{},\"p50_s\":{:.3},\"max_s\":{:.3},\"refresh_failures\":{}}}",
+        seen.len(),
+        seen[seen.len() / 2],
+        seen[seen.len() - 1],
+        matcher.failures()
     );
 }
 
