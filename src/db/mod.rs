@@ -92,8 +92,8 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
 pub use store::{
-    Applied, Change, Changes, NewSignal, Refresher, Selector, SignalEntry, SignalType,
-    SqliteRecord, Store, StoreOfRecord, StoreReader, StoredEntry,
+    Applied, Change, Changes, Committer, GroupCommit, NewSignal, Refresher, Selector, SignalEntry,
+    SignalType, SqliteRecord, Store, StoreOfRecord, StoreReader, StoredEntry,
 };
 
 pub use import::{
@@ -478,6 +478,24 @@ impl Database {
         Database { state, shared }
     }
 
+    /// Drops `old` on a background thread (started on first use), or here if none can start.
+    fn drop_elsewhere(old: Arc<Snapshot>) {
+        static DROPPER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Arc<Snapshot>>>> =
+            std::sync::OnceLock::new();
+        let tx = DROPPER.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Arc<Snapshot>>();
+            std::thread::Builder::new()
+                .name("mediamatch-drop".into())
+                .spawn(move || rx.into_iter().for_each(drop))
+                .ok()
+                .map(|_| tx)
+        });
+        if let Some(tx) = tx {
+            // A send fails only if the thread ended; `old` is then dropped here.
+            let _ = tx.send(old);
+        }
+    }
+
     /// A handle that sees each [`Database::commit`].
     pub fn reader(&self) -> Reader {
         Reader {
@@ -486,8 +504,16 @@ impl Database {
     }
 
     /// Publishes the current state to readers.
+    ///
+    /// When the previous state held an index segment the new one no longer shares (after a
+    /// merge was swapped in or a rebuild), that segment may be freed with it: hundreds of MB
+    /// at 10 M entries, many milliseconds of unmapping. It is then dropped on a background
+    /// thread, so that the writer never pays for it.
     pub fn commit(&mut self) {
-        self.shared.store(Arc::new(self.state.clone()));
+        let old = self.shared.swap(Arc::new(self.state.clone()));
+        if !old.index.shares_base(&self.state.index) {
+            Self::drop_elsewhere(old);
+        }
     }
 
     /// Changes the index configuration (rebuilding the index).

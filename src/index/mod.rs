@@ -252,6 +252,11 @@ impl Index {
         f(&entries, &b.hashes)
     }
 
+    /// Whether both hold the same base segment (so dropping one frees none of it).
+    pub(crate) fn shares_base(&self, other: &Index) -> bool {
+        Arc::ptr_eq(&self.base, &other.base)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &IndexConfig {
         &self.config

@@ -46,6 +46,7 @@
 //! Ok::<(), mediamatch::Error>(())
 //! ```
 
+mod group;
 mod record;
 mod refresher;
 mod sqlite;
@@ -53,6 +54,7 @@ mod sqlite;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub use group::{Committer, GroupCommit};
 pub use record::{
     Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
     StoredEntry,
@@ -283,6 +285,28 @@ impl Store {
         Ok(ids)
     }
 
+    /// Inserts several batches in one atomic, durable write of the store of record (one
+    /// `fsync` for all: group commit); each batch gets its own ids and sequence number, as if
+    /// inserted one after the other. Returns the ids per batch. [`Store::into_group_commit`]
+    /// does this for concurrent callers.
+    pub fn insert_batches(
+        &mut self,
+        batches: Vec<Vec<(Hash256, Option<u8>, Metadata)>>,
+    ) -> Result<Vec<Range<u64>>> {
+        let refs: Vec<&[(Hash256, Option<u8>, Metadata)]> =
+            batches.iter().map(Vec::as_slice).collect();
+        let done = self.rec.insert_batches(&refs)?;
+        let mut out = Vec::with_capacity(done.len());
+        for ((ids, seq), entries) in done.into_iter().zip(&batches) {
+            let items: Vec<_> = ids.clone().zip(entries.iter().map(|e| e.0)).collect();
+            // Not the store's next id (the end of the whole group): this batch's end.
+            let end = ids.end;
+            self.apply_until(seq, Some(end), |l| l.db.insert_ids(&items))?;
+            out.push(ids);
+        }
+        Ok(out)
+    }
+
     /// Inserts one entry (a batch of one).
     pub fn insert(
         &mut self,
@@ -313,10 +337,25 @@ impl Store {
     }
 
     fn apply(&mut self, seq: u64, f: impl FnOnce(&mut Live) -> Result<()>) -> Result<()> {
+        self.apply_until(seq, None, f)
+    }
+
+    /// Applies batch `seq` to the index; the next id becomes `next_id` (default: the
+    /// store's).
+    fn apply_until(
+        &mut self,
+        seq: u64,
+        next_id: Option<u64>,
+        f: impl FnOnce(&mut Live) -> Result<()>,
+    ) -> Result<()> {
         if seq == self.live.seq + 1 {
             f(&mut self.live)?;
             self.live.seq = seq;
-            self.live.db.advance_next_id(self.rec.next_id()?);
+            let next_id = match next_id {
+                Some(n) => n,
+                None => self.rec.next_id()?,
+            };
+            self.live.db.advance_next_id(next_id);
             self.live.db.commit();
             Ok(())
         } else if seq > self.live.seq {

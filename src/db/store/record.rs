@@ -267,4 +267,14 @@ pub trait StoreOfRecord: Send + std::fmt::Debug {
     fn checkpoint(&self) -> Result<()> {
         Ok(())
     }
+    /// Inserts several batches in one atomic, durable write (group commit: one `fsync` for
+    /// all); each batch gets its own consecutive ids and the next sequence number, in order.
+    /// Returns them per batch. The default writes each batch on its own (not atomic as a
+    /// group); stores that can should override it.
+    fn insert_batches(
+        &mut self,
+        batches: &[&[(Hash256, Option<u8>, Metadata)]],
+    ) -> Result<Vec<(Range<u64>, u64)>> {
+        batches.iter().map(|b| self.insert_batch(b)).collect()
+    }
 }

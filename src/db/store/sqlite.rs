@@ -355,8 +355,21 @@ impl StoreOfRecord for SqliteRecord {
         &mut self,
         entries: &[(Hash256, Option<u8>, Metadata)],
     ) -> Result<(Range<u64>, u64)> {
+        let mut done = self.insert_batches(&[entries])?;
+        done.pop()
+            .ok_or_else(|| Error::invalid("no batch was written"))
+    }
+
+    fn insert_batches(
+        &mut self,
+        batches: &[&[(Hash256, Option<u8>, Metadata)]],
+    ) -> Result<Vec<(Range<u64>, u64)>> {
         self.writable()?;
-        if entries.iter().any(|(_, q, _)| q.is_some_and(|q| q > 100)) {
+        if batches
+            .iter()
+            .flat_map(|b| b.iter())
+            .any(|(_, q, _)| q.is_some_and(|q| q > 100))
+        {
             return Err(Error::invalid("quality must be 0..=100"));
         }
         let be = backend(&self.path);
@@ -364,17 +377,9 @@ impl StoreOfRecord for SqliteRecord {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&be)?;
-        let start = Self::meta_value(&tx, "next_id").map_err(&be)?;
-        let seq = Self::meta_value(&tx, "seq").map_err(&be)? + 1;
-        let end = start
-            .checked_add(entries.len() as u64)
-            .filter(|&e| e < ID_LIMIT)
-            .ok_or_else(|| {
-                Error::from(
-                    StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused")
-                        .at(&self.path),
-                )
-            })?;
+        let mut next = Self::meta_value(&tx, "next_id").map_err(&be)?;
+        let mut seq = Self::meta_value(&tx, "seq").map_err(&be)?;
+        let mut done = Vec::with_capacity(batches.len());
         {
             let mut ins = tx
                 .prepare_cached(
@@ -386,48 +391,62 @@ impl StoreOfRecord for SqliteRecord {
             let mut lab = tx
                 .prepare_cached("INSERT INTO labels(entry, label) VALUES (?1, ?2)")
                 .map_err(&be)?;
-            for (k, (h, q, m)) in entries.iter().enumerate() {
-                let id = (start + k as u64) as i64;
-                let (media, vid, ts) = match &m.media {
-                    MediaKind::Image => ("image", None, None),
-                    MediaKind::VideoFrame {
-                        video_id,
-                        timestamp_ms,
-                    } => (
-                        "video_frame",
-                        Some(video_id.as_str()),
-                        Some(*timestamp_ms as i64),
-                    ),
-                };
-                ins.execute(params![
-                    id,
-                    SignalType::Pdq.name(),
-                    &hash_blob(h)[..],
-                    q.map(i64::from),
-                    m.source,
-                    m.content_id,
-                    media,
-                    vid,
-                    ts,
-                    m.derived,
-                    seq as i64
-                ])
-                .map_err(&be)?;
-                for l in &m.labels {
-                    lab.execute(params![id, l]).map_err(&be)?;
+            for entries in batches {
+                let start = next;
+                seq += 1;
+                next = start
+                    .checked_add(entries.len() as u64)
+                    .filter(|&e| e < ID_LIMIT)
+                    .ok_or_else(|| {
+                        Error::from(
+                            StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused")
+                                .at(&self.path),
+                        )
+                    })?;
+                for (k, (h, q, m)) in entries.iter().enumerate() {
+                    let id = (start + k as u64) as i64;
+                    let (media, vid, ts) = match &m.media {
+                        MediaKind::Image => ("image", None, None),
+                        MediaKind::VideoFrame {
+                            video_id,
+                            timestamp_ms,
+                        } => (
+                            "video_frame",
+                            Some(video_id.as_str()),
+                            Some(*timestamp_ms as i64),
+                        ),
+                    };
+                    ins.execute(params![
+                        id,
+                        SignalType::Pdq.name(),
+                        &hash_blob(h)[..],
+                        q.map(i64::from),
+                        m.source,
+                        m.content_id,
+                        media,
+                        vid,
+                        ts,
+                        m.derived,
+                        seq as i64
+                    ])
+                    .map_err(&be)?;
+                    for l in &m.labels {
+                        lab.execute(params![id, l]).map_err(&be)?;
+                    }
                 }
+                done.push((start..next, seq));
             }
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'next_id'",
-            [end as i64],
+            [next as i64],
         )
         .map_err(&be)?;
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'seq'", [seq as i64])
             .map_err(&be)?;
         tx.commit().map_err(&be)?;
         self.committed();
-        Ok((start..end, seq))
+        Ok(done)
     }
 
     fn remove_batch(&mut self, ids: &[u64]) -> Result<(Vec<u64>, u64)> {
