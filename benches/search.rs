@@ -283,11 +283,13 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
         let sq = std::mem::take(&mut *sqlite_ms.lock().expect("times"));
         runs.push((batch, lat, sq));
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?").to_string();
+    // Still with the searching threads: concurrent callers.
+    let mut store = concurrent_inserts(store, &mut next, n, &load);
     let wall = t.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let searched: usize = searchers.into_iter().map(|h| h.join().unwrap_or(0)).sum();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load = load.split_whitespace().next().unwrap_or("?").to_string();
     for (batch, mut lat, mut sq) in runs {
         // Ours: each call minus its SQLite part (same order), then sorted.
         let mut ours: Vec<f64> = lat.iter().zip(&sq).map(|(a, b)| a - b).collect();
@@ -344,6 +346,101 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
         seen[seen.len() - 1],
         matcher.failures()
     );
+}
+
+/// `MM_BENCH_CALLERS` threads (default 4) inserting single entries at once, each call
+/// timed until it is durable: through a `Mutex<Store>` (each caller waits for the commits
+/// before its own), then through group commit (callers waiting together share one).
+fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, load: &str) -> Store {
+    use std::sync::{Arc, Mutex};
+    let callers = env_usize("MM_BENCH_CALLERS", 4);
+    let per = env_usize(
+        "MM_BENCH_CALLER_INSERTS",
+        if n < 100_000 { 10 } else { 250 },
+    );
+    let mut work = |tag: &str| -> Vec<Vec<(Hash256, Option<u8>, Metadata)>> {
+        (0..callers)
+            .map(|c| {
+                (0..per)
+                    .map(|i| {
+                        let h = Hash256::from_limbs([next(), next(), next(), next()]);
+                        (
+                            h,
+                            Some(90),
+                            Metadata::new("live").content_id(format!("{tag}-{c}-{i}")),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let report = |mode: &str, mut lat: Vec<f64>, wall: f64| {
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
+        println!(
+            "{{\"what\":\"store_concurrent_insert\",\"mode\":\"{mode}\",\"n\":{n},\"callers\":{callers},\"calls\":{},\"inserts_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"over_10ms\":{},\"load\":{load}}}",
+            lat.len(),
+            lat.len() as f64 / wall,
+            pct(0.5),
+            pct(0.99),
+            pct(1.0),
+            lat.iter().filter(|&&l| l > 10.0).count()
+        );
+    };
+    // A lock around the one writer.
+    let shared = Arc::new(Mutex::new(store));
+    let t = Instant::now();
+    let threads: Vec<_> = work("lock")
+        .into_iter()
+        .map(|mine| {
+            let s = shared.clone();
+            std::thread::spawn(move || {
+                mine.into_iter()
+                    .map(|e| {
+                        let t = Instant::now();
+                        s.lock()
+                            .expect("store")
+                            .insert_many(vec![e])
+                            .expect("insert");
+                        t.elapsed().as_secs_f64() * 1e3
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    let lat: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|h| h.join().expect("caller"))
+        .collect();
+    report("mutex", lat, t.elapsed().as_secs_f64());
+    let store = Arc::try_unwrap(shared)
+        .expect("callers done")
+        .into_inner()
+        .expect("store");
+    // Group commit.
+    let group = store.into_group_commit().expect("group commit");
+    let t = Instant::now();
+    let threads: Vec<_> = work("group")
+        .into_iter()
+        .map(|mine| {
+            let c = group.committer();
+            std::thread::spawn(move || {
+                mine.into_iter()
+                    .map(|e| {
+                        let t = Instant::now();
+                        c.insert_many(vec![e]).expect("insert");
+                        t.elapsed().as_secs_f64() * 1e3
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    let lat: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|h| h.join().expect("caller"))
+        .collect();
+    report("group_commit", lat, t.elapsed().as_secs_f64());
+    group.finish().expect("finish")
 }
 
 /// `MM_BENCH_BATCHES`: `SIZExCOUNT,…` (default: `1x{inserts},10x{inserts/10},100x200`, the

@@ -31,6 +31,11 @@ const ID_LIMIT: u64 = i64::MAX as u64;
 /// removed(seq INTEGER, id INTEGER)               -- the removal log (pruned on request)
 /// ```
 ///
+/// Indexes: `entries(seq)` (tailing), `entries(source)`, `entries(content_id)`,
+/// `labels(entry)`, `labels(label)`, and `entries(id) WHERE signal <> 'pdq'` (only the
+/// non-PDQ rows, so that loading the exact and TMK signals at open does not scan every PDQ
+/// row; a store written before it gets it at its writer's next open).
+///
 /// Each batch is one `BEGIN IMMEDIATE … COMMIT` transaction with `synchronous = FULL`: the
 /// commit is on disk (WAL fsynced) when the call returns. The WAL is checkpointed
 /// by a background thread of the writer (its own connection, `wal_checkpoint(PASSIVE)` at
@@ -206,6 +211,7 @@ impl SqliteRecord {
              CREATE INDEX IF NOT EXISTS entries_seq ON entries(seq);
              CREATE INDEX IF NOT EXISTS entries_source ON entries(source);
              CREATE INDEX IF NOT EXISTS entries_content ON entries(content_id);
+             CREATE INDEX IF NOT EXISTS entries_signals ON entries(id) WHERE signal <> 'pdq';
              CREATE TABLE IF NOT EXISTS labels(entry INTEGER NOT NULL, label TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS labels_entry ON labels(entry);
              CREATE INDEX IF NOT EXISTS labels_label ON labels(label);
