@@ -26,9 +26,16 @@ enum Request {
     Remove(Vec<u64>, SyncSender<Result<Vec<u64>>>),
 }
 
-/// A [`Store`] moved to a commit thread (see the [module documentation](self)); make
-/// [`Committer`]s for the threads that insert. Dropping it (or [`GroupCommit::finish`])
+/// A [`Store`] moved to a commit thread, for many threads inserting at once (group commit);
+/// make [`Committer`]s for the threads that insert. Dropping it (or [`GroupCommit::finish`])
 /// commits what was asked before and stops the thread.
+///
+/// The commit thread takes every request waiting when it is free (up to
+/// [`GroupCommit::MAX_GROUP_ENTRIES`] entries), writes the inserts among them in one atomic
+/// transaction with one `fsync` ([`Store::insert_batches`]: each caller's batch still gets
+/// its own ids and sequence number), and answers each caller once that is durable. A batch
+/// with an invalid quality is refused alone, before it joins a group. A caller waits for at
+/// most the write in progress and its own, instead of one `fsync` per caller ahead of it.
 ///
 /// ```
 /// use mediamatch::{Hash256, db::{Metadata, Store}, index::IndexConfig};
