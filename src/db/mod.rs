@@ -793,8 +793,11 @@ impl Database {
     }
 
     /// Adds hashes under given ids (ascending, each at least [`Snapshot::next_id`]) with no
-    /// quality and empty metadata: the index-only database a [`Store`] keeps. Large batches
-    /// are merged into the index at once, small ones go to its delta.
+    /// quality and empty metadata: the index-only database a [`Store`] keeps. A batch larger
+    /// than the delta limit *and* than a quarter of the index rebuilds the index at once (a
+    /// first load, a bulk import into a small store); any other batch goes to the delta,
+    /// which merges in the background, so that catching up with many changes (a reader
+    /// opening an old index cache) returns without rebuilding a large index.
     pub(crate) fn insert_ids(&mut self, items: &[(u64, Hash256)]) -> Result<()> {
         if items.is_empty() {
             return Ok(());
@@ -807,7 +810,8 @@ impl Database {
             prev = id + 1;
         }
         let m = self.push_meta(Metadata::default());
-        let rebuild = items.len() > self.state.index.config().delta_limit;
+        let rebuild = items.len() > self.state.index.config().delta_limit
+            && items.len().saturating_mul(4) > self.state.index.len();
         if rebuild {
             let total = self.state.len() + items.len();
             let mut ids = Vec::with_capacity(total);

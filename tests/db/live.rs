@@ -259,3 +259,72 @@ fn group_commit_acknowledges_each_callers_insert_durably() {
     drop(reader);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A reader opening an index cache many changes old applies them to the index's delta
+/// (merged in the background) instead of rebuilding; its results equal brute force before,
+/// during and after that merge.
+#[test]
+fn a_stale_cache_catches_up_without_a_rebuild() {
+    let dir = fresh_dir("stale");
+    let path = dir.join("bank.db");
+    let config = IndexConfig::default().delta_limit(8);
+    let mut next = rng(77);
+    let mut model = std::collections::BTreeMap::new();
+    let mut store = Store::open(&path, config.clone()).unwrap();
+    let batch = |n: usize, next: &mut dyn FnMut() -> u64| -> Vec<_> {
+        (0..n)
+            .map(|_| {
+                let h = Hash256::from_limbs([next(), next(), next(), next()]);
+                (h, Some(80), Metadata::new("bank"))
+            })
+            .collect()
+    };
+    for b in [batch(400, &mut next), batch(30, &mut next)] {
+        let hs: Vec<Hash256> = b.iter().map(|e| e.0).collect();
+        let ids = store.insert_many(b).unwrap();
+        model.extend(ids.zip(hs));
+        if model.len() == 400 {
+            store.save_index_cache().unwrap();
+        }
+    }
+    // 60 changes after the cache: more than the delta limit, fewer than a quarter of it.
+    let late = batch(60, &mut next);
+    let hs: Vec<Hash256> = late.iter().map(|e| e.0).collect();
+    model.extend(store.insert_many(late).unwrap().zip(hs));
+    for id in [3, 401, 455] {
+        store.remove_many(&[id]).unwrap();
+        model.remove(&id);
+    }
+    let mut reader = StoreReader::open(&path, config).unwrap();
+    fn check(r: &StoreReader, model: &std::collections::BTreeMap<u64, Hash256>) {
+        let got: Vec<(u64, Hash256)> = r.snapshot().index().iter().collect();
+        assert_eq!(got, model.iter().map(|(&k, &v)| (k, v)).collect::<Vec<_>>());
+        for q in model.values().step_by(37) {
+            let mut want: Vec<u64> = model
+                .iter()
+                .filter(|(_, h)| h.distance(q) <= 60)
+                .map(|(&id, _)| id)
+                .collect();
+            want.sort_unstable();
+            let mut hits: Vec<u64> = r.search(q, 60).into_iter().map(|m| m.id).collect();
+            hits.sort_unstable();
+            assert_eq!(hits, want);
+        }
+    }
+    check(&reader, &model);
+    let t = Instant::now();
+    while reader.snapshot().index().merging() && t.elapsed() < DEADLINE {
+        store
+            .insert(Hash256::ZERO, None, Metadata::new("tick"))
+            .map(|id| {
+                model.insert(id, Hash256::ZERO);
+            })
+            .unwrap();
+        reader.refresh().unwrap();
+        check(&reader, &model);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    check(&reader, &model);
+    drop((store, reader));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
