@@ -218,6 +218,7 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
     let cache_s = t.elapsed().as_secs_f64();
     let store_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
     let heap = store.snapshot().heap_bytes();
+    let rss_before = rss_bytes();
     let t = Instant::now();
     let reader = StoreReader::open(&path, IndexConfig::default()).expect("reader");
     let open_s = t.elapsed().as_secs_f64();
@@ -226,6 +227,12 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
         reader.get(m.id).expect("get");
     }
     let first_s = t.elapsed().as_secs_f64();
+    // The reader's resident memory: what opening it added to this process.
+    let reader_rss = rss_bytes().saturating_sub(rss_before);
+    println!(
+        "{{\"what\":\"store_reader_memory\",\"n\":{n},\"reader_resident_bytes_per_entry\":{:.1}}}",
+        reader_rss as f64 / n as f64
+    );
     println!(
         "{{\"what\":\"store\",\"n\":{n},\"import_s\":{import_s:.1},\"cache_save_s\":{cache_s:.2},\"sqlite_bytes_per_entry\":{:.0},\"index_heap_bytes_per_entry\":{:.1},\"reader_open_s\":{open_s:.3},\"open_to_first_answer_with_metadata_s\":{first_s:.3}}}",
         store_bytes as f64 / n as f64,
@@ -441,6 +448,17 @@ fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, lo
         .collect();
     report("group_commit", lat, t.elapsed().as_secs_f64());
     group.finish().expect("finish")
+}
+
+/// Resident set size of this process (Linux `/proc/self/status`; 0 elsewhere).
+fn rss_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<usize>().ok()
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// `MM_BENCH_BATCHES`: `SIZExCOUNT,…` (default: `1x{inserts},10x{inserts/10},100x200`, the
