@@ -50,6 +50,7 @@ mod group;
 mod record;
 mod refresher;
 mod sqlite;
+mod wal;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ use super::record::{
     Change, Changes, NewSignal, Selector, SignalEntry, SignalType, SignalVisitor, StoreOfRecord,
     StoredEntry,
 };
+use super::wal::Checkpointer;
 use crate::db::{MediaKind, Metadata};
 use crate::error::{Error, Result, StoreError, StoreErrorKind};
 use crate::hash::Hash256;
@@ -51,74 +52,6 @@ pub struct SqliteRecord {
     /// Declared before `_lock`: stopped (and joined) before the lock is released.
     checkpointer: Option<Checkpointer>,
     _lock: Option<File>,
-}
-
-/// How often, at most, the background checkpointer writes the WAL back while commits go on.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// The writer's background checkpoint thread; it ends when this is dropped.
-#[derive(Debug)]
-struct Checkpointer {
-    nudge: Option<std::sync::mpsc::SyncSender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    /// Opens the thread's own connection (so failure is seen here) and starts it.
-    fn start(path: &Path) -> Option<Checkpointer> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .ok()?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
-            .ok()?;
-        conn.busy_timeout(std::time::Duration::from_millis(100))
-            .ok()?;
-        let (nudge, rx) = std::sync::mpsc::sync_channel::<()>(1);
-        let thread = std::thread::Builder::new()
-            .name("mediamatch-wal-checkpoint".into())
-            .spawn(move || {
-                // One checkpoint per nudge (a commit), at most every CHECKPOINT_INTERVAL;
-                // ends when the writer drops the sender.
-                while rx.recv().is_ok() {
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                    let until = std::time::Instant::now() + CHECKPOINT_INTERVAL;
-                    loop {
-                        let left = until.saturating_duration_since(std::time::Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        match rx.recv_timeout(left) {
-                            // A commit meanwhile: checkpoint again once the interval is over.
-                            Ok(()) => {}
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                        }
-                    }
-                }
-            })
-            .ok()?;
-        Some(Checkpointer {
-            nudge: Some(nudge),
-            thread: Some(thread),
-        })
-    }
-
-    fn nudge(&self) {
-        if let Some(n) = &self.nudge {
-            let _ = n.try_send(());
-        }
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        self.nudge = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 fn backend(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -341,6 +274,49 @@ impl SqliteRecord {
     }
 }
 
+/// Writes one entry row and its labels with the two prepared statements of a batch (inside
+/// its transaction).
+#[allow(clippy::too_many_arguments)]
+fn insert_row(
+    ins: &mut rusqlite::CachedStatement<'_>,
+    lab: &mut rusqlite::CachedStatement<'_>,
+    id: i64,
+    signal: &str,
+    value: &[u8],
+    quality: Option<u8>,
+    m: &Metadata,
+    seq: u64,
+) -> rusqlite::Result<()> {
+    let (media, vid, ts) = match &m.media {
+        MediaKind::Image => ("image", None, None),
+        MediaKind::VideoFrame {
+            video_id,
+            timestamp_ms,
+        } => (
+            "video_frame",
+            Some(video_id.as_str()),
+            Some(*timestamp_ms as i64),
+        ),
+    };
+    ins.execute(params![
+        id,
+        signal,
+        value,
+        quality.map(i64::from),
+        m.source,
+        m.content_id,
+        media,
+        vid,
+        ts,
+        m.derived,
+        seq as i64
+    ])?;
+    for l in &m.labels {
+        lab.execute(params![id, l])?;
+    }
+    Ok(())
+}
+
 /// The writer-lock file of a store.
 pub(crate) fn lock_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -411,34 +387,9 @@ impl StoreOfRecord for SqliteRecord {
                     })?;
                 for (k, (h, q, m)) in entries.iter().enumerate() {
                     let id = (start + k as u64) as i64;
-                    let (media, vid, ts) = match &m.media {
-                        MediaKind::Image => ("image", None, None),
-                        MediaKind::VideoFrame {
-                            video_id,
-                            timestamp_ms,
-                        } => (
-                            "video_frame",
-                            Some(video_id.as_str()),
-                            Some(*timestamp_ms as i64),
-                        ),
-                    };
-                    ins.execute(params![
-                        id,
-                        SignalType::Pdq.name(),
-                        &hash_blob(h)[..],
-                        q.map(i64::from),
-                        m.source,
-                        m.content_id,
-                        media,
-                        vid,
-                        ts,
-                        m.derived,
-                        seq as i64
-                    ])
-                    .map_err(&be)?;
-                    for l in &m.labels {
-                        lab.execute(params![id, l]).map_err(&be)?;
-                    }
+                    let pdq = SignalType::Pdq.name();
+                    insert_row(&mut ins, &mut lab, id, pdq, &hash_blob(h), *q, m, seq)
+                        .map_err(&be)?;
                 }
                 done.push((start..next, seq));
             }
@@ -693,34 +644,7 @@ impl StoreOfRecord for SqliteRecord {
                 .map_err(&be)?;
             for (k, (t, v, q, m)) in inserts.iter().enumerate() {
                 let id = (start + k as u64) as i64;
-                let (media, vid, ts) = match &m.media {
-                    MediaKind::Image => ("image", None, None),
-                    MediaKind::VideoFrame {
-                        video_id,
-                        timestamp_ms,
-                    } => (
-                        "video_frame",
-                        Some(video_id.as_str()),
-                        Some(*timestamp_ms as i64),
-                    ),
-                };
-                ins.execute(params![
-                    id,
-                    t.name(),
-                    &v[..],
-                    q.map(i64::from),
-                    m.source,
-                    m.content_id,
-                    media,
-                    vid,
-                    ts,
-                    m.derived,
-                    seq as i64
-                ])
-                .map_err(&be)?;
-                for l in &m.labels {
-                    lab.execute(params![id, l]).map_err(&be)?;
-                }
+                insert_row(&mut ins, &mut lab, id, t.name(), v, *q, m, seq).map_err(&be)?;
             }
         }
         if removed.is_empty() && inserts.is_empty() {
