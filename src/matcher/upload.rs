@@ -354,7 +354,8 @@ impl UploadChecker {
                 report.perceptual = Some(self.matcher.match_file(&self.db, path)?);
             }
             MediaType::Image | MediaType::AnimatedImage => {
-                report.perceptual = Some(self.matcher.match_bytes(&self.db, &bytes).map_err(named)?);
+                report.perceptual =
+                    Some(self.matcher.match_bytes(&self.db, &bytes).map_err(named)?);
             }
             _ => {
                 let mut d = DecodeError::new(DecodeErrorKind::UnknownFormat, None);
