@@ -1,55 +1,4 @@
-//! The upload check a service makes against a store, as one call per upload:
-//! [`UploadChecker::check_file`] / [`UploadChecker::check_bytes`].
-//!
-//! Per upload, in this order, stopping at the first step that decides:
-//!
-//! 1. **Exact file digests** (MD5, SHA-1, SHA-256, SHA-512), computed while the bytes are
-//!    read, in the same pass ([`crate::filehash::HashingReader`]), and looked up in the
-//!    store's hash map ([`StoreReader::lookup_exact`]). A hit is reported as such and
-//!    nothing is decoded.
-//! 2. **TMK+PDQF** (videos, and only when the store holds TMK entries): the query's `.tmk`
-//!    features, then level 1 on the store's pure averages and level 2 on the candidates
-//!    ([`StoreReader::search_tmk`]) with the reference's thresholds (0.7 / 0.7 by default).
-//!    *Cost:* TMK needs its own pass over the video, which resamples it to 15 fps 64×64 RGB
-//!    (FFmpeg's scaler with the `ffmpeg` feature, the built-in decoder and resampler without
-//!    it); that decode is separate from the vPDQ one, so a store without TMK entries, or
-//!    [`UploadOptions::tmk`] off, skips it.
-//! 3. **PDQ / vPDQ** through the [`Matcher`] (its public API only) on the store's PDQ entries
-//!    with their quality and metadata ([`StoreReader::load_database`]).
-//!
-//! The result is one [`UploadReport`] holding every hit with its evidence: the signal type,
-//! the distance or score, the stored entry's metadata.
-//!
-//! Reading: an image (or any non-video upload) is read into memory once, up to
-//! [`UploadOptions::max_bytes`], digested while read, and decoded from that buffer. A video is
-//! streamed through the digests (constant memory) and, when no digest matched, decoded from
-//! its path by the video backend, which reads it again.
-//!
-//! ```
-//! use mediamatch::db::{Metadata, Store};
-//! use mediamatch::filehash::FileDigests;
-//! use mediamatch::index::IndexConfig;
-//! use mediamatch::matcher::{Matcher, MatchOptions, UploadChecker, UploadOptions};
-//! let dir = std::env::temp_dir().join(format!("upload-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir)?;
-//! let path = dir.join("bank.db");
-//! let banked = b"any file the bank holds, image or not".to_vec();
-//! let mut store = Store::open(&path, IndexConfig::default())?;
-//! store.insert_file_digests(&FileDigests::of_bytes(&banked), Metadata::new("bank").content_id("c1"))?;
-//! let checker = UploadChecker::open_store(
-//!     &path,
-//!     IndexConfig::default(),
-//!     Matcher::new(MatchOptions::default()),
-//!     UploadOptions::default(),
-//! )?;
-//! let report = checker.check_bytes(&banked)?;
-//! assert!(report.is_match());
-//! assert_eq!(report.exact[0].signal.name(), "md5");
-//! assert_eq!(report.exact[0].metadata.content_id.as_deref(), Some("c1"));
-//! assert!(report.perceptual.is_none()); // nothing was decoded
-//! # drop((store, checker)); std::fs::remove_dir_all(&dir)?;
-//! # Ok::<(), mediamatch::Error>(())
-//! ```
+//! The upload check a service makes against a store: [`UploadChecker`].
 
 use std::io::Read;
 use std::path::Path;
@@ -192,8 +141,58 @@ impl UploadReport {
     }
 }
 
-/// A store (or a plain database) held open for upload checks; see the
-/// [module documentation](self).
+/// A store (or a plain database) held open for upload checks, one call per upload:
+/// [`UploadChecker::check_file`] / [`UploadChecker::check_bytes`].
+///
+/// Per upload, in this order, stopping at the first step that decides:
+///
+/// 1. **Exact file digests** (MD5, SHA-1, SHA-256, SHA-512), computed while the bytes are
+///    read, in the same pass ([`crate::filehash::HashingReader`]), and looked up in the
+///    store's hash map ([`StoreReader::lookup_exact`]). A hit is reported as such and
+///    nothing is decoded.
+/// 2. **TMK+PDQF** (videos, and only when the store holds TMK entries): the query's `.tmk`
+///    features, then level 1 on the store's pure averages and level 2 on the candidates
+///    ([`StoreReader::search_tmk`]) with the reference's thresholds (0.7 / 0.7 by default).
+///    *Cost:* TMK needs its own pass over the video, which resamples it to 15 fps 64×64 RGB
+///    (FFmpeg's scaler with the `ffmpeg` feature, the built-in decoder and resampler without
+///    it); that decode is separate from the vPDQ one, so a store without TMK entries, or
+///    [`UploadOptions::tmk`] off, skips it.
+/// 3. **PDQ / vPDQ** through the [`Matcher`] (its public API only) on the store's PDQ entries
+///    with their quality and metadata ([`StoreReader::load_database`]).
+///
+/// The result is one [`UploadReport`] holding every hit with its evidence: the signal type,
+/// the distance or score, the stored entry's metadata.
+///
+/// Reading: an image (or any non-video upload) is read into memory once, up to
+/// [`UploadOptions::max_bytes`], digested while read, and decoded from that buffer. A video is
+/// streamed through the digests (constant memory) and, when no digest matched, decoded from
+/// its path by the video backend, which reads it again.
+///
+/// ```
+/// use mediamatch::db::{Metadata, Store};
+/// use mediamatch::filehash::FileDigests;
+/// use mediamatch::index::IndexConfig;
+/// use mediamatch::matcher::{Matcher, MatchOptions, UploadChecker, UploadOptions};
+/// let dir = std::env::temp_dir().join(format!("upload-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("bank.db");
+/// let banked = b"any file the bank holds, image or not".to_vec();
+/// let mut store = Store::open(&path, IndexConfig::default())?;
+/// store.insert_file_digests(&FileDigests::of_bytes(&banked), Metadata::new("bank").content_id("c1"))?;
+/// let checker = UploadChecker::open_store(
+///     &path,
+///     IndexConfig::default(),
+///     Matcher::new(MatchOptions::default()),
+///     UploadOptions::default(),
+/// )?;
+/// let report = checker.check_bytes(&banked)?;
+/// assert!(report.is_match());
+/// assert_eq!(report.exact[0].signal.name(), "md5");
+/// assert_eq!(report.exact[0].metadata.content_id.as_deref(), Some("c1"));
+/// assert!(report.perceptual.is_none()); // nothing was decoded
+/// # drop((store, checker)); std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), mediamatch::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UploadChecker {
     matcher: Matcher,
