@@ -7,8 +7,9 @@
 //!
 //! Each argument is one page or file, applied in the order given as one atomic batch
 //! (`mediamatch::exchange::import::import_page`): a ThreatExchange `threat_updates` page, a
-//! TCAP hash-list page, an HMA / python-threatexchange CSV, or a hex list, CSV/TSV or vPDQ
-//! text file; `--format` names it, otherwise it is sniffed from the content. Deletions
+//! TCAP hash-list page, an HMA / python-threatexchange CSV, a hex list or CSV/TSV, or a vPDQ
+//! text file (one video, named after the file); `--format` names it, otherwise it is sniffed
+//! from the content. Deletions
 //! (`should_delete`, `deleted`) remove the stored entries of the same type and value. The
 //! import's checkpoint is kept in the store under `--source` (default: the format's name),
 //! so a later run skips what an earlier one applied: records updated before the checkpoint's
@@ -36,7 +37,7 @@ struct Args {
     /// The store to write (created if missing).
     #[arg(long)]
     store: PathBuf,
-    /// Page format: threatexchange, tcap, hma, list (default: sniffed from each page).
+    /// Page format: threatexchange, tcap, hma, list, vpdq (default: sniffed from each page).
     #[arg(long)]
     format: Option<String>,
     /// The checkpoint's name in the store, and the source of list entries (default: the
@@ -55,13 +56,12 @@ struct Args {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let format =
-        match &args.format {
-            None => None,
-            Some(f) => Some(Format::from_name(f).ok_or_else(|| {
-                format!("--format {f}: not one of threatexchange, tcap, hma, list")
-            })?),
-        };
+    let format = match &args.format {
+        None => None,
+        Some(f) => Some(Format::from_name(f).ok_or_else(|| {
+            format!("--format {f}: not one of threatexchange, tcap, hma, list, vpdq")
+        })?),
+    };
     let mut store = Store::open(&args.store, IndexConfig::default())
         .map_err(|e| format!("{}: {e}", args.store.display()))?;
     let mut template = Metadata::new(args.bank.clone().unwrap_or_default());
@@ -79,7 +79,12 @@ fn run(args: &Args) -> Result<(), String> {
         };
         let f = format.unwrap_or_else(|| Format::sniff(&bytes));
         let source = args.source.clone().unwrap_or_else(|| f.name().to_owned());
-        let c = import_page(&mut store, &source, &bytes, Some(f), &template)
+        let mut t = template.clone();
+        if f == Format::Vpdq && t.content_id.is_none() {
+            // a vPDQ file is one video: named after the file
+            t.content_id = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+        }
+        let c = import_page(&mut store, &source, &bytes, Some(f), &t)
             .map_err(|e| format!("{name}: {e}"))?;
         println!(
             "{name}\t{}\tadded {}\tremoved {}\tskipped {}\tolder {}",

@@ -10,7 +10,10 @@
 //! * [`Format::ThreatExchange`]: a `threat_updates` page ([`super::threatexchange`]);
 //! * [`Format::Tcap`]: a TCAP hash-list page ([`super::tcap`]);
 //! * [`Format::Hma`]: an HMA bank export / python-threatexchange CSV ([`super::hma`]);
-//! * [`Format::List`]: a hex list, CSV/TSV or vPDQ text file ([`crate::db::read_hash_list`]).
+//! * [`Format::List`]: a hex list or CSV/TSV ([`crate::db::read_hash_list`]);
+//! * [`Format::Vpdq`]: a vPDQ text file ([`crate::video::vpdq::parse_lines`]), one video's
+//!   frames, stored as video-frame entries of the video `template.content_id` (else the
+//!   source name).
 //!
 //! Resuming: the checkpoint ([`ImportCheckpoint`], JSON in the store under the source's key)
 //! keeps the exchange's own checkpoint, the largest `last_updated` / `updated_on` applied
@@ -27,7 +30,7 @@ use super::hma;
 use super::record::SignalRecord;
 use super::tcap::{self, TcapCheckpoint};
 use super::threatexchange::{self, TeCheckpoint};
-use crate::db::{read_hash_list, ImportOptions, Metadata, Store};
+use crate::db::{read_hash_list, ImportOptions, MediaKind, Metadata, Store};
 use crate::error::{Error, Result};
 
 /// A page format.
@@ -41,8 +44,10 @@ pub enum Format {
     Tcap,
     /// HMA / python-threatexchange CSV (`signal_type,signal_value,...` header).
     Hma,
-    /// Hex list, CSV/TSV `hash,quality,...`, or vPDQ text.
+    /// Hex list or CSV/TSV `hash,quality,...`.
     List,
+    /// vPDQ text (`frame_number,quality,hash,seconds` per line): one video's frames.
+    Vpdq,
 }
 
 impl Format {
@@ -61,6 +66,7 @@ impl Format {
             Format::Tcap => "tcap",
             Format::Hma => "hma",
             Format::List => "list",
+            Format::Vpdq => "vpdq",
         }
     }
 
@@ -70,14 +76,16 @@ impl Format {
             "threatexchange" | "te" | "threat_updates" => Format::ThreatExchange,
             "tcap" => Format::Tcap,
             "hma" | "pytx" => Format::Hma,
-            "list" | "hex" | "csv" | "vpdq" => Format::List,
+            "list" | "hex" | "csv" => Format::List,
+            "vpdq" => Format::Vpdq,
             _ => return None,
         })
     }
 
     /// The format of some content: a JSON object with a `data` list is a ThreatExchange page,
     /// one with a `results` list a TCAP page; text whose first non-empty line names a
-    /// `signal_type` column an HMA CSV; anything else a list.
+    /// `signal_type` column an HMA CSV; one of four fields `integer,integer,64 hex
+    /// digits,number` a vPDQ file; anything else a list.
     ///
     /// ```
     /// use mediamatch::exchange::import::Format;
@@ -85,6 +93,8 @@ impl Format {
     /// assert_eq!(Format::sniff(br#"{"count": 0, "results": []}"#), Format::Tcap);
     /// assert_eq!(Format::sniff(b"signal_type,signal_value\npdq,00"), Format::Hma);
     /// assert_eq!(Format::sniff(b"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"), Format::List);
+    /// let vpdq = format!("0,100,{},0.000\n", "ab".repeat(32));
+    /// assert_eq!(Format::sniff(vpdq.as_bytes()), Format::Vpdq);
     /// ```
     pub fn sniff(bytes: &[u8]) -> Format {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 16)]);
@@ -105,6 +115,16 @@ impl Format {
             .any(|c| c.trim().trim_matches('"') == "signal_type")
         {
             return Format::Hma;
+        }
+        let f: Vec<&str> = first.split(',').map(str::trim).collect();
+        if f.len() == 4
+            && f[0].parse::<u64>().is_ok()
+            && f[1].parse::<u8>().is_ok()
+            && f[2].len() == 64
+            && f[2].bytes().all(|b| b.is_ascii_hexdigit())
+            && f[3].parse::<f64>().is_ok()
+        {
+            return Format::Vpdq;
         }
         Format::List
     }
@@ -251,7 +271,7 @@ pub fn import_page(
             cp.rows = import.rows;
             Some(import.records)
         }
-        Format::List => None,
+        Format::List | Format::Vpdq => None,
     };
     match records {
         Some(records) => {
@@ -264,19 +284,34 @@ pub fn import_page(
             advance(&mut cp, &records);
         }
         None => {
-            let list = read_hash_list(bytes, &ImportOptions::default())?;
-            let total = list.rows.len() as u64;
-            let skip = usize::try_from(cp.rows.min(total)).unwrap_or(usize::MAX);
             let mut t = template.clone();
             if t.source.is_empty() {
                 t.source = source.to_owned();
             }
-            let entries: Vec<_> = list
-                .rows
-                .into_iter()
-                .skip(skip)
-                .map(|r| r.into_entry(&t))
-                .collect();
+            let rows: Vec<_> = if format == Format::Vpdq {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|e| Error::invalid(format!("vPDQ file is not UTF-8: {e}")))?;
+                let video_id = t.content_id.clone().unwrap_or_else(|| source.to_owned());
+                crate::video::vpdq::parse_lines(text)?
+                    .into_iter()
+                    .map(|f| {
+                        let m = t.clone().media(MediaKind::VideoFrame {
+                            video_id: video_id.clone(),
+                            timestamp_ms: f.timestamp_ms,
+                        });
+                        (f.hash.hash, Some(f.hash.quality), m)
+                    })
+                    .collect()
+            } else {
+                read_hash_list(bytes, &ImportOptions::default())?
+                    .rows
+                    .into_iter()
+                    .map(|r| r.into_entry(&t))
+                    .collect()
+            };
+            let total = rows.len() as u64;
+            let skip = usize::try_from(cp.rows.min(total)).unwrap_or(usize::MAX);
+            let entries: Vec<_> = rows.into_iter().skip(skip).collect();
             counts.older = skip;
             counts.added = entries.len();
             store.insert_many(entries)?;

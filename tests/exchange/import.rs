@@ -296,7 +296,56 @@ fn import_reads_tcap_from_stdin_hma_csv_and_lists_by_content() {
     let (_, out, _) = run(&bin, &[&src[..], &[list.as_os_str()]].concat(), None);
     assert_eq!(counts(&out[0]), (1, 0, 0, 1));
 
+    // A vPDQ file (two frames), sniffed: video-frame entries named after the file; grown by
+    // a frame, resumed.
+    let vpdq = dir.join("clip-9.txt");
+    let other2 = "00000000000000000000000000000000000000000000000000000000000000ff";
+    std::fs::write(&vpdq, format!("0,100,{PDQ},0.000\n15,90,{other},0.500\n")).unwrap();
+    let (_, out, err) = run(
+        &bin,
+        &["--store".as_ref(), store.as_os_str(), vpdq.as_os_str()],
+        None,
+    );
+    assert!(out[0].contains("\tvpdq\t"), "{out:?} {err}");
+    assert_eq!(counts(&out[0]), (2, 0, 0, 0));
+    std::fs::write(
+        &vpdq,
+        format!("0,100,{PDQ},0.000\n15,90,{other},0.500\n30,80,{other2},1.000\n"),
+    )
+    .unwrap();
+    let (_, out, _) = run(
+        &bin,
+        &["--store".as_ref(), store.as_os_str(), vpdq.as_os_str()],
+        None,
+    );
+    assert_eq!(counts(&out[0]), (1, 0, 0, 2));
+
     let r = StoreReader::open(&store, IndexConfig::default()).unwrap();
+    let frames: Vec<_> = r
+        .snapshot()
+        .iter()
+        .filter_map(|e| r.get(e.id).unwrap())
+        .filter(|e| e.metadata.source == "vpdq")
+        .map(|e| (e.hash.to_string(), e.quality, e.metadata.media))
+        .collect();
+    let frame = |h: &str, q: u8, ms: u64| {
+        (
+            h.to_string(),
+            Some(q),
+            mediamatch::db::MediaKind::VideoFrame {
+                video_id: "clip-9".into(),
+                timestamp_ms: ms,
+            },
+        )
+    };
+    assert_eq!(
+        frames,
+        [
+            frame(PDQ, 100, 0),
+            frame(other, 90, 500),
+            frame(other2, 80, 1000)
+        ]
+    );
     let md5 = ExactDigest::parse(ExactAlg::Md5, MD5).unwrap();
     let ids = r.lookup_digest(&md5).to_vec();
     assert_eq!(ids.len(), 2, "TCAP's MD5 and the HMA video_md5");
@@ -307,7 +356,11 @@ fn import_reads_tcap_from_stdin_hma_csv_and_lists_by_content() {
     assert_eq!(sources, ["tcap", "hma"]);
     let tc = r.get_signal(ids[0]).unwrap().unwrap();
     assert_eq!(tc.metadata.labels, ["ideology:islamist", "file_type:video"]);
-    assert_eq!(r.snapshot().len(), 3, "HMA's PDQ and the list's two");
+    assert_eq!(
+        r.snapshot().len(),
+        6,
+        "HMA's PDQ, the list's two, the vPDQ file's three"
+    );
     let mine: Vec<_> = r
         .snapshot()
         .iter()
