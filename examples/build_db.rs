@@ -10,7 +10,10 @@
 //! centre crops, side cuts, small rotations; marked `derived`, same content id) so that
 //! cropped and tilted reposts are found, unless `--no-views`. A store also gets the MD5,
 //! SHA-1, SHA-256 and SHA-512 of every media file, so `match` finds an unmodified re-upload
-//! before decoding it. Lists
+//! before decoding it, and each video of at least one second its TMK+PDQF features (one
+//! fixed-size `.tmk` entry per video, same metadata; FFmpeg's resampling with the `ffmpeg`
+//! feature, as the reference tool, the built-in decoder's otherwise; a second pass over the
+//! video; `--no-tmk` turns it off). Lists
 //! are one hex hash per line or CSV/TSV `hash,quality,...` (`-` reads standard input). The
 //! output is a durable store (`db::Store`, SQLite) unless its name ends in `.mmdb`, which
 //! writes the single-file format. Everything is hashed and parsed first and written as one
@@ -30,7 +33,8 @@ use mediamatch::db::{
 use mediamatch::filehash::FileDigests;
 use mediamatch::index::IndexConfig;
 use mediamatch::matcher::{bank_views, BankViews, BankedView};
-use mediamatch::video::{FrameHash, VideoHasher};
+use mediamatch::tmk::{TmkFeatures, MIN_TMK_FRAMES};
+use mediamatch::video::{FrameHash, VideoHasher, VideoLimits};
 use mediamatch::{decode_image_file, DecodeLimits, LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
 
@@ -65,6 +69,10 @@ struct Args {
     /// Bank images without their derived views (plain PDQ only, one entry per image).
     #[arg(long)]
     no_views: bool,
+    /// Do not bank videos' TMK+PDQF features (banked by default in a store, for videos of at
+    /// least one second; computing them is a second pass over each video).
+    #[arg(long)]
+    no_tmk: bool,
     /// Image and video files or directories (searched recursively).
     paths: Vec<PathBuf>,
 }
@@ -75,14 +83,29 @@ use media::{collect_files, media_kind, Media};
 
 enum Hashed {
     Image(PdqHash, Vec<BankedView>),
-    Video(Vec<FrameHash>),
+    /// The vPDQ frames, and the TMK features (`None`: not asked for, or under a second).
+    Video(Vec<FrameHash>, Option<TmkFeatures>),
     Failed(String),
 }
 
-fn hash_one(hasher: &PdqHasher, path: &Path, views: bool) -> Hashed {
+/// The TMK+PDQF features of a video file: FFmpeg's resampling with the `ffmpeg` feature (as
+/// the reference tool), the built-in decoder's otherwise.
+fn tmk_of(path: &Path) -> mediamatch::Result<TmkFeatures> {
+    #[cfg(feature = "ffmpeg")]
+    return mediamatch::tmk::hash_video_ffmpeg(path, VideoLimits::default());
+    #[cfg(not(feature = "ffmpeg"))]
+    return mediamatch::tmk::hash_video_builtin(path, VideoLimits::default());
+}
+
+fn hash_one(hasher: &PdqHasher, path: &Path, views: bool, tmk: bool) -> Hashed {
     match media_kind(path) {
         Some(Media::Video) => match VideoHasher::new().hash_file(path) {
-            Ok(frames) => Hashed::Video(frames),
+            Ok(frames) if tmk => match tmk_of(path) {
+                Ok(t) if t.frame_count >= MIN_TMK_FRAMES => Hashed::Video(frames, Some(t)),
+                Ok(_) => Hashed::Video(frames, None),
+                Err(e) => Hashed::Failed(format!("TMK: {e}")),
+            },
+            Ok(frames) => Hashed::Video(frames, None),
             Err(e) => Hashed::Failed(e.to_string()),
         },
         _ if views => match decode_image_file(path, DecodeLimits::default(), false) {
@@ -122,11 +145,24 @@ fn in_file(path: &Path, e: mediamatch::Error) -> String {
 type Entries = Vec<(mediamatch::Hash256, Option<u8>, Metadata)>;
 /// The exact file digests of each banked media file, with its metadata.
 type Exact = Vec<(FileDigests, Metadata)>;
+/// The TMK features of each banked video, with its metadata.
+type Tmks = Vec<(TmkFeatures, Metadata)>;
+
+/// What a run banks.
+#[derive(Default)]
+struct Collected {
+    entries: Entries,
+    exact: Exact,
+    tmk: Tmks,
+}
 
 /// Everything to insert, in argument order (lists, then media). `Err` names the file.
-fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String> {
+fn collect(args: &Args, template: &Metadata) -> Result<Collected, String> {
     let mut entries = Vec::new();
     let mut exact = Vec::new();
+    let mut tmk = Vec::new();
+    // TMK entries live in stores only.
+    let want_tmk = !args.no_tmk && args.out.extension().is_none_or(|e| e != "mmdb");
     let opts = ImportOptions::default().on_bad_line(if args.skip_bad_lines {
         OnBadLine::Skip
     } else {
@@ -149,7 +185,11 @@ fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String>
     }
     let files = collect_files(&args.paths).map_err(|e| e.to_string())?;
     if files.is_empty() {
-        return Ok((entries, exact));
+        return Ok(Collected {
+            entries,
+            exact,
+            tmk,
+        });
     }
     let hasher = PdqHasher::new();
     let pb = bar(files.len() as u64, "hashing");
@@ -157,7 +197,7 @@ fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String>
         .par_iter()
         .map(|p| {
             let h = match FileDigests::of_file(p) {
-                Ok(d) => (Some(d), hash_one(&hasher, p, !args.no_views)),
+                Ok(d) => (Some(d), hash_one(&hasher, p, !args.no_views, want_tmk)),
                 Err(e) => (None, Hashed::Failed(e.to_string())),
             };
             pb.inc(1);
@@ -179,8 +219,11 @@ fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String>
                     entries.push((v.hash.hash, Some(v.hash.quality), m));
                 }
             }
-            Hashed::Video(frames) => {
+            Hashed::Video(frames, t) => {
                 let video_id = path.display().to_string();
+                if let Some(t) = t {
+                    tmk.push((t, template.clone().content_id(video_id.clone())));
+                }
                 for f in frames {
                     let meta = template.clone().content_id(video_id.clone()).media(
                         MediaKind::VideoFrame {
@@ -209,13 +252,21 @@ fn collect(args: &Args, template: &Metadata) -> Result<(Entries, Exact), String>
             args.out.display()
         ));
     }
-    Ok((entries, exact))
+    Ok(Collected {
+        entries,
+        exact,
+        tmk,
+    })
 }
 
 fn run(args: Args) -> Result<(), String> {
     let mut template = Metadata::new(args.source.clone());
     template.labels = args.labels.clone();
-    let (entries, exact) = collect(&args, &template)?;
+    let Collected {
+        entries,
+        exact,
+        tmk,
+    } = collect(&args, &template)?;
     let out = &args.out;
     let n = entries.len();
     if out.extension().is_some_and(|e| e == "mmdb") {
@@ -245,10 +296,16 @@ fn run(args: Args) -> Result<(), String> {
     store
         .insert_exact_many(digests)
         .map_err(|e| in_file(out, e))?;
+    let n_tmk = tmk.len();
+    for (t, m) in &tmk {
+        store
+            .insert_tmk(t, m.clone())
+            .map_err(|e| in_file(out, e))?;
+    }
     store.save_index_cache().map_err(|e| in_file(out, e))?;
     store.checkpoint().map_err(|e| in_file(out, e))?;
     eprintln!(
-        "{}: {} PDQ entries ({n} new), exact digests of {n_files} files",
+        "{}: {} PDQ entries ({n} new), exact digests of {n_files} files, TMK of {n_tmk} videos",
         out.display(),
         store.snapshot().len()
     );

@@ -18,7 +18,14 @@
 //! name added (`"query"`, and `"kind"`: `image`, `video` or `frame`). With a durable store
 //! (`build_db`'s default output) each file's MD5/SHA-1/SHA-256/SHA-512 is looked up first: an
 //! unmodified known file is reported as `query  exact:<alg>  id  digest  source  content_id`
-//! (JSON `"kind": "exact"`, `"signal"`) without being decoded. Arguments are processed in
+//! (JSON `"kind": "exact"`, `"signal"`) without being decoded. A video, when the store holds
+//! TMK entries, is then also checked with TMK+PDQF (level 1 on the stored pure averages, level
+//! 2 on the candidates, the reference's 0.7 / 0.7 thresholds; a second pass over the video,
+//! resampled to 15 fps; `--no-tmk` skips it): `query  tmk  id  level1 L1  level2 L2
+//! thresholds T1/T2  source  content_id  labels` (JSON `"kind": "tmk"`, `"signal": "tmk"`,
+//! `level1`, `level2`, `level1_threshold`, `level2_threshold`, `metadata`). Every check is
+//! the library's [`mediamatch::matcher::UploadChecker`]; this tool parses arguments and
+//! prints. Arguments are processed in
 //! the order given; `-` reads one upload from stdin. Exit status: 0 if anything matched, 1 if
 //! nothing did, 2 on any error (each error names the input once, on stderr).
 
@@ -27,10 +34,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mediamatch::db::{Database, MediaKind, Snapshot, StoreReader};
-use mediamatch::filehash::FileDigests;
+use mediamatch::db::{Database, MediaKind};
 use mediamatch::index::IndexConfig;
-use mediamatch::matcher::{ImageMatch, MatchOptions, MatchReport, Matcher};
+use mediamatch::matcher::{
+    ImageMatch, MatchOptions, MatchReport, Matcher, UploadChecker, UploadOptions, UploadReport,
+};
 use mediamatch::region::RegionConfig;
 use mediamatch::Hash256;
 
@@ -65,6 +73,10 @@ struct Args {
     /// Images: do not search candidate regions (letterbox bars, canvases, collages).
     #[arg(long)]
     no_regions: bool,
+    /// Do not check videos with TMK+PDQF (a store's TMK entries are otherwise checked, at the
+    /// cost of a second pass over each video resampled to 15 fps).
+    #[arg(long)]
+    no_tmk: bool,
     /// One JSON object per result.
     #[arg(long)]
     json: bool,
@@ -127,37 +139,48 @@ fn image_line(query: &str, m: &ImageMatch) -> String {
     )
 }
 
-/// Exact file-hash hits (stores only), checked before any decoding; prints one line (or JSON
-/// object) per stored entry and returns whether there was any.
-fn exact_hits(name: &str, digests: &FileDigests, store: Option<&StoreReader>, json: bool) -> bool {
-    let Some((alg, ids)) = store.and_then(|s| s.lookup_exact(digests)) else {
-        return false;
-    };
-    for id in ids {
-        let Ok(Some(e)) = store.map_or(Ok(None), |s| s.get_signal(id)) else {
-            continue;
-        };
+/// Prints the exact and TMK hits of an upload, then its PDQ / vPDQ report; returns whether
+/// anything matched.
+fn print_upload(name: &str, r: &UploadReport, json: bool) -> bool {
+    for e in &r.exact {
         if json {
-            let v = serde_json::json!({
-                "query": name,
-                "kind": "exact",
-                "signal": alg.name(),
-                "entry_id": id,
-                "digest": digests.get(alg).to_string(),
-                "metadata": e.metadata,
-            });
-            println!("{v}");
+            println!("{}", json_line("exact", name, e));
         } else {
             println!(
-                "{name}\texact:{}\t{id}\t{}\t{}\t{}",
-                alg.name(),
-                digests.get(alg),
+                "{name}\texact:{}\t{}\t{}\t{}\t{}",
+                e.signal.name(),
+                e.entry_id,
+                e.digest,
                 e.metadata.source,
                 e.metadata.content_id.as_deref().unwrap_or("-"),
             );
         }
     }
-    true
+    for t in &r.tmk {
+        if json {
+            let mut v = serde_json::to_value(t).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("signal".into(), "tmk".into());
+            }
+            println!("{}", json_line("tmk", name, v));
+        } else {
+            println!(
+                "{name}\ttmk\t{}\tlevel1 {:.6}\tlevel2 {:.6}\tthresholds {}/{}\t{}\t{}\t{}",
+                t.entry_id,
+                t.level1,
+                t.level2,
+                t.level1_threshold,
+                t.level2_threshold,
+                t.metadata.source,
+                t.metadata.content_id.as_deref().unwrap_or("-"),
+                t.metadata.labels.join(","),
+            );
+        }
+    }
+    if let Some(p) = &r.perceptual {
+        print_report(name, p, json);
+    }
+    r.is_match()
 }
 
 /// Prints a report; returns whether anything matched.
@@ -215,78 +238,56 @@ fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
 }
 
 fn run(args: &Args) -> mediamatch::Result<(bool, bool)> {
-    // A `.mmdb` file, or a durable store (opened read-only, as a matcher of a fleet would).
-    let (db, store) = if args.db.extension().is_some_and(|e| e == "mmdb") {
-        (Database::open(&args.db)?, None)
-    } else {
-        // The matcher needs every hit's quality and metadata while it aggregates.
-        let r = StoreReader::open(&args.db, IndexConfig::default())?;
-        (r.load_database()?, Some(r))
-    };
-    let store = store.as_ref();
-    let snap: &Snapshot = &db;
     let matcher = Matcher::new(options(args));
+    let upload = UploadOptions::default().with_tmk(!args.no_tmk);
+    // A `.mmdb` file, or a durable store (opened read-only, as a matcher of a fleet would).
+    let checker = if args.db.extension().is_some_and(|e| e == "mmdb") {
+        UploadChecker::from_database(Database::open(&args.db)?, matcher, upload)
+    } else {
+        UploadChecker::open_store(&args.db, IndexConfig::default(), matcher, upload)?
+    };
     let (mut any, mut had_error) = (false, false);
+    let mut report_error = |name: &str, e: &mediamatch::Error| {
+        // library errors about files already name them
+        let msg = e.to_string();
+        if msg.contains(name) {
+            eprintln!("{msg}");
+        } else {
+            eprintln!("{name}: {msg}");
+        }
+        had_error = true;
+    };
     for hex in &args.hexes {
         match hex.trim().parse::<Hash256>() {
-            Ok(h) => any |= print_report(hex, &matcher.match_hash(snap, h), args.json),
-            Err(e) => {
-                eprintln!("{hex}: {e}");
-                had_error = true;
-            }
+            Ok(h) => any |= print_upload(hex, &checker.check_hash(h), args.json),
+            Err(e) => report_error(hex, &e.into()),
         }
     }
     for p in &args.paths {
-        let result = if p.as_os_str() == "-" {
+        if p.as_os_str() == "-" {
             let mut bytes = Vec::new();
-            std::io::stdin()
+            let r = std::io::stdin()
                 .read_to_end(&mut bytes)
-                .map(|_| {
-                    if exact_hits("-", &FileDigests::of_bytes(&bytes), store, args.json) {
-                        any = true;
-                        return Vec::new(); // known file: no need to decode it
-                    }
-                    vec![("-".to_string(), matcher.match_bytes(snap, &bytes))]
-                })
-                .map_err(|e| format!("-: {e}"))
-        } else {
-            collect_files(std::slice::from_ref(p))
-                .map_err(|e| format!("{}: {e}", p.display()))
-                .map(|files| {
-                    let mut out = Vec::new();
-                    for f in &files {
-                        let name = f.display().to_string();
-                        if let Some(d) = store.and_then(|_| FileDigests::of_file(f).ok()) {
-                            if exact_hits(&name, &d, store, args.json) {
-                                any = true;
-                                continue; // known file: no need to decode it
-                            }
-                        }
-                        out.push((name, matcher.match_file(snap, f)));
-                    }
-                    out
-                })
-        };
-        match result {
-            Ok(reports) => {
-                for (name, r) in reports {
-                    match r {
-                        Ok(r) => any |= print_report(&name, &r, args.json),
-                        Err(e) => {
-                            // library errors about files already name them
-                            if e.to_string().contains(&name) {
-                                eprintln!("{e}");
-                            } else {
-                                eprintln!("{name}: {e}");
-                            }
-                            had_error = true;
-                        }
-                    }
-                }
+                .map_err(mediamatch::Error::from)
+                .and_then(|_| checker.check_bytes(&bytes));
+            match r {
+                Ok(r) => any |= print_upload("-", &r, args.json),
+                Err(e) => report_error("-", &e),
             }
+            continue;
+        }
+        let files = match collect_files(std::slice::from_ref(p)) {
+            Ok(f) => f,
             Err(e) => {
-                eprintln!("{e}");
-                had_error = true;
+                report_error(&p.display().to_string(), &e.into());
+                continue;
+            }
+        };
+        for f in &files {
+            let name = f.display().to_string();
+            match checker.check_file(f) {
+                Ok(r) => any |= print_upload(&name, &r, args.json),
+                Err(e) => report_error(&name, &e),
             }
         }
     }

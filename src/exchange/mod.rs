@@ -9,6 +9,9 @@
 //!   metadata and checkpoint.
 //! * [`hma`]: HMA bank exports / python-threatexchange dataset files (signal type, signal
 //!   value, bank, content id) as CSV, read and written.
+//! * [`import`]: one page or file into a [`crate::db::Store`] (any of the formats above, or a
+//!   hex / CSV / vPDQ list), deletions applied, the checkpoint kept in the store so a re-run
+//!   resumes. This step sits above the store; the parsers sit below it.
 //!
 //! Every importer returns records in page order, deletions included (`deleted: true`);
 //! [`SignalSet::apply`] applies a page to a local mirror. Bad records give
@@ -27,6 +30,7 @@
 //! ```
 
 pub mod hma;
+pub mod import;
 mod record;
 pub mod tcap;
 pub mod threatexchange;

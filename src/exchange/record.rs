@@ -26,7 +26,8 @@ pub enum SignalType {
     Sha256,
     /// SHA-512 of the file.
     Sha512,
-    /// TMK+PDQF video hash (a base64 `.tmk` file).
+    /// TMK+PDQF video hash (a `.tmk` file, base64 in one of the two forms of
+    /// [`SignalType::normalise`]).
     Tmk,
     /// vPDQ video hash (frame hashes).
     Vpdq,
@@ -77,7 +78,9 @@ impl SignalType {
     }
 
     /// Checks and normalises a value of this type: hex to lower case and of the right length,
-    /// a TMK value must decode (base64) to a valid `.tmk`. `Other`/`Vpdq` values are kept
+    /// a TMK value must decode to a valid `.tmk`, either as ThreatExchange writes `HASH_TMK`
+    /// (`TMK1FVECPDQF|` then the base64 of the rest of the file) or as TCAP takes it (the
+    /// base64 of the whole file). `Other`/`Vpdq` values are kept
     /// trimmed.
     pub fn normalise(&self, value: &str) -> std::result::Result<String, String> {
         let v = value.trim();
@@ -99,7 +102,17 @@ impl SignalType {
     }
 }
 
-/// Decodes a base64 `.tmk` value (standard or URL-safe alphabet, padding optional).
+/// The 12 ASCII magic bytes every standard `.tmk` starts with.
+const TMK_MAGIC: &str = "TMK1FVECPDQF";
+
+/// Decodes a TMK value in either form the exchanges use:
+///
+/// * ThreatExchange `HASH_TMK`: the file's first 12 bytes as they are (`TMK1FVECPDQF`), a
+///   `|`, then the base64 of the rest of the file ([`crate::exchange::threatexchange::encode_tmk`]);
+/// * TCAP's Hash Verification API: the base64 of the whole `.tmk` file
+///   ([`crate::exchange::tcap::encode_tmk`]).
+///
+/// Standard or URL-safe alphabet, padding optional, whitespace ignored.
 pub(crate) fn decode_tmk(v: &str) -> Result<TmkFeatures> {
     // A standard .tmk is 263,344 bytes; refuse values that could not be one of the limits.
     if v.len() as u64 > crate::tmk::MAX_FILE_BYTES / 3 * 4 + 4 {
@@ -110,11 +123,39 @@ pub(crate) fn decode_tmk(v: &str) -> Result<TmkFeatures> {
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent);
     let std = base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
     let url = base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg);
-    let bytes = std
-        .decode(&cleaned)
-        .or_else(|_| url.decode(&cleaned))
-        .map_err(|e| Error::invalid(format!("not base64: {e}")))?;
+    let decode = |s: &str| {
+        std.decode(s)
+            .or_else(|_| url.decode(s))
+            .map_err(|e| Error::invalid(format!("not base64: {e}")))
+    };
+    let bytes = match cleaned
+        .strip_prefix(TMK_MAGIC)
+        .and_then(|r| r.strip_prefix('|'))
+    {
+        Some(rest) => {
+            let mut b = TMK_MAGIC.as_bytes().to_vec();
+            b.extend(decode(rest)?);
+            b
+        }
+        None => decode(&cleaned)?,
+    };
     TmkFeatures::from_bytes(&bytes)
+}
+
+/// The ThreatExchange `HASH_TMK` form of a `.tmk`: magic, `|`, base64 of the rest.
+pub(crate) fn encode_tmk_te(t: &TmkFeatures) -> String {
+    let b = t.to_bytes();
+    let (head, rest) = b.split_at(TMK_MAGIC.len().min(b.len()));
+    format!(
+        "{}|{}",
+        String::from_utf8_lossy(head),
+        base64::engine::general_purpose::STANDARD.encode(rest)
+    )
+}
+
+/// The base64 of a whole `.tmk` file (TCAP's form).
+pub(crate) fn encode_tmk_base64(t: &TmkFeatures) -> String {
+    base64::engine::general_purpose::STANDARD.encode(t.to_bytes())
 }
 
 /// One hash shared by an exchange.

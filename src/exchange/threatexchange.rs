@@ -8,6 +8,17 @@
 //! fetching `paging.next` until a page has none, then later asks for updates `since` the
 //! largest `last_updated` seen; [`TeCheckpoint`] holds both and serialises, so an interrupted
 //! import resumes where it stopped.
+//!
+//! **`HASH_TMK` values.** A `.tmk` file is binary and ThreatExchange's string fields are not
+//! 8-bit clean, so the indicator of a `HASH_TMK` descriptor is the file's first 12 bytes as
+//! they are (the ASCII magic `TMK1FVECPDQF`), a `|`, then the standard base64 of the rest of
+//! the file. Source: Meta's reference client, `hashing/te-tag-query-java/com/facebook/
+//! threatexchange/Utils.java` in <https://github.com/facebook/ThreatExchange>
+//! (`readTMKHashFromFile` builds that string for `submit -t HASH_TMK`, `outputTMKHashToFile`
+//! undoes it), and its pull request #188
+//! (<https://github.com/facebook/ThreatExchange/pull/188>), whose test plan posts a sample
+//! `.tmk`, reads it back and gets a file with the same MD5. [`encode_tmk`] writes that form;
+//! the importers also accept the plain base64 of the whole file (TCAP's form).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +27,7 @@ use super::record::{
     page_records, record_error, record_id, required_str, SignalRecord, SignalType,
 };
 use crate::error::Result;
+use crate::tmk::TmkFeatures;
 
 /// Where a ThreatExchange import stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,9 +183,30 @@ pub fn parse_page(bytes: &[u8], previous: Option<&TeCheckpoint>) -> Result<TePag
     })
 }
 
+/// A `.tmk` as a ThreatExchange `HASH_TMK` indicator: `TMK1FVECPDQF|` and the base64 of the
+/// rest of the file (see the [module documentation](self)).
+///
+/// ```
+/// use mediamatch::exchange::{threatexchange, SignalType};
+/// use mediamatch::tmk::TmkBuilder;
+/// let mut b = TmkBuilder::new();
+/// for t in 0..20 { let mut f = [1.0f32; 256]; f[t % 7] = 9.0; b.push(&f); }
+/// let tmk = b.finish();
+/// let v = threatexchange::encode_tmk(&tmk);
+/// assert!(v.starts_with("TMK1FVECPDQF|"));
+/// // it reads back as the same features
+/// assert!(SignalType::Tmk.normalise(&v).is_ok());
+/// # Ok::<(), mediamatch::Error>(())
+/// ```
+pub fn encode_tmk(tmk: &TmkFeatures) -> String {
+    super::record::encode_tmk_te(tmk)
+}
+
 /// The form fields of a `POST /threat_descriptors` submission of one hash: `indicator`,
 /// `type`, `description`, `privacy_type`, `share_level`, `status` and comma-separated
-/// `tags`. `None` for signal types ThreatExchange has no indicator type for.
+/// `tags`. A TMK indicator is written in ThreatExchange's form ([`encode_tmk`]), whichever
+/// form the record holds. `None` for signal types ThreatExchange has no indicator type for,
+/// or a TMK record whose value does not decode.
 pub fn descriptor_form(
     record: &SignalRecord,
     privacy_type: &str,
@@ -182,8 +215,12 @@ pub fn descriptor_form(
     description: &str,
 ) -> Option<Vec<(&'static str, String)>> {
     let t = te_type(&record.signal_type)?;
+    let indicator = match record.tmk() {
+        Some(tmk) => encode_tmk(&tmk.ok()?),
+        None => record.value.clone(),
+    };
     Some(vec![
-        ("indicator", record.value.clone()),
+        ("indicator", indicator),
         ("type", t.to_owned()),
         ("description", description.to_owned()),
         ("privacy_type", privacy_type.to_owned()),

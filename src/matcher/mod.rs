@@ -42,6 +42,7 @@ mod plan;
 mod result;
 mod search;
 mod sniff;
+mod upload;
 mod video;
 
 pub use bank::{bank_views, BankViews, BankedView};
@@ -51,3 +52,4 @@ pub use plan::{pad_replicate, Derivation, PlannedHash, QueryPlan, View};
 pub use result::{FrameHit, ImageMatch, Item, MatchReport, VideoMatch};
 pub use search::search_plan;
 pub use sniff::{sniff, MediaType, SNIFF_BYTES};
+pub use upload::{ExactHit, TmkHit, UploadChecker, UploadOptions, UploadReport};

@@ -7,6 +7,11 @@ use super::pdqf::{Pdqf, PDQF_DIM};
 /// Frames per second TMK hashes at.
 pub const TMK_FPS: i32 = 15;
 
+/// The fewest 15 fps frames (one second) for which this crate banks a video's TMK (our choice,
+/// not the reference's: it hashes any length, but a clip of a few frames has near-zero
+/// Fourier features and its level-2 scores mean little).
+pub const MIN_TMK_FRAMES: i32 = TMK_FPS;
+
 /// The reference's periods, in 15 fps frames.
 pub const PERIODS: [i32; 4] = [2731, 4391, 9767, 14653];
 

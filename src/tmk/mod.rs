@@ -23,7 +23,7 @@ mod pdqf;
 pub mod resample;
 mod score;
 
-pub use features::{coeffs, TmkBuilder, COEFF_BITS, PERIODS, TMK_FPS};
+pub use features::{coeffs, TmkBuilder, COEFF_BITS, MIN_TMK_FRAMES, PERIODS, TMK_FPS};
 #[cfg(feature = "ffmpeg")]
 pub use ffmpeg::{hash_video_ffmpeg, rgb64_frames_ffmpeg};
 pub use format::{TmkFeatures, HEADER_LEN, MAX_COEFFS, MAX_DIM, MAX_FILE_BYTES, MAX_PERIODS};

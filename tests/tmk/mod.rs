@@ -3,6 +3,7 @@
 mod bad_input;
 mod conformance;
 mod index;
+mod upload;
 mod video;
 
 use std::path::{Path, PathBuf};

@@ -68,6 +68,7 @@ use crate::error::Result;
 use crate::hash::Hash256;
 use crate::index::{IndexConfig, Match};
 
+mod checkpoint;
 mod signals;
 
 pub use signals::Applied;
