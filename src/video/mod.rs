@@ -38,6 +38,8 @@ mod config;
 mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg_io;
 mod frame;
 mod gif;
 mod h264;
