@@ -268,8 +268,12 @@ impl VideoHasher {
             }
         }
         #[cfg(not(feature = "ffmpeg"))]
-        if self.config.backend == Backend::Ffmpeg || !is_mp4_family(&bytes) {
-            return Err(no_ffmpeg(&bytes));
+        if self.config.backend == Backend::Ffmpeg {
+            return Err(VideoError::new(
+                VideoErrorKind::UnsupportedCodec,
+                "the FFmpeg backend is not in this build: build mediamatch with the `ffmpeg` feature",
+            )
+            .into());
         }
         self.builtin_with(Mp4H264Source::from_bytes(bytes, limits)?, hash, key)
     }
@@ -552,18 +556,6 @@ impl<S: FrameSource> Iterator for Frames<'_, S> {
         }
         None
     }
-}
-
-/// The error for input only the FFmpeg backend reads, in a build without it.
-#[cfg(not(feature = "ffmpeg"))]
-fn no_ffmpeg(head: &[u8]) -> crate::Error {
-    let what = if is_mp4_family(head) {
-        "the FFmpeg backend is not in this build: build mediamatch with the `ffmpeg` feature"
-    } else {
-        "not an MP4/MOV or GIF file: the built-in backend reads only those; build mediamatch \
-         with the `ffmpeg` feature for other containers"
-    };
-    VideoError::new(VideoErrorKind::UnsupportedCodec, what).into()
 }
 
 /// Whether `head` (a file's first bytes) starts like an ISO-BMFF / QuickTime file (MP4, MOV,
