@@ -44,8 +44,9 @@ pub struct DecodeLimits {
     #[serde(default = "default_max_pixels")]
     pub max_pixels: u64,
     /// Longest one decode-and-hash call may take (default: no limit). Checked while the
-    /// decoder reads its input and between blocks of rows while hashing; a call over it fails
-    /// with [`DecodeErrorKind::TimedOut`](crate::error::DecodeErrorKind::TimedOut).
+    /// decoder reads its input, every 5 ms while a JPEG's pixels are decoded (on a worker
+    /// thread), and between blocks of rows while hashing; a call over it fails with
+    /// [`DecodeErrorKind::TimedOut`](crate::error::DecodeErrorKind::TimedOut).
     #[serde(default)]
     pub max_time: Option<Duration>,
 }
