@@ -44,8 +44,9 @@ pub struct DecodeLimits {
     #[serde(default = "default_max_pixels")]
     pub max_pixels: u64,
     /// Longest one decode-and-hash call may take (default: no limit). Checked while the
-    /// decoder reads its input and between blocks of rows while hashing; a call over it fails
-    /// with [`DecodeErrorKind::TimedOut`](crate::error::DecodeErrorKind::TimedOut).
+    /// decoder reads its input, every 5 ms while a JPEG's pixels are decoded (on a worker
+    /// thread), and between blocks of rows while hashing; a call over it fails with
+    /// [`DecodeErrorKind::TimedOut`](crate::error::DecodeErrorKind::TimedOut).
     #[serde(default)]
     pub max_time: Option<Duration>,
 }
@@ -196,6 +197,11 @@ impl Interrupt {
         None
     }
 
+    /// Whether there is anything to watch (a deadline or a token).
+    pub(crate) fn is_active(&self) -> bool {
+        self.cancel.is_some() || self.deadline.is_some()
+    }
+
     pub(crate) fn is_stopped(&self) -> bool {
         (self.cancel.is_some() || self.deadline.is_some()) && self.reason().is_some()
     }
@@ -304,6 +310,16 @@ fn decode_reader<R: BufRead + Seek>(
     if reader.format().is_none() {
         return Err(DecodeError::new(DecodeErrorKind::UnknownFormat, None).into());
     }
+    #[cfg(feature = "jpeg")]
+    if reader.format() == Some(image::ImageFormat::Jpeg) && interrupt.is_active() {
+        return jpeg_worker::decode(
+            reader.into_inner(),
+            limits,
+            apply_orientation,
+            interrupt,
+            header_check,
+        );
+    }
     reader.limits(limits.to_image_limits());
     let mut decoder = reader
         .into_decoder()
@@ -325,6 +341,126 @@ fn decode_reader<R: BufRead + Seek>(
         img.apply_orientation(o);
     }
     Ok(img)
+}
+
+/// JPEG under a deadline or a cancel token. The JPEG decoder (`zune-jpeg` through `image`)
+/// reads its whole input first and then decodes the pixels in one call with no hook, so the
+/// checks of [`Interruptible`] cannot reach inside it; bounding it from within would mean
+/// forking the decoder. So the pixels are decoded on a worker thread of their own and the call
+/// waits for it while checking the deadline and the token every few milliseconds: the call
+/// fails with `TimedOut` / `Cancelled` on time, and the worker finishes in the background
+/// (its work is bounded by the header checks: `max_pixels`, `max_alloc`, and the decoder's
+/// own cap of 100 progressive scans), then frees its buffer. At most
+/// [`jpeg_worker::MAX_IN_FLIGHT`] workers run at once, so a flood of slow JPEGs that time
+/// out cannot pile up background work: a call waits for a free slot, under its deadline.
+#[cfg(feature = "jpeg")]
+mod jpeg_worker {
+    use std::io::{Cursor, Read};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use image::{DynamicImage, ImageDecoder};
+
+    use super::{map_image_error, DecodeLimits, HeaderCheck, Interrupt};
+    use crate::error::{DecodeError, DecodeErrorKind, Result};
+
+    /// Most JPEG workers running at once (those of calls that returned early included).
+    pub(super) const MAX_IN_FLIGHT: usize = 8;
+
+    /// Workers running now.
+    pub(super) static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+    /// How often the waiting call looks at its deadline and token.
+    const POLL: Duration = Duration::from_millis(5);
+
+    /// Releases a worker's slot when the worker ends, however it ends.
+    struct Slot;
+
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    fn stopped(interrupt: &Interrupt) -> Result<()> {
+        interrupt.check()
+    }
+
+    /// Takes a slot, waiting (under the call's deadline) while all are taken.
+    fn take_slot(interrupt: &Interrupt) -> Result<Slot> {
+        loop {
+            stopped(interrupt)?;
+            let n = IN_FLIGHT.load(Ordering::Acquire);
+            if n < MAX_IN_FLIGHT
+                && IN_FLIGHT
+                    .compare_exchange(n, n + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return Ok(Slot);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub(super) fn decode<R: Read>(
+        mut input: R,
+        limits: DecodeLimits,
+        apply_orientation: bool,
+        interrupt: &Interrupt,
+        header_check: HeaderCheck<'_>,
+    ) -> Result<DynamicImage> {
+        // the input is read through `Interruptible`, which fails once the call is stopped
+        let mut data = Vec::new();
+        input
+            .read_to_end(&mut data)
+            .map_err(|e| match interrupt.reason() {
+                Some(kind) => DecodeError::new(kind, None),
+                None => DecodeError::new(DecodeErrorKind::Io, Some(Box::new(e))),
+            })?;
+        let mut decoder =
+            image::codecs::jpeg::JpegDecoder::new(Cursor::new(data)).map_err(map_image_error)?;
+        decoder
+            .set_limits(limits.to_image_limits())
+            .map_err(map_image_error)?;
+        let (w, h) = decoder.dimensions();
+        limits.check_image(w, h, decoder.total_bytes())?;
+        header_check(w, h, decoder.color_type())?;
+        let orientation = if apply_orientation {
+            decoder.orientation().ok()
+        } else {
+            None
+        };
+        let slot = take_slot(interrupt)?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("mediamatch-jpeg".into())
+            .spawn(move || {
+                let _slot = slot;
+                // the receiver may be gone (the call returned): the image is dropped here
+                let _ = tx.send(DynamicImage::from_decoder(decoder));
+            })
+            .map_err(|e| DecodeError::new(DecodeErrorKind::Io, Some(Box::new(e))))?;
+        let mut img = loop {
+            match rx.recv_timeout(POLL) {
+                Ok(r) => break r.map_err(map_image_error)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => stopped(interrupt)?,
+                // the worker ended without a result: the decoder panicked
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::Malformed,
+                        Some("the JPEG decoder failed without an error".into()),
+                    )
+                    .into())
+                }
+            }
+        };
+        stopped(interrupt)?;
+        if let Some(o) = orientation {
+            img.apply_orientation(o);
+        }
+        Ok(img)
+    }
 }
 
 fn no_check(_: u32, _: u32, _: ColorType) -> Result<()> {
@@ -422,4 +558,83 @@ pub fn decode_image_file(
         &Interrupt::new(&limits, None),
         &no_check,
     )
+}
+
+#[cfg(all(test, feature = "jpeg"))]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::jpeg_worker::IN_FLIGHT;
+    use super::*;
+
+    /// A slow JPEG: 3000 × 3000, progressive with 30 scans per component (90 scans, near the
+    /// decoder's cap of 100), each pass of the decoder over all 9 M pixels.
+    fn slow_jpeg() -> Vec<u8> {
+        let (w, h) = (3000u16, 3000u16);
+        let mut x = 0x2545_f491_u32;
+        let rgb: Vec<u8> = (0..w as usize * h as usize * 3)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                ((i / 3 % w as usize) as u32 / 12 + (x & 31)) as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+        enc.set_progressive_scans(30);
+        enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// The JPEG decoder itself is interrupted: cancelled once its worker has started, the
+    /// call returns `Cancelled` while the worker is still decoding (so it did not wait for
+    /// the decode to end), and the worker's slot is freed when it ends. A deadline stops it
+    /// the same way, as `TimedOut`; without either, the image decodes.
+    #[test]
+    fn a_slow_jpeg_decode_is_interrupted_from_inside() {
+        let jpeg = slow_jpeg();
+        let limits = DecodeLimits::default();
+        let token = CancelToken::new();
+        let interrupt = Interrupt::new(&limits, Some(&token));
+        let canceller = {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                // (bounded, so that a decode without a worker fails the test, not hangs it)
+                let give_up = Instant::now() + Duration::from_secs(60);
+                while IN_FLIGHT.load(Ordering::Acquire) == 0 && Instant::now() < give_up {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                token.cancel();
+            })
+        };
+        let r = decode_bytes_with(&jpeg, limits, false, &interrupt, &no_check);
+        let still_decoding = IN_FLIGHT.load(Ordering::Acquire) > 0;
+        canceller.join().unwrap();
+        match r {
+            Err(Error::Decode(d)) => assert_eq!(d.kind(), DecodeErrorKind::Cancelled),
+            r => panic!("{:?}", r.map(|i| (i.width(), i.height()))),
+        }
+        assert!(still_decoding, "the call waited for the decoder");
+
+        let timed = limits.with_max_time(Duration::from_millis(20));
+        match decode_bytes_with(
+            &jpeg,
+            timed,
+            false,
+            &Interrupt::new(&timed, None),
+            &no_check,
+        ) {
+            Err(Error::Decode(d)) => assert_eq!(d.kind(), DecodeErrorKind::TimedOut),
+            r => panic!("{:?}", r.map(|i| (i.width(), i.height()))),
+        }
+
+        // the same bytes decode without a deadline, and with a generous one on the worker
+        let plain = decode_image(&jpeg, limits, false).unwrap();
+        let generous = limits.with_max_time(Duration::from_secs(3600));
+        let worker = decode_image(&jpeg, generous, false).unwrap();
+        assert_eq!((plain.width(), plain.height()), (3000, 3000));
+        assert!(plain == worker);
+    }
 }

@@ -72,6 +72,8 @@
 //! pool. The batch calls ([`PdqHasher::hash_files`], [`PdqHasher::hash_inputs`],
 //! [`PdqHasher::hash_many`]) and the video decoder's tasks run on the *current* rayon pool:
 //! rayon's global pool by default, or yours when called inside `pool.install(|| ...)`.
+//! One exception: a JPEG decoded under a deadline or a [`CancelToken`] is decoded on a short-
+//! lived thread of its own (at most 8 at once), so that the call can return on time.
 //! Hashers are `Send + Sync` and cheap to clone.
 //!
 //! # The `image` crate

@@ -17,7 +17,7 @@ use crate::decode::{decode_image, decode_image_file};
 use crate::error::{DecodeError, DecodeErrorKind, Error, Result};
 use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
-use crate::video::{FrameSource, Mp4H264Source, QueryVideo, VideoHasher};
+use crate::video::{FrameSource, QueryVideo, VideoHasher};
 
 /// Hashes uploads and searches them on a database snapshot.
 ///
@@ -77,8 +77,8 @@ impl Matcher {
     }
 
     /// Matches an encoded upload, its type sniffed from the bytes: images (and the first frame
-    /// of animated images) through their query plan, videos (MP4/MOV, built-in decoder) frame
-    /// by frame. Unknown bytes are a decode error.
+    /// of animated images) through their query plan, videos frame by frame (decoded as
+    /// [`VideoHasher::hash_query_bytes`] does). Unknown bytes are a decode error.
     pub fn match_bytes(&self, snap: &Snapshot, bytes: &[u8]) -> Result<MatchReport> {
         let media = sniff(bytes);
         match media {
@@ -88,8 +88,8 @@ impl Matcher {
                 Ok(self.report_image(snap, &LumaImage::from_image(&img), media))
             }
             MediaType::Video => {
-                let src = Mp4H264Source::from_bytes(bytes.into(), self.video.config().limits)?;
-                self.match_source(snap, src)
+                let q = self.video.hash_query_bytes(bytes, &self.opts.video)?;
+                Ok(self.match_query_video(snap, &q))
             }
             _ => Err(DecodeError::new(DecodeErrorKind::UnknownFormat, None).into()),
         }

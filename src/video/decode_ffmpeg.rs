@@ -29,15 +29,14 @@
 //! containers and codecs, and files the built-in demuxer refuses, use frame threading.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-
 use std::path::Path;
+use std::sync::Arc;
 
 use ffmpeg_next as ff;
 
 use super::h264::plan::{skip_plan, Action, SkipPlan};
 use super::h264::split::{Splitter, MIN_TASK_SAMPLES};
-use super::h264::stream::{raw_nals, ReadSeek, Stream};
+use super::h264::stream::{raw_nals, Opener, ReadSeek};
 use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Error, Result, VideoError, VideoErrorKind};
@@ -116,7 +115,8 @@ pub struct FfmpegSource {
     next_number: u64,
     eof_sent: bool,
     done: bool,
-    path: PathBuf,
+    /// The file or the bytes (a restart opens them again).
+    origin: Opener,
     threads: usize,
     /// Which packets are sent (H.264 in MP4 only).
     plan: Option<SkipPlan>,
@@ -171,8 +171,41 @@ impl FfmpegSource {
         limits: VideoLimits,
         threads: usize,
     ) -> Result<FfmpegSource> {
-        let path = path.as_ref();
-        let (input, stream, decoder, src_format, info) = Self::open_parts(path, limits, threads)?;
+        Self::with_origin(Opener::File(path.as_ref().to_path_buf()), limits, threads)
+    }
+
+    /// Reads a video held in memory (any container and codec FFmpeg reads) through a custom
+    /// I/O context over the bytes: nothing is written to disk. Single-threaded decoding.
+    ///
+    /// ```
+    /// use mediamatch::video::{FfmpegSource, VideoLimits};
+    /// // not a video: a typed error, as for a file
+    /// let err = FfmpegSource::from_bytes(b"not a video".to_vec().into(), VideoLimits::default())
+    ///     .unwrap_err();
+    /// assert!(matches!(err, mediamatch::Error::Video(_)));
+    /// ```
+    pub fn from_bytes(bytes: Arc<[u8]>, limits: VideoLimits) -> Result<FfmpegSource> {
+        Self::from_bytes_with_threads(bytes, limits, 1)
+    }
+
+    /// [`FfmpegSource::from_bytes`] decoding with `threads` frame threads (see
+    /// [`FfmpegSource::open_with_threads`]).
+    pub fn from_bytes_with_threads(
+        bytes: Arc<[u8]>,
+        limits: VideoLimits,
+        threads: usize,
+    ) -> Result<FfmpegSource> {
+        Self::with_origin(Opener::Bytes(bytes), limits, threads)
+    }
+
+    /// Opens the file or bytes of `origin`.
+    pub(crate) fn with_origin(
+        origin: Opener,
+        limits: VideoLimits,
+        threads: usize,
+    ) -> Result<FfmpegSource> {
+        let (input, stream, decoder, src_format, info) =
+            Self::open_parts(&origin, limits, threads)?;
         Ok(FfmpegSource {
             input,
             stream,
@@ -184,7 +217,7 @@ impl FfmpegSource {
             next_number: 0,
             eof_sent: false,
             done: false,
-            path: path.to_path_buf(),
+            origin,
             threads,
             plan: None,
             plan_made: false,
@@ -198,7 +231,7 @@ impl FfmpegSource {
 
     #[allow(clippy::type_complexity)]
     fn open_parts(
-        path: &Path,
+        origin: &Opener,
         limits: VideoLimits,
         threads: usize,
     ) -> Result<(
@@ -210,10 +243,14 @@ impl FfmpegSource {
     )> {
         ff::init().map_err(|e| ff_err(VideoErrorKind::Decoder, "initialising FFmpeg", e))?;
         ff::util::log::set_level(ff::util::log::Level::Fatal);
-        let input = ff::format::input(&path).map_err(|e| {
+        let input = match origin {
+            Opener::File(path) => ff::format::input(path),
+            Opener::Bytes(bytes) => super::ffmpeg_io::input_from_bytes(bytes.clone()),
+        }
+        .map_err(|e| {
             ff_err(
                 VideoErrorKind::Container,
-                "cannot open or probe the file",
+                "cannot open or probe the input",
                 e,
             )
         })?;
@@ -257,7 +294,7 @@ impl FfmpegSource {
     /// last one returned.
     fn restart(&mut self) -> Result<()> {
         let (input, stream, decoder, src_format, _) =
-            Self::open_parts(&self.path, self.limits, self.threads)?;
+            Self::open_parts(&self.origin, self.limits, self.threads)?;
         self.input = input;
         self.stream = stream;
         self.decoder = decoder;
@@ -431,7 +468,7 @@ impl FrameSource for FfmpegSource {
         if !self.plan_made {
             self.plan_made = true;
             if self.info.codec == "h264" {
-                self.plan = skip_plan(&self.path, self.limits, self.sampler);
+                self.plan = skip_plan(&self.origin, self.limits, self.sampler);
             }
         }
         while !self.done {
@@ -495,33 +532,37 @@ impl std::fmt::Debug for FfmpegSplit {
 }
 
 impl FfmpegSplit {
-    /// The tasks for `path` at `sampling`; `None` when the file is not H.264 in MP4/MOV as
+    /// The tasks for `origin` at `sampling`; `None` when the input is not H.264 in MP4/MOV as
     /// the built-in demuxer reads it, when libavformat's packets are not exactly the samples
     /// of that demuxer (offset and size, in order), or when there is too little work to split:
     /// the caller then decodes sequentially.
-    pub(crate) fn new(path: &Path, limits: VideoLimits, sampling: Sampling) -> Option<FfmpegSplit> {
-        Self::with_min_task(path, limits, sampling, MIN_TASK_SAMPLES)
+    pub(crate) fn new(
+        origin: &Opener,
+        limits: VideoLimits,
+        sampling: Sampling,
+    ) -> Option<FfmpegSplit> {
+        Self::with_min_task(origin, limits, sampling, MIN_TASK_SAMPLES)
     }
 
     /// [`FfmpegSplit::new`] with tasks of at least `min_task` decoded samples.
     fn with_min_task(
-        path: &Path,
+        origin: &Opener,
         limits: VideoLimits,
         sampling: Sampling,
         min_task: usize,
     ) -> Option<FfmpegSplit> {
         let (mut input, stream, _, src_format, info) =
-            FfmpegSource::open_parts(path, limits, 1).ok()?;
+            FfmpegSource::open_parts(origin, limits, 1).ok()?;
         if info.codec != "h264" {
             return None;
         }
         let params = input.stream(stream)?.parameters().clone();
         let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
-        let (stream_info, opener, mut reader) = Stream::open_file(path, limits).ok()?;
+        let (stream_info, mut reader) = origin.stream(limits).ok()?;
         let split = Splitter::plan(
-            std::sync::Arc::new(stream_info),
-            opener,
-            &mut reader,
+            Arc::new(stream_info),
+            origin.clone(),
+            &mut *reader,
             sampler,
             true,
             true,
@@ -781,6 +822,7 @@ mod tests {
     use super::*;
     use crate::video::{Mp4H264Source, VideoLimits};
     use sha2::{Digest, Sha256};
+    use std::path::PathBuf;
 
     fn fixture() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/video/gops-high-320x180.mp4")
@@ -829,7 +871,8 @@ mod tests {
         let want = drain_rgb(&mut plain);
         assert!(want.len() > 10, "{} frames", want.len());
         let sampler = Sampler::new(sampling, plain.info.frame_rate.map(|r| r.as_f64()));
-        let plan = skip_plan(&fixture(), VideoLimits::default(), sampler).expect("plan");
+        let plan =
+            skip_plan(&Opener::File(fixture()), VideoLimits::default(), sampler).expect("plan");
         // the plan skips packets, and with it the frames are the same
         assert!(plan.action.iter().any(|&a| a != Action::Decode));
         let mut planned = open();
@@ -881,8 +924,13 @@ mod tests {
             seq.plan_made = true; // every packet decoded
             let want = drain_rgb(&mut seq);
             assert!(!want.is_empty());
-            let split = FfmpegSplit::with_min_task(&clip, VideoLimits::default(), sampling, 1)
-                .expect("splits at recovery points");
+            let split = FfmpegSplit::with_min_task(
+                &Opener::File(clip.clone()),
+                VideoLimits::default(),
+                sampling,
+                1,
+            )
+            .expect("splits at recovery points");
             assert!(split.len() >= 5, "{sampling:?}: {} tasks", split.len());
             let overhangs = (0..split.len())
                 .filter(|&t| !split.split.overhang(t).is_empty())
@@ -913,8 +961,12 @@ mod tests {
     fn every_task_split_equals_full_decode() {
         // the default task size splits the fixture's 150 frames too (libavformat's packets
         // are the demuxer's samples), so `hash_file` takes this path
-        let split = FfmpegSplit::new(&fixture(), VideoLimits::default(), Sampling::EveryFrame)
-            .expect("splits");
+        let split = FfmpegSplit::new(
+            &Opener::File(fixture()),
+            VideoLimits::default(),
+            Sampling::EveryFrame,
+        )
+        .expect("splits");
         assert!(split.len() >= 2, "{split:?}");
         for sampling in [
             Sampling::EveryFrame,
@@ -931,8 +983,13 @@ mod tests {
                 want.push((f.frame_number, f.keyframe, f.pixels.to_rgb24().unwrap()));
             }
             assert!(!want.is_empty());
-            let split = FfmpegSplit::with_min_task(&fixture(), VideoLimits::default(), sampling, 1)
-                .expect("splits");
+            let split = FfmpegSplit::with_min_task(
+                &Opener::File(fixture()),
+                VideoLimits::default(),
+                sampling,
+                1,
+            )
+            .expect("splits");
             assert!(split.len() >= 5, "{sampling:?}: {} tasks", split.len());
             // every other task reuses the previous task's decoder, reader and scaler
             let got = drain_split(&split, |t| t % 2 == 0);

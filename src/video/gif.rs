@@ -5,9 +5,12 @@
 //! The timeline ticks every [`GifSource::TICK_MS`] ms (50 fps); tick `n` shows the GIF frame
 //! displayed at `n × TICK_MS` ms. Delays under 20 ms are read as 100 ms, as browsers do.
 
+#[cfg(feature = "gif")]
 use std::io::Cursor;
 
+#[cfg(feature = "gif")]
 use image::codecs::gif::GifDecoder;
+#[cfg(feature = "gif")]
 use image::{AnimationDecoder, ImageDecoder};
 
 use super::sample::{Sampler, Sampling};
@@ -62,6 +65,24 @@ fn corrupt(e: image::ImageError) -> crate::Error {
         .into()
 }
 
+/// The size and the (lazily decoded) frames of a GIF.
+#[cfg(feature = "gif")]
+fn gif_frames(bytes: Vec<u8>) -> Result<(u32, u32, image::Frames<'static>)> {
+    let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let (w, h) = dec.dimensions();
+    Ok((w, h, dec.into_frames()))
+}
+
+/// Without the `gif` feature, GIFs are refused.
+#[cfg(not(feature = "gif"))]
+fn gif_frames(_: Vec<u8>) -> Result<(u32, u32, image::Frames<'static>)> {
+    Err(VideoError::new(
+        VideoErrorKind::UnsupportedCodec,
+        "GIF: build mediamatch with the `gif` feature",
+    )
+    .into())
+}
+
 impl GifSource {
     /// Milliseconds between two ticks of the timeline.
     pub const TICK_MS: u64 = 20;
@@ -71,11 +92,10 @@ impl GifSource {
         if !is_gif(&bytes) {
             return Err(VideoError::new(VideoErrorKind::Container, "not a GIF file").into());
         }
-        let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-        let (w, h) = dec.dimensions();
+        let (w, h, frames) = gif_frames(bytes)?;
         limits.check_size(w, h)?;
         Ok(GifSource {
-            frames: dec.into_frames(),
+            frames,
             info: VideoInfo {
                 width: w,
                 height: h,

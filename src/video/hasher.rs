@@ -1,6 +1,7 @@
 //! [`VideoHasher`]: sampled frames of a source or file hashed with PDQ, with vPDQ semantics.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,8 @@ use super::decode_builtin::{self, Mp4H264Source};
 #[cfg(feature = "ffmpeg")]
 use super::decode_ffmpeg::{self, FfmpegSource};
 use super::gif::{is_gif, GifSource};
+#[cfg(feature = "ffmpeg")]
+use super::h264::stream::Opener;
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
 use super::{
@@ -196,8 +199,9 @@ impl VideoHasher {
         }
         #[cfg(feature = "ffmpeg")]
         if self.config.parallel && rayon::current_num_threads() > 1 {
+            let origin = Opener::File(path.to_path_buf());
             if let Some(split) =
-                decode_ffmpeg::FfmpegSplit::new(path, self.config.limits, self.config.sampling)
+                decode_ffmpeg::FfmpegSplit::new(&origin, self.config.limits, self.config.sampling)
             {
                 return run_tasks(
                     split.len(),
@@ -210,7 +214,10 @@ impl VideoHasher {
         self.sampled(self.open(path)?, hash)
     }
 
-    /// Hashes an in-memory MP4/MOV (built-in backend).
+    /// Hashes an in-memory video: GIF; MP4/MOV with H.264 by the built-in backend; with the
+    /// `ffmpeg` feature, any other container or codec by FFmpeg, which reads the bytes
+    /// through a custom I/O context (nothing is written to disk). [`Backend::Ffmpeg`] sends
+    /// everything but GIFs to FFmpeg, [`Backend::Builtin`] nothing.
     pub fn hash_bytes(&self, bytes: &[u8]) -> Result<Vec<FrameHash>> {
         Ok(self.hash_bytes_report(bytes)?.frames)
     }
@@ -219,18 +226,85 @@ impl VideoHasher {
     /// [`VideoHasher::hash_file_report`]). Errors name the input `<memory>`.
     pub fn hash_bytes_report(&self, bytes: &[u8]) -> Result<VideoHashes> {
         let this = self.started();
+        this.bytes_with(bytes, &|f, fps| this.hash_frame(f, fps), &|h| {
+            h.frame_number
+        })
+        .map(|(frames, report)| VideoHashes { frames, report })
+        .map_err(|e| e.with_video_path(MEMORY))
+    }
+
+    /// [`VideoHasher::hash_bytes`] with any per-frame hashing; `key` gives the frame number.
+    fn bytes_with<T: Send>(
+        &self,
+        bytes: &[u8],
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        let limits = self.config.limits;
         if is_gif(bytes) {
-            return GifSource::from_bytes(bytes.to_vec(), this.config.limits)
-                .and_then(|src| this.sampled(src, &|f, fps| this.hash_frame(f, fps)))
-                .map(|(frames, report)| VideoHashes { frames, report })
-                .map_err(|e| e.with_video_path(MEMORY));
+            return self.sampled(GifSource::from_bytes(bytes.to_vec(), limits)?, hash);
         }
-        Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
-            .and_then(|src| {
-                this.builtin_with(src, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
-            })
-            .map(|(frames, report)| VideoHashes { frames, report })
-            .map_err(|e| e.with_video_path(MEMORY))
+        let bytes: Arc<[u8]> = bytes.into();
+        #[cfg(feature = "ffmpeg")]
+        {
+            let ffmpeg = |bytes| self.ffmpeg_with(Opener::Bytes(bytes), hash, key);
+            match self.config.backend {
+                Backend::Ffmpeg => return ffmpeg(bytes),
+                Backend::Auto if !is_mp4_family(&bytes) => return ffmpeg(bytes),
+                // another codec in MP4/MOV (HEVC, 10-bit H.264…): FFmpeg decodes it
+                Backend::Auto => {
+                    match Mp4H264Source::from_bytes(bytes.clone(), limits)
+                        .and_then(|src| self.builtin_with(src, hash, key))
+                    {
+                        Err(crate::Error::Video(e))
+                            if e.kind() == VideoErrorKind::UnsupportedCodec =>
+                        {
+                            return ffmpeg(bytes)
+                        }
+                        r => return r,
+                    }
+                }
+                Backend::Builtin => {}
+            }
+        }
+        #[cfg(not(feature = "ffmpeg"))]
+        if self.config.backend == Backend::Ffmpeg {
+            return Err(VideoError::new(
+                VideoErrorKind::UnsupportedCodec,
+                "the FFmpeg backend is not in this build: build mediamatch with the `ffmpeg` feature",
+            )
+            .into());
+        }
+        self.builtin_with(Mp4H264Source::from_bytes(bytes, limits)?, hash, key)
+    }
+
+    /// Decodes with FFmpeg: split across threads like [`VideoHasher::hash_file`] when it can
+    /// be, else one source with frame threads.
+    #[cfg(feature = "ffmpeg")]
+    fn ffmpeg_with<T: Send>(
+        &self,
+        origin: Opener,
+        hash: &(dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T> + Sync),
+        key: &(dyn Fn(&T) -> u64 + Sync),
+    ) -> Result<(Vec<T>, DecodeReport)> {
+        let threads = rayon::current_num_threads();
+        if self.config.parallel && threads > 1 {
+            if let Some(split) =
+                decode_ffmpeg::FfmpegSplit::new(&origin, self.config.limits, self.config.sampling)
+            {
+                return run_tasks(
+                    split.len(),
+                    |t, prev| split.source(t, prev),
+                    &|src| self.sampled_mut(src, hash),
+                    key,
+                );
+            }
+        }
+        let threads = if self.config.parallel { threads } else { 1 };
+        self.sampled(
+            FfmpegSource::with_origin(origin, self.config.limits, threads)?,
+            hash,
+        )
     }
 
     /// [`VideoHasher::hash_builtin`] with any per-frame hashing.
@@ -350,28 +424,16 @@ impl VideoHasher {
         this
     }
 
-    /// Hashes an in-memory MP4/MOV for robust matching (built-in backend), decoding as
-    /// [`VideoHasher::hash_bytes`] does.
+    /// Hashes an in-memory video for robust matching, decoding as [`VideoHasher::hash_bytes`]
+    /// does (FFmpeg for what the built-in backend does not read, with the `ffmpeg` feature).
     pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
         let this = self.for_query(opts);
-        if is_gif(bytes) {
-            let frames = GifSource::from_bytes(bytes.to_vec(), this.config.limits)
-                .and_then(|src| this.sampled(src, &|f, fps| this.hash_query_frame(f, fps, opts)))
-                .map_err(|e| e.with_video_path(MEMORY))?
-                .0;
-            return Ok(QueryVideo {
-                transforms: opts.transforms(),
-                frames,
-            });
-        }
-        let frames = Mp4H264Source::from_bytes(bytes.into(), this.config.limits)
-            .and_then(|src| {
-                this.builtin_with(
-                    src,
-                    &|f, fps| this.hash_query_frame(f, fps, opts),
-                    &|q: &QueryFrame| q.frame_number,
-                )
-            })
+        let frames = this
+            .bytes_with(
+                bytes,
+                &|f, fps| this.hash_query_frame(f, fps, opts),
+                &|q: &QueryFrame| q.frame_number,
+            )
             .map_err(|e| e.with_video_path(MEMORY))?
             .0;
         Ok(QueryVideo {

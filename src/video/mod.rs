@@ -35,11 +35,19 @@
 
 pub mod align;
 mod config;
+#[cfg(feature = "h264")]
+mod decode_builtin;
+#[cfg(not(feature = "h264"))]
+#[path = "decode_builtin_off.rs"]
 mod decode_builtin;
 #[cfg(feature = "ffmpeg")]
 mod decode_ffmpeg;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg_io;
 mod frame;
 mod gif;
+// planning for the decoders: without `h264`, parts serve only the built-in decoder
+#[cfg_attr(not(feature = "h264"), allow(dead_code))]
 mod h264;
 mod hasher;
 mod mp4;

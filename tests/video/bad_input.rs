@@ -2,7 +2,7 @@
 //! file does not justify.
 
 use mediamatch::error::VideoErrorKind;
-use mediamatch::video::{Sampling, VideoConfig, VideoHasher, VideoLimits};
+use mediamatch::video::{Backend, Sampling, VideoConfig, VideoHasher, VideoLimits};
 use mediamatch::Error;
 
 use super::fixture::data;
@@ -127,17 +127,16 @@ fn no_video_track_and_unknown_codec() {
         .hash_bytes(&patch(b"vide", b"soun"))
         .unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::NoVideoTrack), "{e}");
-    let e = VideoHasher::new()
-        .hash_bytes(&patch(b"avc1", b"vp09"))
-        .unwrap_err();
+    // the built-in backend's verdict (with the `ffmpeg` feature the default backend hands
+    // other codecs to FFmpeg, which finds no VP9 in these H.264 bytes: `Corrupt`)
+    let builtin = VideoHasher::with_config(VideoConfig::default().with_backend(Backend::Builtin));
+    let e = builtin.hash_bytes(&patch(b"avc1", b"vp09")).unwrap_err();
     assert_eq!(kind(&e), Some(VideoErrorKind::UnsupportedCodec), "{e}");
     assert!(
         e.to_string().contains("VP9") && e.to_string().contains("ffmpeg"),
         "{e}"
     );
-    let e = VideoHasher::new()
-        .hash_bytes(&patch(b"avc1", b"xyz1"))
-        .unwrap_err();
+    let e = builtin.hash_bytes(&patch(b"avc1", b"xyz1")).unwrap_err();
     assert!(e.to_string().contains("xyz1"), "{e}");
 }
 

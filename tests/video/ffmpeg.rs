@@ -3,6 +3,9 @@
 use mediamatch::video::{vpdq, Backend, Sampling, VideoConfig, VideoHasher};
 
 use super::fixture::data;
+
+#[path = "ffmpeg_bytes.rs"]
+mod bytes;
 use super::support::{vectors, VIDEOS};
 
 fn ffmpeg() -> VideoHasher {

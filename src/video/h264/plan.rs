@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use super::sei::{is_i_slice, sei_exact_recovery};
+#[cfg(feature = "ffmpeg")]
+use super::stream::Opener;
 use super::stream::{raw_nals, ReadSeek, Stream};
 use crate::video::sample::Sampler;
 #[cfg(feature = "ffmpeg")]
 use crate::video::VideoLimits;
-#[cfg(feature = "ffmpeg")]
-use std::path::Path;
 
 /// What is done with a sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,9 +229,13 @@ pub(crate) struct SkipPlan {
 /// The [`SkipPlan`] of an H.264 MP4/MOV file; `None` if the built-in demuxer does not read it
 /// (another container or codec), so the caller decodes everything.
 #[cfg(feature = "ffmpeg")]
-pub(crate) fn skip_plan(path: &Path, limits: VideoLimits, sampler: Sampler) -> Option<SkipPlan> {
-    let (stream, _, mut reader) = Stream::open_file(path, limits).ok()?;
-    let (idr, _) = find_idr(&stream, &mut reader, false);
+pub(crate) fn skip_plan(
+    origin: &Opener,
+    limits: VideoLimits,
+    sampler: Sampler,
+) -> Option<SkipPlan> {
+    let (stream, mut reader) = origin.stream(limits).ok()?;
+    let (idr, _) = find_idr(&stream, &mut *reader, false);
     let n = stream.track.samples.len();
     // libav, fed non-IDR keyframes alone (frame-number gaps), drops and misorders frames:
     // then the samples between keyframes are decoded too (unsampled non-reference ones and

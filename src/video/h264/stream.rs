@@ -33,6 +33,18 @@ impl Opener {
             Opener::Bytes(b) => Box::new(Cursor::new(ArcBytes(b.clone()))),
         })
     }
+
+    /// The stream read from the file or bytes, and a reader of them.
+    #[cfg(feature = "ffmpeg")]
+    pub(crate) fn stream(&self, limits: VideoLimits) -> Result<(Stream, Box<dyn ReadSeek>)> {
+        match self {
+            Opener::File(p) => {
+                let (stream, _, reader) = Stream::open_file(p, limits)?;
+                Ok((stream, Box::new(reader)))
+            }
+            Opener::Bytes(b) => Ok((Stream::from_bytes(b.clone(), limits)?.0, self.open()?)),
+        }
+    }
 }
 
 /// `AsRef<[u8]>` for a shared buffer, so a `Cursor` can read it.
