@@ -14,7 +14,9 @@
 //! video on the shipped media too.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use clap::Parser;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 use mediamatch::robustness::SplitMix64;
@@ -107,12 +109,31 @@ fn scene(seed: u64, w: u32, h: u32) -> RgbImage {
     img
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("examples/media"));
-    std::fs::create_dir_all(&out)?;
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Write the synthetic pictures and clips the robustness benchmark runs on out of the box",
+    after_help = "Exit status: 0 = written, 2 = error."
+)]
+struct Args {
+    /// Output directory.
+    #[arg(default_value = "examples/media")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match write_all(&args.out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.out.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn write_all(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out)?;
     for k in 0..COUNT {
         // Mostly landscape 320x240, every fourth portrait 240x320.
         let (w, h) = if k % 4 == 3 { (240, 320) } else { (320, 240) };

@@ -7,10 +7,12 @@
 //! Prints one line per image: `<pdq hex> <quality> <path>`; with `--dihedral` the eight hashes
 //! (orig rot90 rot180 rot270 flipx flipy flipplus1 flipminus1) then quality and path; with
 //! `--json` one JSON object per line. Unreadable files are reported on stderr with the reason,
-//! the others are still hashed, and the exit status is then 1.
+//! the others are still hashed, and the exit status is then 2.
 //!
-//! Videos (`.mp4`, `.mov`, `.m4v`; more with the `ffmpeg` feature) are hashed one frame per
-//! second with vPDQ semantics and printed as vPDQ lines `frame,quality,hex,timestamp` followed
+//! What a file is comes from its first bytes ([`mediamatch::matcher::sniff`]), never from its
+//! name (directories are walked for media extensions, files named on the command line and
+//! stdin are sniffed). Videos (MP4/MOV; every container with the `ffmpeg` feature) and
+//! animated GIFs are hashed one frame per second with vPDQ semantics and printed as vPDQ lines `frame,quality,hex,timestamp` followed
 //! by a space and the path (`--json`: one object per frame).
 //!
 //! `--signals pdq,vpdq,tmk,md5,sha1,sha256,sha512` prints every listed signal type instead,
@@ -73,10 +75,21 @@ struct Args {
 
 #[path = "common/media.rs"]
 mod media;
-use media::{media_kind, Media};
+use media::media_kind;
 
-fn has_video_ext(p: &Path) -> bool {
-    matches!(media_kind(p), Some(Media::Video))
+/// Whether the file holds a video or an animated image, from its first 64 KiB (an unreadable
+/// file is left to the image path, which reports the error naming it).
+fn is_video_file(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(p).and_then(|f| f.take(64 << 10).read_to_end(&mut head));
+    read.is_ok() && is_video_bytes(&head)
+}
+
+/// Whether the bytes are a video or an animated image (hashed frame by frame).
+fn is_video_bytes(b: &[u8]) -> bool {
+    use mediamatch::matcher::{sniff, MediaType};
+    matches!(sniff(b), MediaType::Video | MediaType::AnimatedImage)
 }
 
 /// Expands the arguments into files, sorted within each directory; errors for unreadable paths.
@@ -148,8 +161,20 @@ fn main() -> ExitCode {
         .par_iter()
         .map(|f| {
             let r = if f.as_os_str() == "-" {
-                read_stdin().and_then(|b| hasher.hash_bytes(&b).map(Hashed::Plain))
-            } else if has_video_ext(f) {
+                read_stdin().and_then(|b| {
+                    if is_video_bytes(&b) {
+                        mediamatch::VideoHasher::new()
+                            .hash_bytes(&b)
+                            .map(Hashed::Video)
+                    } else if args.dihedral {
+                        hasher
+                            .hash_bytes_dihedral(&b)
+                            .map(|d| Hashed::Dihedral(Box::new(d)))
+                    } else {
+                        hasher.hash_bytes(&b).map(Hashed::Plain)
+                    }
+                })
+            } else if is_video_file(f) {
                 mediamatch::VideoHasher::new()
                     .hash_file(f)
                     .map(Hashed::Video)
@@ -259,11 +284,7 @@ mod signals {
         } else {
             read_with_digests(path, 4 << 30)?
         };
-        let is_video = if stdin {
-            bytes.get(4..8) == Some(b"ftyp")
-        } else {
-            has_video_ext(path)
-        };
+        let is_video = is_video_bytes(&bytes);
         let mut out = Vec::new();
         let mut tmk_out = None;
         for w in wanted {
@@ -277,10 +298,7 @@ mod signals {
                     out.push((w.clone(), format!("{} {}", h.hash, h.quality)));
                 }
                 "vpdq" if is_video => {
-                    let src =
-                        Mp4H264Source::from_bytes(bytes.clone().into(), VideoLimits::default())?;
-                    for fr in mediamatch::VideoHasher::new().frames(src) {
-                        let fr = fr?;
+                    for fr in mediamatch::VideoHasher::new().hash_bytes(&bytes)? {
                         out.push((
                             w.clone(),
                             format!(

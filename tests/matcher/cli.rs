@@ -410,3 +410,180 @@ fn build_db_banks_tmk_and_match_finds_a_modified_copy_by_it() {
     assert_eq!(r2.signal_counts(), (4, 0));
     assert_eq!(r2.snapshot().len(), reader.snapshot().len());
 }
+
+/// Every file in `dir` with its bytes, sorted by name.
+fn dir_bytes(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = if p.is_file() {
+                std::fs::read(&p).unwrap()
+            } else {
+                Vec::new()
+            };
+            (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `build_db --strict` with a file it cannot hash exits 2 and leaves an existing bank exactly as
+/// it was, in both output formats (the single-file `.mmdb` and the durable store).
+#[test]
+fn build_db_strict_failure_leaves_the_existing_bank_byte_identical() {
+    let Some(build) = example_binary_or_skip("build_db") else {
+        return;
+    };
+    for out_name in ["bank.mmdb", "bank.db"] {
+        let dir = scratch(&format!("strict-{out_name}"));
+        let bank_dir = dir.join("bank");
+        std::fs::create_dir_all(&bank_dir).unwrap();
+        let good = dir.join("good.png");
+        picture(21, 200, 150).save(&good).unwrap();
+        let bad = dir.join("bad.png");
+        std::fs::write(&bad, b"\x89PNG\r\n\x1a\nthis is not a picture").unwrap();
+        let out = bank_dir.join(out_name);
+        let first = Command::new(&build)
+            .arg("--out")
+            .arg(&out)
+            .arg(&good)
+            .output()
+            .unwrap();
+        assert_eq!(first.status.code(), Some(0), "{first:?}");
+        let before = dir_bytes(&bank_dir);
+        assert!(before.iter().any(|(_, b)| !b.is_empty()));
+        for extra in [&["--strict"][..], &["--strict", "--append"][..]] {
+            let second = Command::new(&build)
+                .args(extra)
+                .arg("--out")
+                .arg(&out)
+                .arg(&good)
+                .arg(&bad)
+                .output()
+                .unwrap();
+            assert_eq!(second.status.code(), Some(2), "{out_name} {extra:?}");
+            let stderr = String::from_utf8_lossy(&second.stderr);
+            assert_eq!(
+                stderr.matches("bad.png").count(),
+                1,
+                "the bad file is named once: {stderr}"
+            );
+            assert!(
+                dir_bytes(&bank_dir) == before,
+                "{out_name} {extra:?}: the bank changed"
+            );
+        }
+    }
+}
+
+/// `-` reads one upload from standard input: `hash -` prints what `hash FILE` prints (the
+/// name aside) for an image and for a video, and `match -` finds what `match FILE` finds.
+#[test]
+fn hash_and_match_read_stdin_as_they_read_a_file() {
+    let (Some(hash), Some(bin)) = (example_binary_or_skip("hash"), match_binary_or_skip()) else {
+        return;
+    };
+    let dir = scratch("stdin");
+    let img = dir.join("img.png");
+    picture(31, 240, 180).save(&img).unwrap();
+    let clip = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/video/gops-high-320x180.mp4");
+    let run =
+        |bin: &std::path::Path, args: &[&std::ffi::OsStr], stdin: Option<&std::path::Path>| {
+            let mut cmd = Command::new(bin);
+            cmd.args(args);
+            if let Some(p) = stdin {
+                cmd.stdin(std::fs::File::open(p).unwrap());
+            }
+            let out = cmd.output().unwrap();
+            (out.status.code(), String::from_utf8(out.stdout).unwrap())
+        };
+    for file in [&img, &clip] {
+        let (code, by_name) = run(&hash, &[file.as_os_str()], None);
+        assert_eq!(code, Some(0), "{}", file.display());
+        let (code, by_stdin) = run(&hash, &["-".as_ref()], Some(file));
+        assert_eq!(code, Some(0));
+        let strip = |s: &str, name: &str| -> Vec<String> {
+            s.lines()
+                .map(|l| l.strip_suffix(name).unwrap_or(l).trim_end().to_string())
+                .collect()
+        };
+        let want = strip(&by_name, &file.display().to_string());
+        assert!(!want.is_empty());
+        assert_eq!(strip(&by_stdin, "-"), want, "{}", file.display());
+    }
+    // the clip is hashed as a video (one vPDQ line per second), not as an image
+    let (_, lines) = run(&hash, &["-".as_ref()], Some(&clip));
+    assert!(lines.lines().count() > 1, "{lines}");
+
+    let mut db = Database::new();
+    let lib = Matcher::new(MatchOptions::default());
+    let pic = image::open(&img).unwrap();
+    lib.bank_image(&mut db, &pic, Metadata::new("bank").content_id("c31"), None)
+        .unwrap();
+    db.commit();
+    let db_path = dir.join("bank.mmdb");
+    db.save(&db_path).unwrap();
+    let (code, by_name) = run(
+        &bin,
+        &[
+            "--db".as_ref(),
+            db_path.as_os_str(),
+            "--json".as_ref(),
+            img.as_os_str(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0));
+    let (code, by_stdin) = run(
+        &bin,
+        &[
+            "--db".as_ref(),
+            db_path.as_os_str(),
+            "--json".as_ref(),
+            "-".as_ref(),
+        ],
+        Some(&img),
+    );
+    assert_eq!(code, Some(0));
+    let without_query = |s: &str| -> Vec<serde_json::Value> {
+        s.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("query");
+                v
+            })
+            .collect()
+    };
+    assert_eq!(without_query(&by_stdin), without_query(&by_name));
+}
+
+/// Every tool answers `--version` with its name and the crate's version, and documents the
+/// exit-status convention in `--help`.
+#[test]
+fn every_tool_has_version_and_documents_its_exit_status() {
+    for tool in [
+        "hash",
+        "build_db",
+        "match",
+        "import",
+        "robustness",
+        "gen_media",
+    ] {
+        let Some(bin) = example_binary_or_skip(tool) else {
+            return;
+        };
+        let out = Command::new(&bin).arg("--version").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{tool} --version");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.trim_end().ends_with(env!("CARGO_PKG_VERSION")),
+            "{tool}: {text}"
+        );
+        let help = Command::new(&bin).arg("--help").output().unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        assert!(help.contains("Exit status"), "{tool} --help: {help}");
+    }
+}
