@@ -9,6 +9,7 @@ mod ffmpeg;
 mod fixture;
 mod gif;
 mod make;
+mod matcher;
 mod parallel;
 mod query;
 mod robustness;
