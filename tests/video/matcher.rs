@@ -94,7 +94,10 @@ fn matcher_finds_a_faster_copy_with_its_speed() {
 fn matcher_does_not_match_a_distinct_video() {
     let r = query(SEED + 1, 0.0, 1.0, 10.0);
     assert!(!r.is_match(), "{r:#?}");
-    assert!(r.videos.iter().all(|v| !v.matched && v.speed_segments.is_empty()));
+    assert!(r
+        .videos
+        .iter()
+        .all(|v| !v.matched && v.speed_segments.is_empty()));
     assert!(r.query_frames > 60, "dense: {} frames", r.query_frames);
 }
 

@@ -3,6 +3,7 @@
 mod bad_input;
 mod conformance;
 mod dense;
+mod edit_list;
 mod errors;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
