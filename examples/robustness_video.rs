@@ -445,7 +445,7 @@ fn run(args: &Args) -> Result<(), String> {
     let snap = db.reader().snapshot();
     let mut opts = MatchOptions::default();
     if args.layouts {
-        opts = opts.with_video(VideoQueryOptions::dense());
+        opts = opts.with_video(VideoQueryOptions::dense_layouts());
     }
     let matcher = Matcher::new(opts);
     let family_of: BTreeMap<&str, &str> = originals

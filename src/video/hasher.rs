@@ -19,6 +19,7 @@ use super::{
 use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
 use crate::letterbox::remove_letterbox;
+use crate::region::find_regions;
 use crate::pdq::PdqHasher;
 
 /// The hash of one video frame.
@@ -312,6 +313,14 @@ impl VideoHasher {
                 self.pdq
                     .hash_transforms(&remove_letterbox(&luma, cfg), &transforms),
             );
+        }
+        if let Some(cfg) = &opts.regions {
+            for r in find_regions(&luma, cfg).into_iter().take(cfg.max_regions) {
+                let c = r.rect;
+                if let Ok(crop) = luma.crop(c.left, c.top, c.width, c.height) {
+                    alts.push(self.pdq.hash_transforms(&crop, &transforms));
+                }
+            }
         }
         Ok(QueryFrame {
             frame_number: frame.frame_number,
