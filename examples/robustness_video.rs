@@ -12,8 +12,9 @@
 //! Per style it prints the copies made, the recall (the copy's own original *matched* with a
 //! speed segment on the true timeline: both ends of the segment within ±1 s of the true known
 //! time at its query times), the copies matched to their original at the wrong time, and the
-//! false matches: any other original matched by a copy, and any original matched by another
-//! original's plain query ("every pair"). Originals whose names share the part before the
+//! false matches: any other original matched by a copy (except the originals a compilation or
+//! a picture-in-picture copy takes its other footage from: those are true matches), and any
+//! original matched by another original's query ("every pair"). Originals whose names share the part before the
 //! first `-` are one content family (the vPDQ sample clips come in families), and matches
 //! within a family are neither counted as false nor as recall. `--layouts` turns on the
 //! per-frame layout candidates of the query ([`VideoQueryOptions::with_regions`]).
@@ -82,7 +83,8 @@ struct Truth {
 struct Copy {
     style: String,
     ext: &'static str,
-    /// `-ss`/`-t` per input and the input paths, in order.
+    /// `-ss`/`-t` per input, the input path, and whether it is other footage (another
+    /// original shown in the copy besides this one), in order.
     inputs: Vec<(Option<f64>, Option<f64>, PathBuf, bool)>,
     filter: String,
     truth: Truth,
@@ -495,7 +497,16 @@ fn run(args: &Args) -> Result<(), String> {
             let mut err = None;
             let mut own = false;
             let mut falses = 0;
+            let footage: Vec<String> = c
+                .inputs
+                .iter()
+                .filter(|i| i.3)
+                .filter_map(|i| i.2.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+                .collect();
             for v in r.videos.iter().filter(|v| v.matched) {
+                if footage.contains(&v.video_id) {
+                    continue; // the copy does show that original too
+                }
                 if v.video_id == o.name {
                     own = true;
                     err = v

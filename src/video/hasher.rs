@@ -19,8 +19,8 @@ use super::{
 use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
 use crate::letterbox::remove_letterbox;
-use crate::region::find_regions;
 use crate::pdq::PdqHasher;
+use crate::region::find_regions;
 
 /// The hash of one video frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -20,8 +20,8 @@ use super::{
 };
 use crate::hash::{Hash256, PdqHash};
 use crate::letterbox::LetterboxConfig;
-use crate::region::RegionConfig;
 use crate::pdq::Dihedral;
+use crate::region::RegionConfig;
 
 /// How a query video is hashed (query side only).
 ///

@@ -9,6 +9,7 @@ mod errors;
 mod ffmpeg;
 mod fixture;
 mod gif;
+mod layouts;
 mod make;
 mod matcher;
 mod parallel;
