@@ -131,13 +131,22 @@ pub(crate) fn match_query_video(
     query: &QueryVideo,
     opts: &MatchOptions,
 ) -> (usize, Vec<VideoMatch>, Vec<FrameHit>) {
-    // (frame index, transform index, hash) of every usable hash
-    let mut wanted = Vec::new();
+    // (frame index, transform index, hash) of every usable hash; the identity is searched on
+    // every frame, the other transforms first on every PROBE-th frame only, and on the rest
+    // only when the probes hit a known video under that transform (a mirrored or rotated
+    // copy hits on the probes too; this halves the searches of an ordinary upload)
+    const PROBE: usize = 4;
     let mut usable: BTreeSet<usize> = BTreeSet::new();
+    let mut probe = Vec::new();
+    let mut rest = Vec::new();
     for (k, f) in query.frames.iter().enumerate() {
         for (t, alts) in f.hashes.iter().enumerate() {
             for h in alts.iter().filter(|h| h.quality >= opts.min_query_quality) {
-                wanted.push((k, t, h.hash));
+                if t == 0 || k % PROBE == 0 {
+                    probe.push((k, t, h.hash));
+                } else {
+                    rest.push((k, t, h.hash));
+                }
                 usable.insert(k);
             }
         }
@@ -145,10 +154,38 @@ pub(crate) fn match_query_video(
     if usable.is_empty() {
         return (0, Vec::new(), Vec::new());
     }
-    let found = snap.search_many(
-        &wanted.iter().map(|w| w.2).collect::<Vec<_>>(),
-        opts.max_distance,
-    );
+    let search = |w: &[(usize, usize, crate::hash::Hash256)]| {
+        snap.search_many(&w.iter().map(|w| w.2).collect::<Vec<_>>(), opts.max_distance)
+    };
+    let mut found = search(&probe);
+    let is_video_hit = |m: &crate::index::Match| {
+        snap.get(m.id).is_some_and(|e| {
+            entry_usable(&e, opts) && matches!(e.metadata.media, MediaKind::VideoFrame { .. })
+        })
+    };
+    let hit_transforms: BTreeSet<usize> = probe
+        .iter()
+        .zip(&found)
+        .filter(|(w, ms)| w.1 > 0 && ms.iter().any(is_video_hit))
+        .map(|(w, _)| w.1)
+        .collect();
+    rest.retain(|w| hit_transforms.contains(&w.1));
+    found.extend(search(&rest));
+    let mut wanted = probe;
+    wanted.extend(rest);
+    // frames whose identity hashes hit an entry that is not a video frame (a still image)
+    let still_frames: BTreeSet<usize> = wanted
+        .iter()
+        .zip(&found)
+        .filter(|(w, ms)| {
+            w.1 == 0
+                && ms.iter().any(|m| {
+                    snap.get(m.id)
+                        .is_some_and(|e| !matches!(e.metadata.media, MediaKind::VideoFrame { .. }))
+                })
+        })
+        .map(|(w, _)| w.0)
+        .collect();
     let mut per_video: BTreeMap<(String, String, usize), Agg> = BTreeMap::new();
     for (&(k, t, _), matches) in wanted.iter().zip(&found) {
         let f = &query.frames[k];
@@ -173,7 +210,7 @@ pub(crate) fn match_query_video(
             }
         }
     }
-    let frame_hits = frame_hits(snap, query, opts);
+    let frame_hits = frame_hits(snap, query, &still_frames, opts);
     let hit_videos: BTreeSet<(String, String)> = per_video
         .keys()
         .map(|(s, v, _)| (s.clone(), v.clone()))
@@ -229,10 +266,16 @@ pub(crate) fn match_query_video(
     (usable.len(), videos, frame_hits)
 }
 
-/// Still images hit by single query frames, untransformed (transform index 0).
-fn frame_hits(snap: &Snapshot, query: &QueryVideo, opts: &MatchOptions) -> Vec<FrameHit> {
+/// Still images hit by single query frames (those of `frames`, the query frame indices whose
+/// search found a still), untransformed (transform index 0).
+fn frame_hits(
+    snap: &Snapshot,
+    query: &QueryVideo,
+    frames: &BTreeSet<usize>,
+    opts: &MatchOptions,
+) -> Vec<FrameHit> {
     let mut out = Vec::new();
-    for f in &query.frames {
+    for f in frames.iter().filter_map(|&k| query.frames.get(k)) {
         let Some(alts) = f.hashes.first() else {
             continue;
         };

@@ -89,6 +89,28 @@ fn matcher_finds_a_faster_copy_with_its_speed() {
     expect(&query(SEED, 1.5, 1.25, 8.0), (0.0, 8.0), (1.5, 11.5), 1.25);
 }
 
+/// A mirrored copy (left–right) of seconds 3–11 is matched under the mirror transform, found
+/// through the probe frames that the other transforms are first searched on.
+#[test]
+fn matcher_finds_a_mirrored_copy() {
+    let times: Vec<f32> = (0..8 * FPS).map(|j| 3.0 + j as f32 / FPS as f32).collect();
+    let mut clip = synth_at(SEED, W, H, FPS, &times);
+    for f in &mut clip.frames {
+        let (y, uv) = f.split_at_mut(W * H);
+        for row in y.chunks_mut(W) {
+            row.reverse();
+        }
+        for row in uv.chunks_mut(W / 2) {
+            row.reverse();
+        }
+    }
+    let r = Matcher::new(MatchOptions::default())
+        .match_bytes(snapshot(), &encode_mp4(&clip, 26))
+        .unwrap();
+    expect(&r, (0.0, 8.0), (3.0, 11.0), 1.0);
+    assert_eq!(r.videos[0].transform, mediamatch::Dihedral::FlipY, "{r:#?}");
+}
+
 /// A distinct video is not a match (it may be listed, with `matched` false).
 #[test]
 fn matcher_does_not_match_a_distinct_video() {
