@@ -40,7 +40,8 @@ use crate::region::RegionConfig;
 #[non_exhaustive]
 pub struct VideoQueryOptions {
     /// Also hash every sampled frame after letterbox removal, as a second alternative next to
-    /// the plain hash (`None`: plain only).
+    /// the plain hash (`None`: plain only); a frame without bars has no second alternative
+    /// (it would be the plain hash again).
     pub unletterbox: Option<LetterboxConfig>,
     /// Transforms tried, each matched on its own; the first should be
     /// [`Dihedral::Original`]. Empty is read as `[Original]`.
