@@ -64,7 +64,11 @@ fn video_benchmark_on_two_generated_videos() {
             assert_eq!(c.query.frames.len(), secs, "{t}");
             // plain, and unletterboxed where the frame has bars (the letterboxed copy), under
             // each of the 8 transforms
-            let alts = if *t == VideoTransform::Letterbox { 2 } else { 1 };
+            let alts = if *t == VideoTransform::Letterbox {
+                2
+            } else {
+                1
+            };
             assert!(
                 c.query
                     .frames

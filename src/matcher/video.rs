@@ -155,7 +155,10 @@ pub(crate) fn match_query_video(
         return (0, Vec::new(), Vec::new());
     }
     let search = |w: &[(usize, usize, crate::hash::Hash256)]| {
-        snap.search_many(&w.iter().map(|w| w.2).collect::<Vec<_>>(), opts.max_distance)
+        snap.search_many(
+            &w.iter().map(|w| w.2).collect::<Vec<_>>(),
+            opts.max_distance,
+        )
     };
     let mut found = search(&probe);
     let is_video_hit = |m: &crate::index::Match| {

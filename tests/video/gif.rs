@@ -32,7 +32,7 @@ pub(super) fn rgba(c: &Clip, k: usize) -> RgbaImage {
 }
 
 /// A GIF of `c`'s frames, each shown `delay_ms`.
-fn gif_of(c: &Clip, delay_ms: u32) -> Vec<u8> {
+pub(super) fn gif_of(c: &Clip, delay_ms: u32) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut out, 30);

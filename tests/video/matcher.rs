@@ -11,7 +11,7 @@ use mediamatch::db::{Database, MediaKind, Metadata, Snapshot};
 use mediamatch::matcher::{Item, MatchOptions, MatchReport, Matcher};
 use mediamatch::video::VideoHasher;
 
-use super::gif::rgba;
+use super::gif::{gif_of, rgba};
 use super::make::{encode_mp4, synth, synth_at};
 
 const W: usize = 320;
@@ -109,6 +109,19 @@ fn matcher_finds_a_mirrored_copy() {
         .unwrap();
     expect(&r, (0.0, 8.0), (3.0, 11.0), 1.0);
     assert_eq!(r.videos[0].transform, mediamatch::Dihedral::FlipY, "{r:#?}");
+}
+
+/// An animated GIF of seconds 4–10 at 10 frames per second (sniffed from its bytes) is matched
+/// as a video, with its segment.
+#[test]
+fn matcher_finds_a_gif_copy() {
+    let times: Vec<f32> = (0..60).map(|j| 4.0 + j as f32 / 10.0).collect();
+    let gif = gif_of(&synth_at(SEED, W, H, 10, &times), 100);
+    let r = Matcher::new(MatchOptions::default())
+        .match_bytes(snapshot(), &gif)
+        .unwrap();
+    assert_eq!(r.media, mediamatch::matcher::MediaType::AnimatedImage);
+    expect(&r, (0.0, 5.9), (4.0, 9.9), 1.0);
 }
 
 /// A distinct video is not a match (it may be listed, with `matched` false).
