@@ -135,7 +135,7 @@ fn quick(path: &std::path::Path, runs: usize) {
 
 /// The robust query timing of `MEDIAMATCH_BENCH_QUERY` (see the module docs).
 fn quick_query(path: &std::path::Path, runs: usize, n: usize, backends: &[(&str, Backend)]) {
-    let mut state = 0x6d6d_7669_6465_6fu64;
+    let mut state = 0x006d_6d76_6964_656f_u64;
     let mut next = move || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = state;
