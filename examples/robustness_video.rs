@@ -12,8 +12,8 @@
 //! Per style it prints the copies made, the recall (the copy's own original *matched* with a
 //! speed segment on the true timeline: both ends of the segment within ±1 s of the true known
 //! time at its query times), the copies matched to their original at the wrong time, and the
-//! false matches: any other original matched by a copy (except the originals a compilation or
-//! a picture-in-picture copy takes its other footage from: those are true matches), and any
+//! false matches: any other original matched by a copy (except the content family a
+//! compilation or a picture-in-picture copy takes its other footage from: true matches), and any
 //! original matched by another original's query ("every pair"). Originals whose names share the part before the
 //! first `-` are one content family (the vPDQ sample clips come in families), and matches
 //! within a family are neither counted as false nor as recall. `--layouts` turns on the
@@ -503,9 +503,14 @@ fn run(args: &Args) -> Result<(), String> {
                 .filter(|i| i.3)
                 .filter_map(|i| i.2.file_stem().and_then(|s| s.to_str()).map(str::to_string))
                 .collect();
+            let footage_families: Vec<&str> = footage
+                .iter()
+                .filter_map(|n| family_of.get(n.as_str()).copied())
+                .collect();
             for v in r.videos.iter().filter(|v| v.matched) {
-                if footage.contains(&v.video_id) {
-                    continue; // the copy does show that original too
+                let fam = family_of.get(v.video_id.as_str()).copied().unwrap_or("");
+                if v.video_id != o.name && footage_families.contains(&fam) {
+                    continue; // the copy does show that content too
                 }
                 if v.video_id == o.name {
                     own = true;
