@@ -10,12 +10,21 @@
 //! For long files, `MEDIAMATCH_BENCH_QUICK=N` skips criterion and prints, per configuration,
 //! the median wall time of N runs and the hashed frames per second (the same measure as
 //! `../shared/bench/vpdq_reference.py`); `MEDIAMATCH_BENCH_ONLY=ffmpeg/1fps-1thread` runs one.
+//!
+//! `MEDIAMATCH_BENCH_QUERY=N` (with `MEDIAMATCH_BENCH_QUICK`) also times a robust query of the
+//! file through the matching layer ([`Matcher::match_file`] at the default options: decode,
+//! dense hashing with all transforms, search, verdict) against a database of `N` stored video
+//! frame hashes (random, in videos of 600 frames, plus the file's own one-per-second hashes, so
+//! the query also finds what it should), per backend, and checks the file is matched.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mediamatch::db::{Database, MediaKind, Metadata};
+use mediamatch::matcher::{MatchOptions, Matcher};
 use mediamatch::video::{Backend, Mp4H264Source, Sampling, VideoConfig, VideoHasher, VideoLimits};
+use mediamatch::Hash256;
 
 fn video_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MEDIAMATCH_BENCH_VIDEO") {
@@ -90,7 +99,13 @@ fn quick(path: &std::path::Path, runs: usize) {
     if cfg!(feature = "ffmpeg") {
         backends.push(("ffmpeg", Backend::Ffmpeg));
     }
-    for (name, backend) in backends {
+    if let Some(n) = std::env::var("MEDIAMATCH_BENCH_QUERY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        quick_query(path, runs, n, &backends);
+    }
+    for &(name, backend) in &backends {
         for (sname, parallel) in [("1fps", true), ("1fps-1thread", false)] {
             let id = format!("{name}/{sname}");
             if std::env::var("MEDIAMATCH_BENCH_ONLY").is_ok_and(|o| o != id) {
@@ -115,6 +130,71 @@ fn quick(path: &std::path::Path, runs: usize) {
                 n as f64 / wall
             );
         }
+    }
+}
+
+/// The robust query timing of `MEDIAMATCH_BENCH_QUERY` (see the module docs).
+fn quick_query(path: &std::path::Path, runs: usize, n: usize, backends: &[(&str, Backend)]) {
+    let mut state = 0x006d_6d76_6964_656f_u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut db = Database::new();
+    db.insert_many((0..n).map(|i| {
+        (
+            Hash256::from_limbs([next(), next(), next(), next()]),
+            Some(100),
+            Metadata::new("bench").media(MediaKind::VideoFrame {
+                video_id: format!("v{}", i / 600),
+                timestamp_ms: (i % 600) as u64 * 1000,
+            }),
+        )
+    }))
+    .expect("insert");
+    let own = VideoHasher::new().hash_file(path).expect("bench video");
+    for f in &own {
+        db.insert_pdq(
+            f.hash,
+            Metadata::new("bench").media(MediaKind::VideoFrame {
+                video_id: "the-file".into(),
+                timestamp_ms: f.timestamp_ms,
+            }),
+        )
+        .expect("insert");
+    }
+    db.commit();
+    let snap = db.reader().snapshot();
+    for &(name, backend) in backends {
+        let matcher = Matcher::with_hashers(
+            mediamatch::PdqHasher::new(),
+            VideoHasher::with_config(VideoConfig::default().with_backend(backend)),
+            MatchOptions::default(),
+        );
+        let mut times = Vec::new();
+        let mut report = None;
+        for _ in 0..runs {
+            let t = std::time::Instant::now();
+            report = Some(matcher.match_file(&snap, path).expect("bench video"));
+            times.push(t.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let r = report.expect("one run");
+        let found = r
+            .videos
+            .iter()
+            .any(|v| v.matched && v.video_id == "the-file");
+        println!(
+            "video/{name}/robust-query: {} query frames, {} hashes searched against {} stored, \
+             matched: {found}, median wall {:.3} s of {runs}",
+            r.query_frames,
+            r.hashes_searched,
+            snap.len(),
+            times[times.len() / 2]
+        );
     }
 }
 

@@ -77,11 +77,20 @@ impl Matcher {
     }
 
     /// Matches an encoded upload, its type sniffed from the bytes: images (and the first frame
-    /// of animated images) through their query plan, videos frame by frame (decoded as
-    /// [`VideoHasher::hash_query_bytes`] does). Unknown bytes are a decode error.
+    /// of animated PNG/WebP) through their query plan, videos and animated GIFs frame by frame
+    /// (decoded as [`VideoHasher::hash_query_bytes`] does: built-in for H.264 in MP4 and GIF,
+    /// FFmpeg for the rest when built with it). Unknown bytes are a decode error.
     pub fn match_bytes(&self, snap: &Snapshot, bytes: &[u8]) -> Result<MatchReport> {
         let media = sniff(bytes);
         match media {
+            // animated GIFs are videos: frame sequences with their delays
+            MediaType::AnimatedImage if bytes.starts_with(b"GIF8") => {
+                let q = self.video.hash_query_bytes(bytes, &self.opts.video)?;
+                Ok(MatchReport {
+                    media,
+                    ..self.match_query_video(snap, &q)
+                })
+            }
             MediaType::Image | MediaType::AnimatedImage => {
                 let cfg = self.pdq.config();
                 let img = decode_image(bytes, cfg.limits, cfg.apply_exif_orientation)?;
@@ -107,6 +116,13 @@ impl Matcher {
             .map_err(io)?;
         let media = sniff(&head);
         match media {
+            MediaType::AnimatedImage if head.starts_with(b"GIF8") => {
+                let q = self.video.hash_query_file(path, &self.opts.video)?;
+                Ok(MatchReport {
+                    media,
+                    ..self.match_query_video(snap, &q)
+                })
+            }
             MediaType::Image | MediaType::AnimatedImage => {
                 let cfg = self.pdq.config();
                 let img = decode_image_file(path, cfg.limits, cfg.apply_exif_orientation)?;

@@ -11,7 +11,7 @@ use crate::video::VideoQueryOptions;
 /// [`MatchOptions::default`] is the **robust default**: the eight dihedral variants of the
 /// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
 /// canvases, frames, pasted pictures, collage cells), videos with letterbox removal and all
-/// eight transforms ([`VideoQueryOptions::robust`]). [`MatchOptions::plain`] is the reference
+/// eight transforms, sampled densely ([`VideoQueryOptions::dense`]). [`MatchOptions::plain`] is the reference
 /// behaviour: one plain PDQ hash per image, plain vPDQ per video.
 ///
 /// Both apply the consortium rule on both sides: query hashes and stored entries whose quality
@@ -60,7 +60,7 @@ impl Default for MatchOptions {
             max_distance: PdqHash::MATCH_THRESHOLD,
             min_query_quality: PdqHash::QUALITY_THRESHOLD,
             min_stored_quality: PdqHash::QUALITY_THRESHOLD,
-            video: VideoQueryOptions::robust(),
+            video: VideoQueryOptions::dense(),
         }
     }
 }

@@ -7,7 +7,7 @@ use super::sniff::MediaType;
 use crate::db::{Entry, MediaKind, Metadata};
 use crate::hash::Hash256;
 use crate::pdq::Dihedral;
-use crate::video::Segment;
+use crate::video::{Segment, SpeedSegment};
 
 /// A known content item: what several stored entries (the original's hash, its derived banked
 /// views, the frames of one video) have in common.
@@ -99,6 +99,14 @@ pub struct VideoMatch {
     pub best_distance: u32,
     /// Matching stretches found by temporal alignment.
     pub segments: Vec<Segment>,
+    /// The decision by the documented rule of [`crate::video::VerdictRule`] (the counts and
+    /// percentages above are evidence only).
+    #[serde(default)]
+    pub matched: bool,
+    /// The speed-tolerant segments that decided the match (empty when not matched): query
+    /// start–end, known start–end and speed each.
+    #[serde(default)]
+    pub speed_segments: Vec<SpeedSegment>,
 }
 
 /// A still image matched by one frame of a query video (the frame as is, untransformed).
@@ -147,8 +155,9 @@ impl MatchReport {
         }
     }
 
-    /// Whether anything matched.
+    /// Whether anything matched (a known video only when its verdict is a match).
     pub fn is_match(&self) -> bool {
-        !(self.images.is_empty() && self.videos.is_empty() && self.frame_hits.is_empty())
+        !(self.images.is_empty() && self.frame_hits.is_empty())
+            || self.videos.iter().any(|v| v.matched)
     }
 }

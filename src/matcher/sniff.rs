@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum MediaType {
     /// A still image (JPEG, PNG, GIF, BMP, TIFF, WebP, PNM).
     Image,
-    /// An image format holding several frames (animated GIF, APNG, animated WebP); matched on
-    /// its first frame.
+    /// An image format holding several frames (animated GIF, APNG, animated WebP); the matcher
+    /// matches an animated GIF as a video, the others on their first frame.
     AnimatedImage,
     /// A video container (MP4/MOV, Matroska/WebM, AVI).
     Video,

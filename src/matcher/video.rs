@@ -1,6 +1,9 @@
-//! Video queries: a thin adapter over [`crate::video::QueryVideo`] that searches every usable
-//! frame hash on a snapshot and aggregates the hits per known video (match shares and temporal
-//! alignment under the best transform).
+//! Video queries: a thin adapter over [`crate::video`] that searches every usable frame hash
+//! of a (dense) query on a snapshot, groups the hits per known video and transform, and
+//! decides each known video by the documented rule of [`crate::video::VerdictRule`]: the
+//! speed-tolerant alignment ([`crate::video::align_speed`]) on the index's hits, the segments
+//! that pass the rule making the match. The bag-of-frames percentages and the slope-1
+//! alignment are kept as evidence.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -9,21 +12,55 @@ use super::plan::{Derivation, PlannedHash, View};
 use super::result::{FrameHit, VideoMatch};
 use super::search::{entry_usable, search_hashes};
 use crate::db::{MediaKind, Snapshot};
-use crate::video::{align_hits, AlignConfig, Hit, QueryVideo};
+use crate::hash::PdqHash;
+use crate::video::{
+    align_hits, align_speed, AlignConfig, FrameHash, Hit, QueryVideo, SpeedSegment, VerdictRule,
+};
 
-/// Number of usable stored frames of each known video (`(source, video_id)`).
-fn known_frame_counts(snap: &Snapshot, opts: &MatchOptions) -> HashMap<(String, String), usize> {
-    let mut counts = HashMap::new();
-    for e in snap.iter() {
-        if let MediaKind::VideoFrame { video_id, .. } = &e.metadata.media {
-            if entry_usable(&e, opts) {
-                *counts
-                    .entry((e.metadata.source.clone(), video_id.clone()))
-                    .or_insert(0) += 1;
-            }
-        }
+/// The usable stored frames of the known videos in `wanted` (`(source, video_id)`), in time
+/// order: one pass over the snapshot, no allocation for the other entries.
+fn known_frames(
+    snap: &Snapshot,
+    opts: &MatchOptions,
+    wanted: &BTreeSet<(String, String)>,
+) -> HashMap<(String, String), Vec<FrameHash>> {
+    let mut by_source: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (s, v) in wanted {
+        by_source.entry(s).or_default().insert(v);
     }
-    counts
+    let mut out: HashMap<(String, String), Vec<FrameHash>> = HashMap::new();
+    for e in snap.iter() {
+        let MediaKind::VideoFrame {
+            video_id,
+            timestamp_ms,
+        } = &e.metadata.media
+        else {
+            continue;
+        };
+        if !by_source
+            .get(e.metadata.source.as_str())
+            .is_some_and(|ids| ids.contains(video_id.as_str()))
+            || !entry_usable(&e, opts)
+        {
+            continue;
+        }
+        out.entry((e.metadata.source.clone(), video_id.clone()))
+            .or_default()
+            .push(FrameHash {
+                frame_number: 0,
+                timestamp_ms: *timestamp_ms,
+                // unknown quality: usable (the stored-quality rule already passed)
+                hash: PdqHash {
+                    hash: e.hash,
+                    quality: e.quality.unwrap_or(100),
+                },
+            });
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|f| f.timestamp_ms);
+        v.dedup_by_key(|f| f.timestamp_ms);
+    }
+    out
 }
 
 /// Per (known video, transform): the best distance per (query ms, known ms) pair.
@@ -40,23 +77,76 @@ impl Agg {
             .collect::<BTreeSet<_>>()
             .len()
     }
+
+    /// The pairs as alignment hits: for each known frame its `max_candidates` nearest query
+    /// frames (as [`QueryVideo::align_speed`] takes them by brute force).
+    fn hits_per_known(&self, max_candidates: usize) -> Vec<Hit> {
+        let mut per_k: BTreeMap<u64, Vec<(u32, u64)>> = BTreeMap::new();
+        for (&(q, k), &d) in &self.pairs {
+            per_k.entry(k).or_default().push((d, q));
+        }
+        let mut hits = Vec::new();
+        for (k, mut c) in per_k {
+            c.sort_unstable();
+            c.truncate(max_candidates.max(1));
+            hits.extend(c.into_iter().map(|(d, q)| Hit {
+                query_ms: q,
+                known_ms: k,
+                distance: d,
+            }));
+        }
+        hits
+    }
+
+    /// The pairs as hits for the slope-1 alignment (every pair).
+    fn hits(&self) -> Vec<Hit> {
+        self.pairs
+            .iter()
+            .map(|(&(q, k), &d)| Hit {
+                query_ms: q,
+                known_ms: k,
+                distance: d,
+            })
+            .collect()
+    }
 }
 
-/// Searches a hashed query video; returns the usable frame count, the known videos matched
-/// (best first: most query frames, then smallest distance) and the still images matched by
-/// single frames (as is).
+/// The verdict of one (known video, transform): the speed segments that pass `rule`, every
+/// segment found, and the known frames they cover.
+fn decide(a: &Agg, known: &[FrameHash], rule: &VerdictRule) -> (Vec<SpeedSegment>, usize) {
+    let segs = align_speed(&a.hits_per_known(rule.align.max_candidates), &rule.align);
+    let accepted: Vec<SpeedSegment> = segs
+        .into_iter()
+        .filter(|s| rule.accepts(s, known))
+        .collect();
+    let covered = accepted.iter().map(|s| s.frames_matched).sum();
+    (accepted, covered)
+}
+
+/// Searches a hashed query video; returns the usable frame count, the known videos hit
+/// (matched ones first, then most query frames, then smallest distance) and the still images
+/// matched by single frames (as is).
 pub(crate) fn match_query_video(
     snap: &Snapshot,
     query: &QueryVideo,
     opts: &MatchOptions,
 ) -> (usize, Vec<VideoMatch>, Vec<FrameHit>) {
-    // (frame index, transform index, hash) of every usable hash
-    let mut wanted = Vec::new();
+    // (frame index, transform index, hash) of every usable hash; the identity is searched on
+    // every frame, the other transforms first on every PROBE-th frame only, and on the rest
+    // only when the probes hit a known video under that transform (a mirrored or rotated
+    // copy hits on the probes too; this halves the searches of an ordinary upload)
+    const PROBE: usize = 4;
     let mut usable: BTreeSet<usize> = BTreeSet::new();
+    let mut probe = Vec::new();
+    let mut rest = Vec::new();
     for (k, f) in query.frames.iter().enumerate() {
         for (t, alts) in f.hashes.iter().enumerate() {
             for h in alts.iter().filter(|h| h.quality >= opts.min_query_quality) {
-                wanted.push((k, t, h.hash));
+                if t == 0 || k % PROBE == 0 {
+                    probe.push((k, t, h.hash));
+                } else {
+                    rest.push((k, t, h.hash));
+                }
                 usable.insert(k);
             }
         }
@@ -64,10 +154,41 @@ pub(crate) fn match_query_video(
     if usable.is_empty() {
         return (0, Vec::new(), Vec::new());
     }
-    let found = snap.search_many(
-        &wanted.iter().map(|w| w.2).collect::<Vec<_>>(),
-        opts.max_distance,
-    );
+    let search = |w: &[(usize, usize, crate::hash::Hash256)]| {
+        snap.search_many(
+            &w.iter().map(|w| w.2).collect::<Vec<_>>(),
+            opts.max_distance,
+        )
+    };
+    let mut found = search(&probe);
+    let is_video_hit = |m: &crate::index::Match| {
+        snap.get(m.id).is_some_and(|e| {
+            entry_usable(&e, opts) && matches!(e.metadata.media, MediaKind::VideoFrame { .. })
+        })
+    };
+    let hit_transforms: BTreeSet<usize> = probe
+        .iter()
+        .zip(&found)
+        .filter(|(w, ms)| w.1 > 0 && ms.iter().any(is_video_hit))
+        .map(|(w, _)| w.1)
+        .collect();
+    rest.retain(|w| hit_transforms.contains(&w.1));
+    found.extend(search(&rest));
+    let mut wanted = probe;
+    wanted.extend(rest);
+    // frames whose identity hashes hit an entry that is not a video frame (a still image)
+    let still_frames: BTreeSet<usize> = wanted
+        .iter()
+        .zip(&found)
+        .filter(|(w, ms)| {
+            w.1 == 0
+                && ms.iter().any(|m| {
+                    snap.get(m.id)
+                        .is_some_and(|e| !matches!(e.metadata.media, MediaKind::VideoFrame { .. }))
+                })
+        })
+        .map(|(w, _)| w.0)
+        .collect();
     let mut per_video: BTreeMap<(String, String, usize), Agg> = BTreeMap::new();
     for (&(k, t, _), matches) in wanted.iter().zip(&found) {
         let f = &query.frames[k];
@@ -92,9 +213,72 @@ pub(crate) fn match_query_video(
             }
         }
     }
-    // still images hit by single frames, untransformed (transform index 0)
-    let mut frame_hits = Vec::new();
-    for f in &query.frames {
+    let frame_hits = frame_hits(snap, query, &still_frames, opts);
+    let hit_videos: BTreeSet<(String, String)> = per_video
+        .keys()
+        .map(|(s, v, _)| (s.clone(), v.clone()))
+        .collect();
+    let known = known_frames(snap, opts, &hit_videos);
+    let mut rule = VerdictRule::default();
+    rule.align.max_distance = opts.max_distance;
+    rule.align.min_quality = opts.min_stored_quality;
+    // per known video, the transform whose accepted segments cover the most known frames,
+    // then the one with the most matched query frames (the first on ties)
+    type Best<'a> = ((usize, usize), usize, &'a Agg, Vec<SpeedSegment>);
+    let mut best: BTreeMap<(String, String), Best<'_>> = BTreeMap::new();
+    for ((source, video_id, t), a) in &per_video {
+        let key = (source.clone(), video_id.clone());
+        let frames = known.get(&key).map_or(&[][..], Vec::as_slice);
+        let (segs, covered) = decide(a, frames, &rule);
+        let score = (covered, a.query_frames());
+        if best.get(&key).is_none_or(|b| score > b.0) {
+            best.insert(key, (score, *t, a, segs));
+        }
+    }
+    let mut videos: Vec<VideoMatch> = best
+        .into_iter()
+        .map(|((source, video_id), (_, t, a, speed_segments))| {
+            let query_frames: BTreeSet<u64> = a.pairs.keys().map(|p| p.0).collect();
+            let known_hit: BTreeSet<u64> = a.pairs.keys().map(|p| p.1).collect();
+            let known_total = known
+                .get(&(source.clone(), video_id.clone()))
+                .map_or(0, Vec::len)
+                .max(1);
+            VideoMatch {
+                transform: query.transforms[t],
+                query_pct: 100.0 * query_frames.len() as f64 / usable.len() as f64,
+                known_pct: 100.0 * known_hit.len().min(known_total) as f64 / known_total as f64,
+                frames_matched: query_frames.len(),
+                query_frames: usable.len(),
+                best_distance: a.pairs.values().copied().min().unwrap_or(256),
+                segments: align_hits(&a.hits(), &AlignConfig::default()),
+                matched: !speed_segments.is_empty(),
+                speed_segments,
+                video_id,
+                source,
+            }
+        })
+        .collect();
+    videos.sort_by(|a, b| {
+        b.matched
+            .cmp(&a.matched)
+            .then(b.frames_matched.cmp(&a.frames_matched))
+            .then(a.best_distance.cmp(&b.best_distance))
+            .then(a.video_id.cmp(&b.video_id))
+    });
+    (usable.len(), videos, frame_hits)
+}
+
+/// Still images hit by single query frames (those of `frames`, the query frame indices whose
+/// search found a still), untransformed (transform index 0).
+fn frame_hits(
+    snap: &Snapshot,
+    query: &QueryVideo,
+    frames: &BTreeSet<usize>,
+    opts: &MatchOptions,
+) -> Vec<FrameHit> {
+    let mut out = Vec::new();
+    for f in frames.iter().filter_map(|&k| query.frames.get(k)) {
         let Some(alts) = f.hashes.first() else {
             continue;
         };
@@ -112,62 +296,12 @@ pub(crate) fn match_query_video(
         let refs: Vec<&PlannedHash> = planned.iter().collect();
         for hit in search_hashes(snap, &refs, opts) {
             if !matches!(hit.metadata.media, MediaKind::VideoFrame { .. }) {
-                frame_hits.push(FrameHit {
+                out.push(FrameHit {
                     timestamp_ms: f.timestamp_ms,
                     hit,
                 });
             }
         }
     }
-    // per known video, the transform with the most matched query frames (the first on ties)
-    let mut best: BTreeMap<(String, String), (usize, &Agg)> = BTreeMap::new();
-    for ((source, video_id, t), a) in &per_video {
-        let key = (source.clone(), video_id.clone());
-        match best.get(&key) {
-            Some((_, b)) if b.query_frames() >= a.query_frames() => {}
-            _ => {
-                best.insert(key, (*t, a));
-            }
-        }
-    }
-    let known = known_frame_counts(snap, opts);
-    let mut videos: Vec<VideoMatch> = best
-        .into_iter()
-        .map(|((source, video_id), (t, a))| {
-            let query_frames: BTreeSet<u64> = a.pairs.keys().map(|p| p.0).collect();
-            let known_frames: BTreeSet<u64> = a.pairs.keys().map(|p| p.1).collect();
-            let known_total = known
-                .get(&(source.clone(), video_id.clone()))
-                .copied()
-                .unwrap_or(0)
-                .max(1);
-            let hits: Vec<Hit> = a
-                .pairs
-                .iter()
-                .map(|(&(q, k), &d)| Hit {
-                    query_ms: q,
-                    known_ms: k,
-                    distance: d,
-                })
-                .collect();
-            VideoMatch {
-                transform: query.transforms[t],
-                query_pct: 100.0 * query_frames.len() as f64 / usable.len() as f64,
-                known_pct: 100.0 * known_frames.len() as f64 / known_total as f64,
-                frames_matched: query_frames.len(),
-                query_frames: usable.len(),
-                best_distance: a.pairs.values().copied().min().unwrap_or(256),
-                segments: align_hits(&hits, &AlignConfig::default()),
-                video_id,
-                source,
-            }
-        })
-        .collect();
-    videos.sort_by(|a, b| {
-        b.frames_matched
-            .cmp(&a.frames_matched)
-            .then(a.best_distance.cmp(&b.best_distance))
-            .then(a.video_id.cmp(&b.video_id))
-    });
-    (usable.len(), videos, frame_hits)
+    out
 }

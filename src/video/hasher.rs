@@ -21,8 +21,9 @@ use super::{
 };
 use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
-use crate::letterbox::remove_letterbox;
+use crate::letterbox::{find_content, remove_letterbox};
 use crate::pdq::PdqHasher;
+use crate::region::find_regions;
 
 /// The hash of one video frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -382,10 +383,21 @@ impl VideoHasher {
         };
         let mut alts = vec![self.pdq.hash_transforms(&luma, &transforms)];
         if let Some(cfg) = &opts.unletterbox {
-            alts.push(
-                self.pdq
-                    .hash_transforms(&remove_letterbox(&luma, cfg), &transforms),
-            );
+            // a frame without bars would give the plain hash again: no second alternative
+            let r = find_content(&luma, cfg);
+            if r.width != luma.width() || r.height != luma.height() {
+                if let Ok(c) = luma.crop(r.left, r.top, r.width, r.height) {
+                    alts.push(self.pdq.hash_transforms(&c, &transforms));
+                }
+            }
+        }
+        if let Some(cfg) = &opts.regions {
+            for r in find_regions(&luma, cfg).into_iter().take(cfg.max_regions) {
+                let c = r.rect;
+                if let Ok(crop) = luma.crop(c.left, c.top, c.width, c.height) {
+                    alts.push(self.pdq.hash_transforms(&crop, &transforms));
+                }
+            }
         }
         Ok(QueryFrame {
             frame_number: frame.frame_number,

@@ -74,9 +74,11 @@ pub(crate) struct Mp4Track {
     pub timescale: u32,
     /// Samples in decode order.
     pub samples: Vec<Sample>,
-    /// Presentation window from the edit list, in media timescale: `[start, end)`;
-    /// samples whose composition time falls outside are decoded but not output (as FFmpeg).
-    pub edit: Option<(i64, Option<i64>)>,
+    /// Presentation windows from the edit list, in media timescale, in edit order: `[start,
+    /// end)` each (`None`: to the end); samples whose composition time falls outside every
+    /// window are decoded (when referenced) but not output, as FFmpeg's MOV demuxer does.
+    /// Empty: no edit list (every sample is output).
+    pub edit: Vec<(i64, Option<i64>)>,
     /// Sum of the sample durations and their count, FFmpeg's basis for `avg_frame_rate`.
     pub fps_basis: (u64, u64),
 }
@@ -257,7 +259,7 @@ struct TrakInfo {
     height: u32,
     timescale: u32,
     samples: Vec<Sample>,
-    edit: Option<(i64, Option<i64>)>,
+    edit: Vec<(i64, Option<i64>)>,
     fps_basis: (u64, u64),
 }
 
@@ -452,9 +454,9 @@ fn parse_trak(
     let edit = match child(b, b"edts")? {
         Some(edts) => match child(edts, b"elst")? {
             Some(elst) => parse_elst(elst, movie_timescale, timescale)?,
-            None => None,
+            None => Vec::new(),
         },
-        None => None,
+        None => Vec::new(),
     };
     Ok(Some(TrakInfo {
         track_id,
@@ -749,11 +751,17 @@ fn parse_stbl(stbl: &[u8], file_len: u64, limits: &VideoLimits) -> Res<(Vec<Samp
     Ok((samples, (fps_dur, fps_n)))
 }
 
-fn parse_elst(b: &[u8], movie_ts: u32, media_ts: u32) -> Res<Option<(i64, Option<i64>)>> {
+/// The presentation windows of an `elst` box (see [`Mp4Track::edit`]), as FFmpeg's MOV
+/// demuxer builds its index: empty edits (media time −1) only shift presentation times and
+/// hold no frames; every other edit shows the samples whose composition time lies in
+/// `[media_time, media_time + duration)` (the duration converted from the movie timescale; 0:
+/// to the end). An edit list that is unusable as a whole (a negative media time other than
+/// −1, or no real edit) gives no windows: every sample is output.
+fn parse_elst(b: &[u8], movie_ts: u32, media_ts: u32) -> Res<Vec<(i64, Option<i64>)>> {
     let mut c = Cur::new(b);
     let (v, _) = c.full()?;
     let n = c.count(if v == 1 { 20 } else { 12 })?;
-    let mut edits = Vec::with_capacity(n.min(16));
+    let mut windows = Vec::with_capacity(n.min(64));
     for _ in 0..n {
         let (dur, mt) = if v == 1 {
             (c.u64()?, c.u64()? as i64)
@@ -761,25 +769,22 @@ fn parse_elst(b: &[u8], movie_ts: u32, media_ts: u32) -> Res<Option<(i64, Option
             (c.u32()? as u64, c.u32()? as i32 as i64)
         };
         c.skip(4)?; // rate
-        edits.push((dur, mt));
+        if mt == -1 {
+            continue; // an empty edit: a delay, no frames
+        }
+        if mt < 0 {
+            return Ok(Vec::new());
+        }
+        let end = if dur == 0 || movie_ts == 0 {
+            None
+        } else {
+            // the segment duration is in the movie timescale
+            let d = (dur as u128 * media_ts as u128) / movie_ts as u128;
+            i64::try_from(d).ok().map(|d| mt.saturating_add(d))
+        };
+        windows.push((mt, end));
     }
-    // Supported: optional leading empty edits, then one edit. Anything else: no trimming.
-    let real: Vec<_> = edits.iter().filter(|e| e.1 != -1).collect();
-    if real.len() != 1 {
-        return Ok(None);
-    }
-    let (dur, start) = *real[0];
-    if start < 0 {
-        return Ok(None);
-    }
-    let end = if dur == 0 || movie_ts == 0 {
-        None
-    } else {
-        // segment duration is in the movie timescale
-        let d = (dur as u128 * media_ts as u128) / movie_ts as u128;
-        i64::try_from(d).ok().map(|d| start.saturating_add(d))
-    };
-    Ok(Some((start, end)))
+    Ok(windows)
 }
 
 #[allow(clippy::too_many_arguments)]

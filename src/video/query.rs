@@ -21,6 +21,7 @@ use super::{
 use crate::hash::{Hash256, PdqHash};
 use crate::letterbox::LetterboxConfig;
 use crate::pdq::Dihedral;
+use crate::region::RegionConfig;
 
 /// How a query video is hashed (query side only).
 ///
@@ -39,7 +40,8 @@ use crate::pdq::Dihedral;
 #[non_exhaustive]
 pub struct VideoQueryOptions {
     /// Also hash every sampled frame after letterbox removal, as a second alternative next to
-    /// the plain hash (`None`: plain only).
+    /// the plain hash (`None`: plain only); a frame without bars has no second alternative
+    /// (it would be the plain hash again).
     pub unletterbox: Option<LetterboxConfig>,
     /// Transforms tried, each matched on its own; the first should be
     /// [`Dihedral::Original`]. Empty is read as `[Original]`.
@@ -57,6 +59,12 @@ pub struct VideoQueryOptions {
     /// bit-exact, only close: measured in `tests/video/dense.rs`.
     #[serde(default)]
     pub reduced_min_side: Option<u32>,
+    /// Per-frame layout candidates: every sampled frame's candidate content rectangles
+    /// ([`crate::region::find_regions`] on the frame as hashed: a 9:16 story's picture between
+    /// blurred fills, a picture-in-picture window, a frame) are hashed as further alternatives,
+    /// at most [`RegionConfig::max_regions`] per frame (`None`: off).
+    #[serde(default)]
+    pub regions: Option<RegionConfig>,
 }
 
 impl Default for VideoQueryOptions {
@@ -67,6 +75,7 @@ impl Default for VideoQueryOptions {
             transforms: vec![Dihedral::Original],
             frames_per_second: None,
             reduced_min_side: None,
+            regions: None,
         }
     }
 }
@@ -80,6 +89,7 @@ impl VideoQueryOptions {
             transforms: Dihedral::ALL.to_vec(),
             frames_per_second: None,
             reduced_min_side: None,
+            regions: None,
         }
     }
 
@@ -98,6 +108,25 @@ impl VideoQueryOptions {
     #[must_use]
     pub fn with_frames_per_second(mut self, n: Option<u32>) -> Self {
         self.frames_per_second = n;
+        self
+    }
+
+    /// [`VideoQueryOptions::dense`] with per-frame layout candidates
+    /// ([`VideoQueryOptions::regions`]: bars and edge-bounded rectangles, at most 3 per frame).
+    pub fn dense_layouts() -> Self {
+        VideoQueryOptions {
+            regions: Some(RegionConfig {
+                max_regions: 3,
+                ..RegionConfig::default()
+            }),
+            ..Self::dense()
+        }
+    }
+
+    /// Sets the per-frame layout candidates (`None`: off).
+    #[must_use]
+    pub fn with_regions(mut self, regions: Option<RegionConfig>) -> Self {
+        self.regions = regions;
         self
     }
 

@@ -12,13 +12,13 @@ use mediamatch::video::{
 
 use super::make::{encode_mp4, synth, synth_at};
 
-const W: usize = 320;
-const H: usize = 240;
-const FPS: u32 = 15;
-const SEED: u64 = 31;
+pub(super) const W: usize = 320;
+pub(super) const H: usize = 240;
+pub(super) const FPS: u32 = 15;
+pub(super) const SEED: u64 = 31;
 
 /// The stored side: plain vPDQ of a 14 s original at one hash per second.
-fn stored() -> &'static [FrameHash] {
+pub(super) fn stored() -> &'static [FrameHash] {
     static S: OnceLock<Vec<FrameHash>> = OnceLock::new();
     S.get_or_init(|| {
         let mp4 = encode_mp4(&synth(SEED, W, H, FPS, 14.0), 24);
@@ -35,7 +35,7 @@ fn dense_query(seed: u64, fps: u32, times: &[f32]) -> QueryVideo {
 }
 
 /// Content times `start + speed × j / fps` for `seconds` of query.
-fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> {
+pub(super) fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> {
     let n = (seconds * fps as f32).round() as usize;
     (0..n)
         .map(|j| start + speed * j as f32 / fps as f32)
@@ -44,7 +44,12 @@ fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> {
 
 /// The verdict matched, and its longest segment is the expected one: query start–end and
 /// known start–end within ±1 s, speed within 5 %.
-fn expect_segment(v: &VideoVerdict, query_s: (f64, f64), known_s: (f64, f64), speed: f64) {
+pub(super) fn expect_segment(
+    v: &VideoVerdict,
+    query_s: (f64, f64),
+    known_s: (f64, f64),
+    speed: f64,
+) {
     assert!(v.matched, "not matched: {v:#?}");
     let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
     let near = |got_ms: u64, want_s: f64| (got_ms as f64 / 1000.0 - want_s).abs() <= 1.0;

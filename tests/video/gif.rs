@@ -13,7 +13,7 @@ const W: usize = 160;
 const H: usize = 120;
 
 /// RGBA of a clip's YUV 4:2:0 frame (BT.601, limited range).
-fn rgba(c: &Clip, k: usize) -> RgbaImage {
+pub(super) fn rgba(c: &Clip, k: usize) -> RgbaImage {
     let (w, h) = (c.width, c.height);
     let f = &c.frames[k];
     let (cw, ch) = (w / 2, h / 2);
@@ -32,7 +32,7 @@ fn rgba(c: &Clip, k: usize) -> RgbaImage {
 }
 
 /// A GIF of `c`'s frames, each shown `delay_ms`.
-fn gif_of(c: &Clip, delay_ms: u32) -> Vec<u8> {
+pub(super) fn gif_of(c: &Clip, delay_ms: u32) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut out, 30);

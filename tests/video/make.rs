@@ -127,6 +127,13 @@ pub fn synth_at(seed: u64, width: usize, height: usize, fps: u32, times: &[f32])
 /// Encodes with OpenH264 (Constrained Baseline) at a constant quantiser `qp` (0 best – 51
 /// worst; the rate controller is pinned to it and frame skipping is off) and wraps in an MP4.
 pub fn encode_mp4(clip: &Clip, qp: u8) -> Vec<u8> {
+    let (sps, pps, samples) = encode_samples(clip, qp);
+    mux(clip.width, clip.height, clip.fps, &sps, &pps, &samples)
+}
+
+/// The SPS, PPS and samples (length-prefixed NAL units, IDR flag) of [`encode_mp4`].
+#[allow(clippy::type_complexity)]
+pub fn encode_samples(clip: &Clip, qp: u8) -> (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, bool)>) {
     let cfg = EncoderConfig::new()
         .bitrate(BitRate::from_bps(2_000_000))
         .max_frame_rate(FrameRate::from_hz(clip.fps as f32))
@@ -157,7 +164,7 @@ pub fn encode_mp4(clip: &Clip, qp: u8) -> Vec<u8> {
         }
         samples.push((sample, idr));
     }
-    mux(clip.width, clip.height, clip.fps, &sps, &pps, &samples)
+    (sps, pps, samples)
 }
 
 /// The NAL units of an Annex-B byte stream (start codes removed).
@@ -212,6 +219,9 @@ pub struct MuxOpts {
     pub claimed_duration: Option<u32>,
     /// Time units per second (default: fps × 1000); with `sample_delta`, any rational rate.
     pub timescale: Option<u32>,
+    /// An edit list (`edts`/`elst`) of (segment duration, media time) entries, both in the
+    /// timescale (media time −1: an empty edit); empty: none.
+    pub edits: &'static [(u32, i32)],
 }
 
 pub fn mux(
@@ -362,7 +372,19 @@ pub fn mux_with(
     let dinf = bx(b"dinf", &dref);
     let minf = bx(b"minf", &[vmhd, dinf, stbl].concat());
     let mdia = bx(b"mdia", &[mdhd, hdlr, minf].concat());
-    let trak = bx(b"trak", &[tkhd, mdia].concat());
+    let edts = if opts.edits.is_empty() {
+        Vec::new()
+    } else {
+        let mut elst = Vec::new();
+        be32(&mut elst, opts.edits.len() as u32);
+        for &(dur, media_time) in opts.edits {
+            be32(&mut elst, dur);
+            be32(&mut elst, media_time as u32);
+            be32(&mut elst, 0x0001_0000);
+        }
+        bx(b"edts", &full(b"elst", 0, &elst))
+    };
+    let trak = bx(b"trak", &[tkhd, edts, mdia].concat());
     let moov = bx(b"moov", &[mvhd, trak].concat());
     [ftyp, mdat, moov].concat()
 }

@@ -3,12 +3,15 @@
 mod bad_input;
 mod conformance;
 mod dense;
+mod edit_list;
 mod errors;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod fixture;
 mod gif;
+mod layouts;
 mod make;
+mod matcher;
 mod parallel;
 mod query;
 mod robustness;

@@ -211,17 +211,34 @@ impl Stream {
         };
         limits.check_size(track.width.max(1), track.height.max(1))?;
 
-        // display order: composition time, among samples inside the edit window
+        // display order: composition time, among the samples inside an edit's window (edits
+        // in media-time order, as cuts are, give FFmpeg's order; a sample that several edits
+        // show, or edits out of order, are shown once, in composition order)
         let n = track.samples.len();
-        let mut order: Vec<usize> = (0..n)
-            .filter(|&i| {
-                let c = track.samples[i].cts;
-                match track.edit {
-                    Some((start, end)) => c >= start && end.is_none_or(|e| c < e),
-                    None => true,
-                }
-            })
+        // the windows sorted and merged, so each sample is one binary search (a hostile edit
+        // list of many entries costs O(log n) per sample)
+        let mut win: Vec<(i64, i64)> = track
+            .edit
+            .iter()
+            .map(|&(a, b)| (a, b.unwrap_or(i64::MAX)))
+            .filter(|w| w.0 < w.1)
             .collect();
+        win.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(win.len());
+        for w in win {
+            match merged.last_mut() {
+                Some(m) if w.0 <= m.1 => m.1 = m.1.max(w.1),
+                _ => merged.push(w),
+            }
+        }
+        let shown = |c: i64| {
+            if track.edit.is_empty() {
+                return true;
+            }
+            let k = merged.partition_point(|w| w.0 <= c);
+            k > 0 && c < merged[k - 1].1
+        };
+        let mut order: Vec<usize> = (0..n).filter(|&i| shown(track.samples[i].cts)).collect();
         order.sort_by_key(|&i| (track.samples[i].cts, i));
         let mut display = vec![None; n];
         for (rank, &i) in order.iter().enumerate() {
