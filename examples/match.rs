@@ -13,7 +13,8 @@
 //!
 //! Output, one line per known item matched: for images
 //! `query  distance  derivation  id  hash  source  content_id  labels  media  derived`, for
-//! videos `query  video:<id>  source  transform  query %  known %  segments`; with `--json` one
+//! videos the verdict matched `query  video:<id>  source  transform  query %  known %  segments`
+//! (each segment with its speed); with `--json` one
 //! JSON object per line: the library's `ImageMatch` / `VideoMatch` / `FrameHit` with the query
 //! name added (`"query"`, and `"kind"`: `image`, `video` or `frame`). With a durable store
 //! (`build_db`'s default output) each file's MD5/SHA-1/SHA-256/SHA-512 is looked up first: an
@@ -205,21 +206,43 @@ fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
             println!("{}", json_line("video", name, v));
             continue;
         }
-        let segs: Vec<String> = v
-            .segments
-            .iter()
-            .map(|s| {
-                format!(
-                    "query {}-{}ms = known {}-{}ms ({} frames, mean distance {:.1})",
-                    s.query_start_ms,
-                    s.query_end_ms,
-                    s.known_start_ms,
-                    s.known_end_ms,
-                    s.frames_matched,
-                    s.mean_distance
-                )
-            })
-            .collect();
+        // the text output lists the videos the verdict matched; JSON carries every candidate
+        // with its `matched` verdict and evidence
+        if !v.matched {
+            continue;
+        }
+        let segs: Vec<String> = if v.speed_segments.is_empty() {
+            v.segments
+                .iter()
+                .map(|s| {
+                    format!(
+                        "query {}-{}ms = known {}-{}ms ({} frames, mean distance {:.1})",
+                        s.query_start_ms,
+                        s.query_end_ms,
+                        s.known_start_ms,
+                        s.known_end_ms,
+                        s.frames_matched,
+                        s.mean_distance
+                    )
+                })
+                .collect()
+        } else {
+            v.speed_segments
+                .iter()
+                .map(|s| {
+                    format!(
+                        "query {}-{}ms = known {}-{}ms at {:.2}x ({} frames, mean distance {:.1})",
+                        s.query_start_ms,
+                        s.query_end_ms,
+                        s.known_start_ms,
+                        s.known_end_ms,
+                        s.speed,
+                        s.frames_matched,
+                        s.mean_distance
+                    )
+                })
+                .collect()
+        };
         println!(
             "{name}\tvideo:{}\t{}\t{}\tquery {:.1}%\tknown {:.1}%\t{}",
             v.video_id,
