@@ -163,6 +163,10 @@ struct Args {
     /// Skip the repost styles (classic transformations only).
     #[arg(long)]
     no_reposts: bool,
+    /// Of the classic transformations keep only `identity` (its row gives the false matches
+    /// among distinct originals): a faster run of the repost styles.
+    #[arg(long)]
+    reposts_only: bool,
     /// Derived views banked per original for `robust+bank`: `default` or `none`.
     #[arg(long, default_value = "default")]
     bank_views: String,
@@ -430,6 +434,9 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
         .into_iter()
         .map(Style::Classic)
         .collect();
+    if args.reposts_only {
+        transforms.truncate(1);
+    }
     if !args.no_reposts {
         transforms.extend(Repost::standard_set().into_iter().map(Style::Repost));
     }

@@ -40,6 +40,7 @@
 
 mod edges;
 pub mod letterbox;
+mod refine;
 
 use serde::{Deserialize, Serialize};
 
@@ -154,6 +155,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     if let Some(lb) = &cfg.letterbox {
         let r = find_content(img, lb);
         if !whole(&r) {
+            let r = refine::trim_uniform(img, r, lb.tolerance);
             out.push(Region {
                 rect: r,
                 kind: RegionKind::Bars,
@@ -164,6 +166,9 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     if cfg.edges && w >= 16 && h >= 16 {
         let work = edges::reduce(img, cfg.work_side);
         let (ww, wh) = (work.width(), work.height());
+        // one working pixel in full-resolution pixels, and one more
+        let radius = w.div_ceil(ww).max(h.div_ceil(wh)) + 1;
+        let tolerance = cfg.letterbox.map_or(12.0, |lb| lb.tolerance);
         let map = |r: &Rect| {
             let x0 = r.left * w / ww;
             let x1 = ((r.left + r.width) * w / ww).min(w);
@@ -181,6 +186,10 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
                 break;
             }
             let rect = map(&s.rect);
+            if rect.width < 8 || rect.height < 8 {
+                continue;
+            }
+            let rect = refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance);
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }
