@@ -41,6 +41,7 @@
 mod edges;
 pub mod letterbox;
 mod refine;
+mod sharp;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,15 +59,19 @@ pub enum RegionKind {
     Edges,
     /// A cell cut by lines that cross the whole image: collages, caption bars.
     Cell,
+    /// A band of sharp rows (columns) between blurred ones: a picture over a blurred copy of
+    /// itself (9:16 stories), wherever it sits.
+    Sharp,
 }
 
 impl RegionKind {
-    /// Short stable name (`bars`, `edges`, `cell`).
+    /// Short stable name (`bars`, `edges`, `cell`, `sharp`).
     pub fn name(self) -> &'static str {
         match self {
             RegionKind::Bars => "bars",
             RegionKind::Edges => "edges",
             RegionKind::Cell => "cell",
+            RegionKind::Sharp => "sharp",
         }
     }
 }
@@ -104,8 +109,15 @@ pub struct RegionConfig {
     pub min_coverage: f32,
     /// Smallest side of a rectangle, as a fraction of the image's side.
     pub min_side: f32,
-    /// Most regions returned (bars first, then the best-scored rectangles).
+    /// Most regions returned (bars first, then sharp bands, then the best-scored rectangles).
     pub max_regions: usize,
+    /// Look for a sharp band between blurred ones ([`RegionKind::Sharp`]).
+    pub sharp: bool,
+    /// Most extra candidate lines per axis that are dense over a part of their length only
+    /// (a window of [`RegionConfig::min_side`]): the sides of a pasted picture (0: none).
+    pub segment_lines: usize,
+    /// Smallest density of edge pixels over that window for such a line.
+    pub segment_density: f32,
 }
 
 impl Default for RegionConfig {
@@ -120,6 +132,9 @@ impl Default for RegionConfig {
             min_coverage: 0.35,
             min_side: 0.25,
             max_regions: 10,
+            sharp: true,
+            segment_lines: 6,
+            segment_density: 0.5,
         }
     }
 }
@@ -129,6 +144,7 @@ impl RegionConfig {
     pub fn bars_only() -> Self {
         RegionConfig {
             edges: false,
+            sharp: false,
             ..RegionConfig::default()
         }
     }
@@ -155,7 +171,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     if let Some(lb) = &cfg.letterbox {
         let r = find_content(img, lb);
         if !whole(&r) {
-            let r = refine::trim_uniform(img, r, lb.tolerance);
+            let r = refine::trim_uniform(img, r, lb.tolerance, cfg.step);
             out.push(Region {
                 rect: r,
                 kind: RegionKind::Bars,
@@ -163,7 +179,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             });
         }
     }
-    if cfg.edges && w >= 16 && h >= 16 {
+    if (cfg.edges || cfg.sharp) && w >= 16 && h >= 16 {
         let work = edges::reduce(img, cfg.work_side);
         let (ww, wh) = (work.width(), work.height());
         // one working pixel in full-resolution pixels, and one more
@@ -181,7 +197,33 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
                 height: y1 - y0,
             }
         };
-        for s in edges::rectangles(&work, cfg) {
+        if cfg.sharp {
+            for b in sharp::sharp_bands(&work, cfg.min_side) {
+                let rect = map(&b);
+                if rect.width < 8 || rect.height < 8 {
+                    continue;
+                }
+                let rect = refine::trim_uniform(
+                    img,
+                    refine::refine(img, rect, radius),
+                    tolerance,
+                    cfg.step,
+                );
+                if !whole(&rect) && !out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
+                    out.push(Region {
+                        rect,
+                        kind: RegionKind::Sharp,
+                        score: 1.0,
+                    });
+                }
+            }
+        }
+        let rects = if cfg.edges {
+            edges::rectangles(&work, cfg)
+        } else {
+            Vec::new()
+        };
+        for s in rects {
             if out.len() >= cfg.max_regions {
                 break;
             }
@@ -189,7 +231,8 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             if rect.width < 8 || rect.height < 8 {
                 continue;
             }
-            let rect = refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance);
+            let rect =
+                refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance, cfg.step);
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }

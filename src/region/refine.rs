@@ -78,41 +78,53 @@ pub(crate) fn refine(img: &LumaImage, r: Rect, radius: usize) -> Rect {
     }
 }
 
-/// Cuts lines whose values span at most `tolerance` levels off each edge of `r`, never more
-/// than a quarter of a side per edge.
-pub(crate) fn trim_uniform(img: &LumaImage, r: Rect, tolerance: f32) -> Rect {
+/// Cuts lines whose values span at most `tolerance` levels off each edge of `r`: at most 3 %
+/// of a side per edge, and only where the run of flat lines ends at a step of at least `edge`
+/// levels (mean absolute difference to the next line): a gutter or a frame line ends at the
+/// picture's edge, a flat sky fades into the photo.
+pub(crate) fn trim_uniform(img: &LumaImage, r: Rect, tolerance: f32, edge: f32) -> Rect {
     let w = img.width();
     let px = img.as_slice();
-    let flat = |it: &mut dyn Iterator<Item = f32>| {
+    let (x0, x1) = (r.left, r.left + r.width);
+    let (y0, y1) = (r.top, r.top + r.height);
+    // a line as (start, stride, count) in `px`
+    let col = |x: usize| (y0 * w + x, w, y1 - y0);
+    let row = |y: usize| (y * w + x0, 1, x1 - x0);
+    let vals = |(s, d, n): (usize, usize, usize)| (0..n).map(move |i| px[s + i * d]);
+    let flat = |l: (usize, usize, usize)| {
         let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-        for v in it {
+        for v in vals(l) {
             lo = lo.min(v);
             hi = hi.max(v);
         }
         hi - lo <= tolerance
     };
-    let (mut x0, mut x1) = (r.left, r.left + r.width);
-    let (mut y0, mut y1) = (r.top, r.top + r.height);
-    let (mx, my) = (r.width / 4, r.height / 4);
-    while x0 < r.left + mx && flat(&mut (y0..y1).map(|y| px[y * w + x0])) {
-        x0 += 1;
-    }
-    while x1 > r.left + r.width - mx && flat(&mut (y0..y1).map(|y| px[y * w + x1 - 1])) {
-        x1 -= 1;
-    }
-    while y0 < r.top + my && flat(&mut px[y0 * w + x0..y0 * w + x1].iter().copied()) {
-        y0 += 1;
-    }
-    while y1 > r.top + r.height - my
-        && flat(&mut px[(y1 - 1) * w + x0..(y1 - 1) * w + x1].iter().copied())
-    {
-        y1 -= 1;
-    }
+    let step = |a: (usize, usize, usize), b: (usize, usize, usize)| {
+        let sum: f32 = vals(a).zip(vals(b)).map(|(u, v)| (u - v).abs()).sum();
+        sum / a.2.max(1) as f32 >= edge
+    };
+    // how many flat lines to cut from one edge; `line(k)`: the k-th line from that edge
+    let cut = |len: usize, line: &dyn Fn(usize) -> (usize, usize, usize)| {
+        let max = len * 3 / 100;
+        let mut k = 0;
+        while k < max && flat(line(k)) {
+            k += 1;
+        }
+        if k > 0 && k < max && step(line(k - 1), line(k)) {
+            k
+        } else {
+            0
+        }
+    };
+    let l = cut(r.width, &|k| col(x0 + k));
+    let rr = cut(r.width, &|k| col(x1 - 1 - k));
+    let t = cut(r.height, &|k| row(y0 + k));
+    let b = cut(r.height, &|k| row(y1 - 1 - k));
     Rect {
-        left: x0,
-        top: y0,
-        width: x1 - x0,
-        height: y1 - y0,
+        left: x0 + l,
+        top: y0 + t,
+        width: r.width - l - rr,
+        height: r.height - t - b,
     }
 }
 
@@ -146,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_rough_rectangle_moves_onto_the_edges_and_loses_its_gutter() {
-        let img = layout(300, 200, 60, 40, 150, 100, 5);
+        let img = layout(300, 200, 60, 40, 150, 100, 3);
         let truth = Rect {
             left: 60,
             top: 40,
@@ -161,30 +173,49 @@ mod tests {
                 width: (150 - dl + dr) as usize,
                 height: (100 - dt + db) as usize,
             };
-            let r = trim_uniform(&img, refine(&img, rough, 5), 12.0);
+            let r = trim_uniform(&img, refine(&img, rough, 5), 12.0, 8.0);
             assert_eq!(r, truth, "from {rough:?}");
         }
     }
 
     #[test]
-    fn trimming_stops_at_a_quarter_and_keeps_textured_edges() {
-        let img = layout(300, 200, 60, 40, 150, 100, 5);
+    fn trimming_needs_an_edge_and_stops_at_three_percent() {
+        let img = layout(300, 200, 60, 40, 150, 100, 3);
         let truth = Rect {
             left: 60,
             top: 40,
             width: 150,
             height: 100,
         };
-        assert_eq!(trim_uniform(&img, truth, 12.0), truth);
-        // a flat canvas is trimmed by at most a quarter of each side
-        let flat = LumaImage::from_f32(40, 40, vec![7.0; 1600]).unwrap();
+        assert_eq!(trim_uniform(&img, truth, 12.0, 8.0), truth);
+        // the gutter is cut
+        let outer = Rect {
+            left: 57,
+            top: 37,
+            width: 156,
+            height: 106,
+        };
+        assert_eq!(trim_uniform(&img, outer, 12.0, 8.0), truth);
+        // a flat band fading into texture (a sky) is kept
+        let (w, h) = (200, 200);
+        let sky = LumaImage::from_f32(
+            w,
+            h,
+            (0..w * h)
+                .map(|k| {
+                    let (x, y) = (k % w, k / w);
+                    let a = (y as f32 / 40.0).min(1.0);
+                    130.0 * (1.0 - a) + a * noise(x, y)
+                })
+                .collect(),
+        )
+        .unwrap();
         let all = Rect {
             left: 0,
             top: 0,
-            width: 40,
-            height: 40,
+            width: w,
+            height: h,
         };
-        let r = trim_uniform(&flat, all, 12.0);
-        assert_eq!((r.width, r.height), (20, 20));
+        assert_eq!(trim_uniform(&sky, all, 12.0, 8.0), all);
     }
 }

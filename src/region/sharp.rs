@@ -1,0 +1,107 @@
+//! The sharp foreground over a blurred copy of itself (9:16 stories, vertical video of a
+//! landscape picture): a band of rows (or columns) whose gradient energy is far above that of
+//! the blurred fill around it, wherever the band sits.
+//!
+//! Each row's sharpness is the mean absolute difference between horizontal neighbours (the
+//! difference along the row: a blur flattens it, the picture keeps it). The band is the run of
+//! rows that maximises the summed excess of sharpness over a threshold halfway (geometric mean)
+//! between the blurred and the sharp levels (10th and 90th percentiles); it is accepted when
+//! the sharp level is several times the blurred one and the rows outside the band are mostly
+//! blurred. Columns are treated the same way for a picture between blurred side bars.
+
+use super::letterbox::Rect;
+use crate::luma::LumaImage;
+
+/// Sharp level must be at least this many times the blurred level.
+const CONTRAST: f32 = 3.0;
+
+/// Per-line sharpness along one axis: `rows` true gives one value per row.
+fn profile(img: &LumaImage, rows: bool) -> Vec<f32> {
+    let (w, h) = (img.width(), img.height());
+    let px = img.as_slice();
+    if rows {
+        (0..h)
+            .map(|y| {
+                let r = &px[y * w..(y + 1) * w];
+                r.windows(2).map(|p| (p[1] - p[0]).abs()).sum::<f32>() / (w - 1).max(1) as f32
+            })
+            .collect()
+    } else {
+        let mut acc = vec![0.0f32; w];
+        for y in 1..h {
+            for (x, a) in acc.iter_mut().enumerate() {
+                *a += (px[y * w + x] - px[(y - 1) * w + x]).abs();
+            }
+        }
+        acc.iter().map(|v| v / (h - 1).max(1) as f32).collect()
+    }
+}
+
+/// The band `a..b` of sharp lines in `s`, if there is one that is not the whole axis.
+fn band(s: &[f32], min_len: usize) -> Option<(usize, usize)> {
+    let n = s.len();
+    if n < 8 {
+        return None;
+    }
+    let mut sorted = s.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let lo = sorted[n / 10];
+    let hi = sorted[n * 9 / 10];
+    if hi < CONTRAST * lo + 1.0 {
+        return None;
+    }
+    let tau = (hi * lo.max(0.25)).sqrt();
+    // maximum-sum run of s - tau (Kadane)
+    let (mut best, mut best_a, mut best_b) = (0.0f32, 0usize, 0usize);
+    let (mut run, mut a) = (0.0f32, 0usize);
+    for (i, &v) in s.iter().enumerate() {
+        if run <= 0.0 {
+            run = 0.0;
+            a = i;
+        }
+        run += v - tau;
+        if run > best {
+            (best, best_a, best_b) = (run, a, i + 1);
+        }
+    }
+    if best_b - best_a < min_len || (best_a == 0 && best_b == n) {
+        return None;
+    }
+    // outside the band the lines are blurred: at most a tenth of them sharp
+    let outside = s[..best_a]
+        .iter()
+        .chain(&s[best_b..])
+        .filter(|&&v| v > tau)
+        .count();
+    if outside * 10 > n - (best_b - best_a) {
+        return None;
+    }
+    Some((best_a, best_b))
+}
+
+/// Sharp bands of the working image: a full-width band of rows, a full-height band of
+/// columns, in working coordinates.
+pub(crate) fn sharp_bands(img: &LumaImage, min_side: f32) -> Vec<Rect> {
+    let (w, h) = (img.width(), img.height());
+    let mut out = Vec::new();
+    if w < 16 || h < 16 {
+        return out;
+    }
+    if let Some((a, b)) = band(&profile(img, true), (min_side * h as f32).ceil() as usize) {
+        out.push(Rect {
+            left: 0,
+            top: a,
+            width: w,
+            height: b - a,
+        });
+    }
+    if let Some((a, b)) = band(&profile(img, false), (min_side * w as f32).ceil() as usize) {
+        out.push(Rect {
+            left: a,
+            top: 0,
+            width: b - a,
+            height: h,
+        });
+    }
+    out
+}
