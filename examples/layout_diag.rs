@@ -44,6 +44,27 @@ struct Args {
     /// Seed (as the robustness benchmark's `--seed`).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Override `RegionConfig::segment_lines`.
+    #[arg(long)]
+    segment_lines: Option<usize>,
+    /// Override `RegionConfig::segment_density`.
+    #[arg(long)]
+    segment_density: Option<f32>,
+    /// Override `RegionConfig::max_regions`.
+    #[arg(long)]
+    max_regions: Option<usize>,
+    /// Override `RegionConfig::min_coverage`.
+    #[arg(long)]
+    min_coverage: Option<f32>,
+    /// Override `RegionConfig::max_lines`.
+    #[arg(long)]
+    max_lines: Option<usize>,
+    /// Turn the sharp-band detector off.
+    #[arg(long)]
+    no_sharp: bool,
+    /// Print only the summary table (no per-miss lines).
+    #[arg(long)]
+    quiet: bool,
 }
 
 /// Largest error of a side of `found` against `truth`, as a fraction of the truth's side.
@@ -128,8 +149,26 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .filter(|(_, r)| r.is_layout())
         .filter(|(_, r)| args.style.as_ref().is_none_or(|s| r.name().contains(s)))
         .collect();
-    let opts = MatchOptions::default();
-    let cfg = opts.regions.unwrap_or_else(RegionConfig::default);
+    let mut cfg = RegionConfig::default();
+    if let Some(v) = args.segment_lines {
+        cfg.segment_lines = v;
+    }
+    if let Some(v) = args.segment_density {
+        cfg.segment_density = v;
+    }
+    if let Some(v) = args.max_regions {
+        cfg.max_regions = v;
+    }
+    if let Some(v) = args.min_coverage {
+        cfg.min_coverage = v;
+    }
+    if let Some(v) = args.max_lines {
+        cfg.max_lines = v;
+    }
+    if args.no_sharp {
+        cfg.sharp = false;
+    }
+    let opts = MatchOptions::default().with_regions(Some(cfg));
     // the benchmark's style index: the 30 classic transformations come first
     let classic = mediamatch::robustness::Transform::standard_set().len();
     println!("| style | copies | matched | hopeless | not found | imprecise | precise, no match |");
@@ -231,8 +270,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             sum.not_found += c.not_found;
             sum.imprecise += c.imprecise;
             sum.precise += c.precise;
-            for l in log {
-                eprintln!("{l}");
+            if !args.quiet {
+                for l in log {
+                    eprintln!("{l}");
+                }
             }
         }
         println!(

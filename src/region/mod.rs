@@ -131,10 +131,10 @@ impl Default for RegionConfig {
             max_lines: 10,
             min_coverage: 0.35,
             min_side: 0.25,
-            max_regions: 10,
+            max_regions: 14,
             sharp: true,
             segment_lines: 6,
-            segment_density: 0.5,
+            segment_density: 0.35,
         }
     }
 }
@@ -223,10 +223,30 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
         } else {
             Vec::new()
         };
+        // Rectangles leaning on image borders (cells, canvases) score higher than four inner
+        // sides (a pasted picture) and come in many combinations; take them in turn from
+        // three groups by the number of image borders (0, 1, 2 or more), best first in each.
+        let mut groups: [std::collections::VecDeque<edges::Scored>; 3] = Default::default();
         for s in rects {
-            if out.len() >= cfg.max_regions {
+            groups[usize::from(s.borders.min(2))].push_back(s);
+        }
+        let mut turn = 0usize;
+        let mut tried = 0usize;
+        let order = std::iter::from_fn(|| {
+            for _ in 0..3 {
+                let g = turn % 3;
+                turn += 1;
+                if let Some(s) = groups[g].pop_front() {
+                    return Some(s);
+                }
+            }
+            None
+        });
+        for s in order {
+            if out.len() >= cfg.max_regions || tried >= 8 * cfg.max_regions {
                 break;
             }
+            tried += 1;
             let rect = map(&s.rect);
             if rect.width < 8 || rect.height < 8 {
                 continue;
