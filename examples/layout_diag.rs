@@ -62,6 +62,9 @@ struct Args {
     /// Turn the sharp-band detector off.
     #[arg(long)]
     no_sharp: bool,
+    /// Turn the full-resolution refinement off.
+    #[arg(long)]
+    no_refine: bool,
     /// Print only the summary table (no per-miss lines).
     #[arg(long)]
     quiet: bool,
@@ -167,6 +170,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if args.no_sharp {
         cfg.sharp = false;
+    }
+    if args.no_refine {
+        cfg.refine = false;
     }
     let opts = MatchOptions::default().with_regions(Some(cfg));
     // the benchmark's style index: the 30 classic transformations come first

@@ -118,6 +118,9 @@ pub struct RegionConfig {
     pub segment_lines: usize,
     /// Smallest density of edge pixels over that window for such a line.
     pub segment_density: f32,
+    /// Refine each candidate at full resolution (sides moved onto the strongest edge nearby,
+    /// flat gutters and frame lines cut off).
+    pub refine: bool,
 }
 
 impl Default for RegionConfig {
@@ -129,12 +132,13 @@ impl Default for RegionConfig {
             step: 8.0,
             min_line: 0.12,
             max_lines: 10,
-            min_coverage: 0.35,
+            min_coverage: 0.3,
             min_side: 0.25,
-            max_regions: 14,
+            max_regions: 20,
             sharp: true,
-            segment_lines: 6,
+            segment_lines: 10,
             segment_density: 0.35,
+            refine: true,
         }
     }
 }
@@ -171,7 +175,11 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     if let Some(lb) = &cfg.letterbox {
         let r = find_content(img, lb);
         if !whole(&r) {
-            let r = refine::trim_uniform(img, r, lb.tolerance, cfg.step);
+            let r = if cfg.refine {
+                refine::trim_uniform(img, r, lb.tolerance, cfg.step)
+            } else {
+                r
+            };
             out.push(Region {
                 rect: r,
                 kind: RegionKind::Bars,
@@ -185,6 +193,13 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
         // one working pixel in full-resolution pixels, and one more
         let radius = w.div_ceil(ww).max(h.div_ceil(wh)) + 1;
         let tolerance = cfg.letterbox.map_or(12.0, |lb| lb.tolerance);
+        let polish = |rect: Rect| {
+            if cfg.refine {
+                refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance, cfg.step)
+            } else {
+                rect
+            }
+        };
         let map = |r: &Rect| {
             let x0 = r.left * w / ww;
             let x1 = ((r.left + r.width) * w / ww).min(w);
@@ -203,12 +218,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
                 if rect.width < 8 || rect.height < 8 {
                     continue;
                 }
-                let rect = refine::trim_uniform(
-                    img,
-                    refine::refine(img, rect, radius),
-                    tolerance,
-                    cfg.step,
-                );
+                let rect = polish(rect);
                 if !whole(&rect) && !out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
                     out.push(Region {
                         rect,
@@ -251,8 +261,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             if rect.width < 8 || rect.height < 8 {
                 continue;
             }
-            let rect =
-                refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance, cfg.step);
+            let rect = polish(rect);
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }

@@ -37,8 +37,9 @@ fn profile(img: &LumaImage, rows: bool) -> Vec<f32> {
     }
 }
 
-/// The band `a..b` of sharp lines in `s`, if there is one that is not the whole axis.
-fn band(s: &[f32], min_len: usize) -> Option<(usize, usize)> {
+/// The band `a..b` of sharp lines in `s`, if there is one that is not the whole axis, and the
+/// same band grown over lines still sharper than the blur: `(a, b, grown_a, grown_b)`.
+fn band(s: &[f32], min_len: usize) -> Option<(usize, usize, usize, usize)> {
     let n = s.len();
     if n < 8 {
         return None;
@@ -76,32 +77,94 @@ fn band(s: &[f32], min_len: usize) -> Option<(usize, usize)> {
     if outside * 10 > n - (best_b - best_a) {
         return None;
     }
-    Some((best_a, best_b))
+    // the picture may have smooth parts (a sky) at its ends: grow the band while the lines
+    // stay above the blurred level
+    let floor = 2.0 * lo + 0.25;
+    let (mut a, mut b) = (best_a, best_b);
+    while a > 0 && s[a - 1] > floor {
+        a -= 1;
+    }
+    while b < n && s[b] > floor {
+        b += 1;
+    }
+    Some((best_a, best_b, a, b))
 }
 
-/// Sharp bands of the working image: a full-width band of rows, a full-height band of
-/// columns, in working coordinates.
+/// Mean absolute difference across each boundary between lines (`d[k]`: between lines k-1
+/// and k; `d[0]` is 0).
+fn steps(img: &LumaImage, rows: bool) -> Vec<f32> {
+    let (w, h) = (img.width(), img.height());
+    let px = img.as_slice();
+    if rows {
+        let mut d = vec![0.0f32; h];
+        for (y, v) in d.iter_mut().enumerate().skip(1) {
+            *v = (0..w)
+                .map(|x| (px[y * w + x] - px[(y - 1) * w + x]).abs())
+                .sum::<f32>()
+                / w as f32;
+        }
+        d
+    } else {
+        let mut d = vec![0.0f32; w];
+        for y in 0..h {
+            for (x, v) in d.iter_mut().enumerate().skip(1) {
+                *v += (px[y * w + x] - px[y * w + x - 1]).abs() / h as f32;
+            }
+        }
+        d
+    }
+}
+
+/// The strongest boundary in `lo..=hi` of `d` if it is a clear edge (at least `STEP` levels
+/// on average), else `None`.
+fn edge_in(d: &[f32], lo: usize, hi: usize) -> Option<usize> {
+    const STEP: f32 = 4.0;
+    (lo.max(1)..=hi.min(d.len().saturating_sub(1)))
+        .max_by(|&i, &j| d[i].total_cmp(&d[j]))
+        .filter(|&i| d[i] >= STEP)
+}
+
+/// Sharp bands of the working image: full-width bands of rows, full-height bands of columns,
+/// in working coordinates. Per axis: the band, the band grown over lines sharper than the
+/// blur, and the band with each end moved to the strongest edge beyond it (within a third of
+/// the axis; a smooth part of the picture, a sky, can hide the picture's true end from the
+/// sharpness profile but not from the luma step to the fill).
 pub(crate) fn sharp_bands(img: &LumaImage, min_side: f32) -> Vec<Rect> {
     let (w, h) = (img.width(), img.height());
     let mut out = Vec::new();
     if w < 16 || h < 16 {
         return out;
     }
-    if let Some((a, b)) = band(&profile(img, true), (min_side * h as f32).ceil() as usize) {
-        out.push(Rect {
-            left: 0,
-            top: a,
-            width: w,
-            height: b - a,
-        });
-    }
-    if let Some((a, b)) = band(&profile(img, false), (min_side * w as f32).ceil() as usize) {
-        out.push(Rect {
-            left: a,
-            top: 0,
-            width: b - a,
-            height: h,
-        });
+    for rows in [true, false] {
+        let n = if rows { h } else { w };
+        let Some((a, b, ga, gb)) = band(&profile(img, rows), (min_side * n as f32).ceil() as usize)
+        else {
+            continue;
+        };
+        let d = steps(img, rows);
+        let third = n / 3;
+        let ea = edge_in(&d, a.saturating_sub(third), a).unwrap_or(a);
+        let eb = edge_in(&d, b, (b + third).min(n)).unwrap_or(b);
+        for (a, b) in [(a, b), (ga, gb), (ea, eb), (ea, b), (a, eb)] {
+            let r = if rows {
+                Rect {
+                    left: 0,
+                    top: a,
+                    width: w,
+                    height: b - a,
+                }
+            } else {
+                Rect {
+                    left: a,
+                    top: 0,
+                    width: b - a,
+                    height: h,
+                }
+            };
+            if !out.contains(&r) && (r.width < w || r.height < h) && b > a {
+                out.push(r);
+            }
+        }
     }
     out
 }
