@@ -143,8 +143,14 @@ pub(crate) fn sharp_bands(img: &LumaImage, min_side: f32) -> Vec<Rect> {
         };
         let d = steps(img, rows);
         let third = n / 3;
-        let ea = edge_in(&d, a.saturating_sub(third), a).unwrap_or(a);
-        let eb = edge_in(&d, b, (b + third).min(n)).unwrap_or(b);
+        // beyond the band's ends (an edge at the end itself is the (a, b) candidate, and a
+        // horizon inside the picture must not win)
+        let ea = if a >= 2 {
+            edge_in(&d, a.saturating_sub(third), a - 2).unwrap_or(a)
+        } else {
+            a
+        };
+        let eb = edge_in(&d, b + 2, (b + third).min(n)).unwrap_or(b);
         for (a, b) in [(a, b), (ga, gb), (ea, eb), (ea, b), (a, eb)] {
             let r = if rows {
                 Rect {
