@@ -125,10 +125,11 @@ fn edge_in(d: &[f32], lo: usize, hi: usize) -> Option<usize> {
 }
 
 /// Sharp bands of the working image: full-width bands of rows, full-height bands of columns,
-/// in working coordinates. Per axis: the band, the band grown over lines sharper than the
-/// blur, and the band with each end moved to the strongest edge beyond it (within a third of
-/// the axis; a smooth part of the picture, a sky, can hide the picture's true end from the
-/// sharpness profile but not from the luma step to the fill).
+/// in working coordinates. Per axis: the band with its ends snapped to the strongest edge
+/// within 5 % of the axis, the band grown over lines sharper than the blur, and the band with
+/// either or both ends moved to the strongest edge beyond it (within a third of the axis; a
+/// smooth part of the picture, a sky, can hide the picture's true end from the sharpness
+/// profile but not from the luma step to the fill).
 pub(crate) fn sharp_bands(img: &LumaImage, min_side: f32) -> Vec<Rect> {
     let (w, h) = (img.width(), img.height());
     let mut out = Vec::new();
@@ -151,7 +152,12 @@ pub(crate) fn sharp_bands(img: &LumaImage, min_side: f32) -> Vec<Rect> {
             a
         };
         let eb = edge_in(&d, b + 2, (b + third).min(n)).unwrap_or(b);
-        for (a, b) in [(a, b), (ga, gb), (ea, eb), (ea, b), (a, eb)] {
+        // the band's own ends, snapped to the strongest edge within 5 % (the sharpness
+        // profile blurs an end by a few lines)
+        let near = n / 20;
+        let sa = edge_in(&d, a.saturating_sub(near), a + near).unwrap_or(a);
+        let sb = edge_in(&d, b.saturating_sub(near), (b + near).min(n)).unwrap_or(b);
+        for (a, b) in [(sa, sb), (ga, gb), (ea, eb), (ea, sb), (sa, eb)] {
             let r = if rows {
                 Rect {
                     left: 0,
