@@ -116,9 +116,9 @@ impl Steps {
             })
             .collect();
         let mut out: Vec<(u32, usize)> = Vec::new();
-        // the first line has too few neighbours to be judged (and is the border
-        // for matching purposes)
-        for l in 2..self.lines.saturating_sub(1) {
+        // the first and last lines have too few neighbours to be judged (and are the
+        // border for matching purposes)
+        for l in 2..self.lines.saturating_sub(2) {
             let (a, c) = best[l];
             if (c as f32) < min_density * window as f32 {
                 continue;

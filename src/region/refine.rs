@@ -110,7 +110,8 @@ pub(crate) fn trim_uniform(img: &LumaImage, r: Rect, tolerance: f32, edge: f32) 
         while k < max && flat(line(k)) {
             k += 1;
         }
-        if k > 0 && k < max && step(line(k - 1), line(k)) {
+        // the run must end within the limit (line k exists: max < len)
+        if k > 0 && !flat(line(k)) && step(line(k - 1), line(k)) {
             k
         } else {
             0
