@@ -118,8 +118,12 @@ impl Steps {
         let mut out: Vec<(u32, usize)> = Vec::new();
         // the first and last lines have too few neighbours to be judged (and are the
         // border for matching purposes)
-        for l in 2..self.lines.saturating_sub(2) {
-            let (a, c) = best[l];
+        for (l, &(a, c)) in best
+            .iter()
+            .enumerate()
+            .take(self.lines.saturating_sub(2))
+            .skip(2)
+        {
             if (c as f32) < min_density * window as f32 {
                 continue;
             }
