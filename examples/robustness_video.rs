@@ -35,7 +35,7 @@ use mediamatch::video::{SpeedSegment, VideoHasher, VideoQueryOptions};
 #[command(
     version,
     about = "Video re-upload benchmark: ffmpeg-made copies matched by the library",
-    after_help = "Exit codes: 0 done, 2 error."
+    after_help = "Exit status: 0 = done, 2 = error."
 )]
 struct Args {
     /// Original videos, or directories holding them (.mp4 .mov .avi .mkv .webm).

@@ -98,24 +98,33 @@ impl Steps {
         self.count(line, a, b) as f32 / (b - a) as f32
     }
 
-    /// Candidate lines: local maxima of the full-length step count that stand out from the
-    /// lines around them, strongest first, at most `max`.
-    fn candidates(&self, min_density: f32, max: usize) -> Vec<usize> {
-        let full: Vec<u32> = (0..self.lines)
+    /// Candidate lines: local maxima of the step count over a window of `window` positions
+    /// along the line (the best-placed window per line; `len` for full-length lines) that
+    /// stand out from the lines around them over the same window, strongest first, at most
+    /// `max`; a line's density over its window must be at least `min_density`.
+    fn candidates(&self, window: usize, min_density: f32, max: usize) -> Vec<usize> {
+        let window = window.clamp(1, self.len.max(1));
+        // per line: the best window's start and count
+        let best: Vec<(usize, u32)> = (0..self.lines)
             .map(|l| {
                 if l == 0 {
-                    0
-                } else {
-                    self.count(l, 0, self.len)
+                    return (0, 0);
                 }
+                (0..=self.len - window)
+                    .map(|a| (a, self.count(l, a, a + window)))
+                    .fold((0, 0), |b, c| if c.1 > b.1 { c } else { b })
             })
             .collect();
         let mut out: Vec<(u32, usize)> = Vec::new();
-        // the first line has too few neighbours to be judged (and is the border
-        // for matching purposes)
-        for l in 2..self.lines.saturating_sub(1) {
-            let c = full[l];
-            if (c as f32) < min_density * self.len as f32 {
+        // the first and last lines have too few neighbours to be judged (and are the
+        // border for matching purposes)
+        for (l, &(a, c)) in best
+            .iter()
+            .enumerate()
+            .take(self.lines.saturating_sub(2))
+            .skip(2)
+        {
+            if (c as f32) < min_density * window as f32 {
                 continue;
             }
             let near = |o: isize| -> u32 {
@@ -123,7 +132,7 @@ impl Steps {
                 if k < 1 || k as usize >= self.lines {
                     0
                 } else {
-                    full[k as usize]
+                    self.count(k as usize, a, a + window)
                 }
             };
             if near(-1) > c || near(1) > c || (near(-1) == c && l > 1) {
@@ -164,8 +173,17 @@ pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
     let horiz = Steps::new(h, w, cfg.step, |y, x| {
         (px[y * w + x] - px[(y - 1) * w + x]).abs()
     });
-    let mut xs = vert.candidates(cfg.min_line, cfg.max_lines);
-    let mut ys = horiz.candidates(cfg.min_line, cfg.max_lines);
+    let mut xs = vert.candidates(h, cfg.min_line, cfg.max_lines);
+    let mut ys = horiz.candidates(w, cfg.min_line, cfg.max_lines);
+    if cfg.segment_lines > 0 {
+        // lines that are strong over a part only: the sides of a picture pasted on another
+        let (sh, sw) = (
+            (cfg.min_side * h as f32).ceil() as usize,
+            (cfg.min_side * w as f32).ceil() as usize,
+        );
+        xs.extend(vert.candidates(sh, cfg.segment_density, cfg.segment_lines));
+        ys.extend(horiz.candidates(sw, cfg.segment_density, cfg.segment_lines));
+    }
     xs.extend([0, w]);
     ys.extend([0, h]);
     xs.sort_unstable();

@@ -40,6 +40,8 @@
 
 mod edges;
 pub mod letterbox;
+mod refine;
+mod sharp;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,15 +59,19 @@ pub enum RegionKind {
     Edges,
     /// A cell cut by lines that cross the whole image: collages, caption bars.
     Cell,
+    /// A band of sharp rows (columns) between blurred ones: a picture over a blurred copy of
+    /// itself (9:16 stories), wherever it sits.
+    Sharp,
 }
 
 impl RegionKind {
-    /// Short stable name (`bars`, `edges`, `cell`).
+    /// Short stable name (`bars`, `edges`, `cell`, `sharp`).
     pub fn name(self) -> &'static str {
         match self {
             RegionKind::Bars => "bars",
             RegionKind::Edges => "edges",
             RegionKind::Cell => "cell",
+            RegionKind::Sharp => "sharp",
         }
     }
 }
@@ -103,8 +109,18 @@ pub struct RegionConfig {
     pub min_coverage: f32,
     /// Smallest side of a rectangle, as a fraction of the image's side.
     pub min_side: f32,
-    /// Most regions returned (bars first, then the best-scored rectangles).
+    /// Most regions returned (bars first, then sharp bands, then the best-scored rectangles).
     pub max_regions: usize,
+    /// Look for a sharp band between blurred ones ([`RegionKind::Sharp`]).
+    pub sharp: bool,
+    /// Most extra candidate lines per axis that are dense over a part of their length only
+    /// (a window of [`RegionConfig::min_side`]): the sides of a pasted picture (0: none).
+    pub segment_lines: usize,
+    /// Smallest density of edge pixels over that window for such a line.
+    pub segment_density: f32,
+    /// Refine each candidate at full resolution (sides moved onto the strongest edge nearby,
+    /// flat gutters and frame lines cut off).
+    pub refine: bool,
 }
 
 impl Default for RegionConfig {
@@ -116,9 +132,13 @@ impl Default for RegionConfig {
             step: 8.0,
             min_line: 0.12,
             max_lines: 10,
-            min_coverage: 0.35,
+            min_coverage: 0.3,
             min_side: 0.25,
-            max_regions: 10,
+            max_regions: 20,
+            sharp: true,
+            segment_lines: 10,
+            segment_density: 0.35,
+            refine: true,
         }
     }
 }
@@ -128,6 +148,7 @@ impl RegionConfig {
     pub fn bars_only() -> Self {
         RegionConfig {
             edges: false,
+            sharp: false,
             ..RegionConfig::default()
         }
     }
@@ -154,6 +175,11 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
     if let Some(lb) = &cfg.letterbox {
         let r = find_content(img, lb);
         if !whole(&r) {
+            let r = if cfg.refine {
+                refine::trim_uniform(img, r, lb.tolerance, cfg.step)
+            } else {
+                r
+            };
             out.push(Region {
                 rect: r,
                 kind: RegionKind::Bars,
@@ -161,9 +187,19 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             });
         }
     }
-    if cfg.edges && w >= 16 && h >= 16 {
+    if (cfg.edges || cfg.sharp) && w >= 16 && h >= 16 {
         let work = edges::reduce(img, cfg.work_side);
         let (ww, wh) = (work.width(), work.height());
+        // one working pixel in full-resolution pixels, and one more
+        let radius = w.div_ceil(ww).max(h.div_ceil(wh)) + 1;
+        let tolerance = cfg.letterbox.map_or(12.0, |lb| lb.tolerance);
+        let polish = |rect: Rect| {
+            if cfg.refine {
+                refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance, cfg.step)
+            } else {
+                rect
+            }
+        };
         let map = |r: &Rect| {
             let x0 = r.left * w / ww;
             let x1 = ((r.left + r.width) * w / ww).min(w);
@@ -176,11 +212,56 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
                 height: y1 - y0,
             }
         };
-        for s in edges::rectangles(&work, cfg) {
-            if out.len() >= cfg.max_regions {
+        if cfg.sharp {
+            for b in sharp::sharp_bands(&work, cfg.min_side) {
+                let rect = map(&b);
+                if rect.width < 8 || rect.height < 8 {
+                    continue;
+                }
+                let rect = polish(rect);
+                if !whole(&rect) && !out.iter().any(|o| iou(&o.rect, &rect) > 0.97) {
+                    out.push(Region {
+                        rect,
+                        kind: RegionKind::Sharp,
+                        score: 1.0,
+                    });
+                }
+            }
+        }
+        let rects = if cfg.edges {
+            edges::rectangles(&work, cfg)
+        } else {
+            Vec::new()
+        };
+        // Rectangles leaning on image borders (cells, canvases) score higher than four inner
+        // sides (a pasted picture) and come in many combinations; take them in turn from
+        // three groups by the number of image borders (0, 1, 2 or more), best first in each.
+        let mut groups: [std::collections::VecDeque<edges::Scored>; 3] = Default::default();
+        for s in rects {
+            groups[usize::from(s.borders.min(2))].push_back(s);
+        }
+        let mut turn = 0usize;
+        let mut tried = 0usize;
+        let order = std::iter::from_fn(|| {
+            for _ in 0..3 {
+                let g = turn % 3;
+                turn += 1;
+                if let Some(s) = groups[g].pop_front() {
+                    return Some(s);
+                }
+            }
+            None
+        });
+        for s in order {
+            if out.len() >= cfg.max_regions || tried >= 8 * cfg.max_regions {
                 break;
             }
+            tried += 1;
             let rect = map(&s.rect);
+            if rect.width < 8 || rect.height < 8 {
+                continue;
+            }
+            let rect = polish(rect);
             if rect.width < 8 || rect.height < 8 || whole(&rect) {
                 continue;
             }

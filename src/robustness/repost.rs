@@ -12,6 +12,7 @@ use super::glyph::text_mask;
 use super::prng::SplitMix64;
 use super::transform::rotate_small;
 use crate::error::{Error, Result};
+use crate::region::Rect;
 
 /// Where a collage or caption puts things.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -283,6 +284,30 @@ impl Repost {
         others: &[&DynamicImage],
         seed: u64,
     ) -> Result<DynamicImage> {
+        self.apply_located(img, others, seed).map(|p| p.image)
+    }
+
+    /// [`Repost::apply`], also giving where the picture sits in the result (layout styles):
+    /// the truth against which a region detector's localisation error is measured.
+    ///
+    /// ```
+    /// use mediamatch::robustness::Repost;
+    /// use image::{DynamicImage, RgbImage};
+    /// let img = DynamicImage::ImageRgb8(RgbImage::from_fn(80, 60, |x, y| {
+    ///     image::Rgb([(x * 3) as u8, (y * 4) as u8, 90])
+    /// }));
+    /// let r = Repost::Frame { percent: 10, double: false };
+    /// let p = r.apply_located(&img, &[], 1)?;
+    /// let rect = p.rect.unwrap();
+    /// assert_eq!((rect.left, rect.top, rect.width, rect.height), (6, 6, 80, 60));
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn apply_located(
+        &self,
+        img: &DynamicImage,
+        others: &[&DynamicImage],
+        seed: u64,
+    ) -> Result<Located> {
         if img.width() < 8 || img.height() < 8 {
             return Err(Error::invalid("repost: picture smaller than 8 pixels"));
         }
@@ -292,6 +317,15 @@ impl Repost {
         let mut rng = SplitMix64::new(seed ^ 0x7265_706f);
         let rgb = img.to_rgb8();
         let (w, h) = rgb.dimensions();
+        let mut rect = None;
+        let mut at = |l: u32, t: u32, cw: u32, ch: u32| {
+            rect = Some(Rect {
+                left: l as usize,
+                top: t as usize,
+                width: cw as usize,
+                height: ch as usize,
+            });
+        };
         let out = match *self {
             Repost::Caption { percent, side } => {
                 let bar = (h * u32::from(percent) / 100).max(4);
@@ -303,6 +337,7 @@ impl Repost {
                 };
                 let mut c = RgbImage::from_pixel(w, h + top + bottom, colour);
                 imageops::replace(&mut c, &rgb, 0, i64::from(top));
+                at(0, top, w, h);
                 let ink = contrast(colour);
                 if top > 0 {
                     text(&mut c, "WHEN YOU SEE IT", 0, 0, w, top, ink);
@@ -313,7 +348,9 @@ impl Repost {
                 c
             }
             Repost::Screenshot { dark, margin } => {
-                screenshot(&rgb, dark, u32::from(margin), &mut rng)
+                let (c, l, t) = screenshot(&rgb, dark, u32::from(margin), &mut rng);
+                at(l, t, w, h);
+                c
             }
             Repost::Frame { percent, double } => {
                 let f = (w.min(h) * u32::from(percent) / 100).max(2);
@@ -325,6 +362,7 @@ impl Repost {
                     fill(&mut c, f - line, f - line, w + 2 * line, h + 2 * line, ink);
                 }
                 imageops::replace(&mut c, &rgb, i64::from(f), i64::from(f));
+                at(f, f, w, h);
                 c
             }
             Repost::Story { centre } => {
@@ -337,6 +375,7 @@ impl Repost {
                 let y = (i64::from(ch) * i64::from(centre) / 100 - i64::from(h) / 2)
                     .clamp(0, i64::from(ch - h));
                 imageops::replace(&mut c, &rgb, 0, y);
+                at(0, y as u32, w, h);
                 c
             }
             Repost::PictureInPicture { percent } => {
@@ -352,6 +391,7 @@ impl Repost {
                 let x = rng.below(u64::from(bw.saturating_sub(pw)) + 1) as i64;
                 let y = rng.below(u64::from(bh.saturating_sub(ph)) + 1) as i64;
                 imageops::replace(&mut c, &small, x, y);
+                at(x as u32, y as u32, pw, ph);
                 c
             }
             Repost::Collage { cells, side } => {
@@ -359,7 +399,9 @@ impl Repost {
                 let ours = rng.below(n as u64) as usize;
                 let mut pics: Vec<RgbImage> = others[..n - 1].iter().map(|o| o.to_rgb8()).collect();
                 pics.insert(ours, rgb);
-                collage(&pics, side == Side::Top)
+                let (c, cells) = collage(&pics, side == Side::Top);
+                rect = Some(cells[ours]);
+                c
             }
             Repost::CropSides {
                 left,
@@ -393,8 +435,21 @@ impl Repost {
                 }
             }
         };
-        Ok(DynamicImage::ImageRgb8(out))
+        Ok(Located {
+            image: DynamicImage::ImageRgb8(out),
+            rect,
+        })
     }
+}
+
+/// A reposted copy and where the picture sits in it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Located {
+    /// The copy.
+    pub image: DynamicImage,
+    /// The picture's rectangle in the copy (layout styles; `None` for crops and tilts).
+    pub rect: Option<Rect>,
 }
 
 fn random_colour(rng: &mut SplitMix64) -> Rgb<u8> {
@@ -441,7 +496,13 @@ fn text(img: &mut RgbImage, s: &str, x: u32, y: u32, w: u32, h: u32, ink: Rgb<u8
     }
 }
 
-fn screenshot(pic: &RgbImage, dark: bool, margin: u32, rng: &mut SplitMix64) -> RgbImage {
+/// The screenshot and the picture's top-left corner in it.
+fn screenshot(
+    pic: &RgbImage,
+    dark: bool,
+    margin: u32,
+    rng: &mut SplitMix64,
+) -> (RgbImage, u32, u32) {
     let (w, h) = pic.dimensions();
     let (bg, ink, grey) = if dark {
         (Rgb([18, 18, 18]), Rgb([235, 235, 235]), Rgb([90, 90, 90]))
@@ -513,12 +574,22 @@ fn screenshot(pic: &RgbImage, dark: bool, margin: u32, rng: &mut SplitMix64) -> 
         unit,
         ink,
     );
-    c
+    (c, m, status + header)
 }
 
-fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
+/// The collage and each picture's cell in it.
+fn collage(pics: &[RgbImage], side_by_side: bool) -> (RgbImage, Vec<Rect>) {
     let gutter = 6u32;
     let white = Rgb([255, 255, 255]);
+    let mut cells = Vec::with_capacity(pics.len());
+    let mut cell = |l: u32, t: u32, p: &RgbImage| {
+        cells.push(Rect {
+            left: l as usize,
+            top: t as usize,
+            width: p.width() as usize,
+            height: p.height() as usize,
+        })
+    };
     if side_by_side {
         let hh = pics.iter().map(|p| p.height()).min().unwrap_or(8).max(8);
         let scaled: Vec<RgbImage> = pics
@@ -535,9 +606,10 @@ fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
         let mut x = gutter;
         for p in &scaled {
             imageops::replace(&mut c, p, i64::from(x), i64::from(gutter));
+            cell(x, gutter, p);
             x += p.width() + gutter;
         }
-        c
+        (c, cells)
     } else {
         let ww = pics.iter().map(|p| p.width()).min().unwrap_or(8).max(8);
         let scaled: Vec<RgbImage> = pics
@@ -554,8 +626,9 @@ fn collage(pics: &[RgbImage], side_by_side: bool) -> RgbImage {
         let mut y = gutter;
         for p in &scaled {
             imageops::replace(&mut c, p, i64::from(gutter), i64::from(y));
+            cell(gutter, y, p);
             y += p.height() + gutter;
         }
-        c
+        (c, cells)
     }
 }
