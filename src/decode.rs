@@ -288,6 +288,25 @@ pub(crate) fn map_image_error(e: ImageError) -> DecodeError {
     DecodeError::new(kind, Some(Box::new(e)))
 }
 
+/// Everything refused from the header, before the pixel buffer exists (dimensions, pixel
+/// count and buffer size against `limits`, the caller's own check); the EXIF orientation to
+/// apply afterwards, if asked for.
+fn check_header(
+    decoder: &mut impl ImageDecoder,
+    limits: DecodeLimits,
+    header_check: HeaderCheck<'_>,
+    apply_orientation: bool,
+) -> Result<Option<image::metadata::Orientation>> {
+    let (w, h) = decoder.dimensions();
+    limits.check_image(w, h, decoder.total_bytes())?;
+    header_check(w, h, decoder.color_type())?;
+    Ok(if apply_orientation {
+        decoder.orientation().ok()
+    } else {
+        None
+    })
+}
+
 fn decode_reader<R: BufRead + Seek>(
     reader: R,
     limits: DecodeLimits,
@@ -326,14 +345,7 @@ fn decode_reader<R: BufRead + Seek>(
         .map_err(|e| stopped(map_image_error(e).into()))?;
     // Everything below is refused from the header, before the pixel buffer exists (the
     // `image` crate's own `max_alloc` check is skipped by `into_decoder`).
-    let (w, h) = decoder.dimensions();
-    limits.check_image(w, h, decoder.total_bytes())?;
-    header_check(w, h, decoder.color_type())?;
-    let orientation = if apply_orientation {
-        decoder.orientation().ok()
-    } else {
-        None
-    };
+    let orientation = check_header(&mut decoder, limits, header_check, apply_orientation)?;
     let mut img =
         DynamicImage::from_decoder(decoder).map_err(|e| stopped(map_image_error(e).into()))?;
     interrupt.check()?;
@@ -423,14 +435,8 @@ mod jpeg_worker {
         decoder
             .set_limits(limits.to_image_limits())
             .map_err(map_image_error)?;
-        let (w, h) = decoder.dimensions();
-        limits.check_image(w, h, decoder.total_bytes())?;
-        header_check(w, h, decoder.color_type())?;
-        let orientation = if apply_orientation {
-            decoder.orientation().ok()
-        } else {
-            None
-        };
+        let orientation =
+            super::check_header(&mut decoder, limits, header_check, apply_orientation)?;
         let slot = take_slot(interrupt)?;
         let (tx, rx) = mpsc::sync_channel(1);
         std::thread::Builder::new()

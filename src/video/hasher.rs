@@ -199,20 +199,14 @@ impl VideoHasher {
             return self.builtin_with(Mp4H264Source::open(path, self.config.limits)?, hash, key);
         }
         #[cfg(feature = "ffmpeg")]
-        if self.config.parallel && rayon::current_num_threads() > 1 {
-            let origin = Opener::File(path.to_path_buf());
-            if let Some(split) =
-                decode_ffmpeg::FfmpegSplit::new(&origin, self.config.limits, self.config.sampling)
-            {
-                return run_tasks(
-                    split.len(),
-                    |t, prev| split.source(t, prev),
-                    &|src| self.sampled_mut(src, hash),
-                    key,
-                );
-            }
+        {
+            self.ffmpeg_with(Opener::File(path.to_path_buf()), hash, key)
         }
-        self.sampled(self.open(path)?, hash)
+        // without FFmpeg, only `Backend::Ffmpeg` gets here, and `open` names the feature
+        #[cfg(not(feature = "ffmpeg"))]
+        {
+            self.sampled(self.open(path)?, hash)
+        }
     }
 
     /// Hashes an in-memory video: GIF; MP4/MOV with H.264 by the built-in backend; with the

@@ -258,6 +258,19 @@ impl SqliteRecord {
         Ok(removed)
     }
 
+    /// The id after `n` new entries starting at `start`: ids only grow and are never reused,
+    /// so running out is a typed error, not a wrap to 0.
+    fn id_end(path: &Path, start: u64, n: usize) -> Result<u64> {
+        start
+            .checked_add(n as u64)
+            .filter(|&e| e < ID_LIMIT)
+            .ok_or_else(|| {
+                Error::from(
+                    StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused").at(path),
+                )
+            })
+    }
+
     fn meta_value(conn: &Connection, key: &str) -> rusqlite::Result<u64> {
         conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
             r.get::<_, i64>(0)
@@ -376,15 +389,7 @@ impl StoreOfRecord for SqliteRecord {
             for entries in batches {
                 let start = next;
                 seq += 1;
-                next = start
-                    .checked_add(entries.len() as u64)
-                    .filter(|&e| e < ID_LIMIT)
-                    .ok_or_else(|| {
-                        Error::from(
-                            StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused")
-                                .at(&self.path),
-                        )
-                    })?;
+                next = Self::id_end(&self.path, start, entries.len())?;
                 for (k, (h, q, m)) in entries.iter().enumerate() {
                     let id = (start + k as u64) as i64;
                     let pdq = SignalType::Pdq.name();
@@ -621,15 +626,7 @@ impl StoreOfRecord for SqliteRecord {
             .map_err(&be)?;
         let start = Self::meta_value(&tx, "next_id").map_err(&be)?;
         let seq = Self::meta_value(&tx, "seq").map_err(&be)? + 1;
-        let end = start
-            .checked_add(inserts.len() as u64)
-            .filter(|&e| e < ID_LIMIT)
-            .ok_or_else(|| {
-                Error::from(
-                    StoreError::new(StoreErrorKind::IdsExhausted, "ids are never reused")
-                        .at(&self.path),
-                )
-            })?;
+        let end = Self::id_end(&self.path, start, inserts.len())?;
         let removed = Self::remove_rows(&tx, seq, removes).map_err(&be)?;
         {
             let mut ins = tx
