@@ -198,6 +198,7 @@ impl Interrupt {
     }
 
     /// Whether there is anything to watch (a deadline or a token).
+    #[cfg(feature = "jpeg")]
     pub(crate) fn is_active(&self) -> bool {
         self.cancel.is_some() || self.deadline.is_some()
     }
