@@ -114,10 +114,9 @@ fn run(config: IndexConfig, seed: u64) {
         check(snap, items, &qs, &format!("snapshot {k}"));
         assert_eq!(snap.iter().collect::<Vec<_>>(), *items);
     }
-    assert!(
-        seen_merging > 0 && installs > 0,
-        "{seen_merging} {installs}"
-    );
+    // Merges were in flight during the updates; whether one also finished among them depends
+    // on how fast the merge thread ran (a loaded machine may finish none): checked below.
+    assert!(seen_merging > 0, "no merge started");
     assert!(!snapshots.is_empty());
     // The last merge lands without another update.
     for _ in 0..60_000 {
