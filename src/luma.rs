@@ -137,20 +137,7 @@ impl LumaImage {
     /// python-threatexchange/HMA instead replicate grey into R=G=B and apply the RGB weights;
     /// use [`LumaImage::from_gray8_as_rgb`] for that convention.
     pub fn from_gray8(data: &[u8], width: usize, height: usize, stride: usize) -> Result<Self> {
-        check_buffer(data.len(), width, height, stride, 1)?;
-        let mut out = Vec::with_capacity(width * height);
-        for y in 0..height {
-            out.extend(
-                data[y * stride..y * stride + width]
-                    .iter()
-                    .map(|&v| v as f32),
-            );
-        }
-        Ok(LumaImage {
-            width,
-            height,
-            data: out,
-        })
+        Self::from_gray8_with(data, width, height, stride, |v| v as f32)
     }
 
     /// From 8-bit grey rows, replicated to R=G=B and weighted like RGB (python-threatexchange's
@@ -161,13 +148,24 @@ impl LumaImage {
         height: usize,
         stride: usize,
     ) -> Result<Self> {
+        Self::from_gray8_with(data, width, height, stride, |v| luma_f32(v, v, v))
+    }
+
+    /// Grey rows mapped to luma one byte at a time.
+    fn from_gray8_with(
+        data: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+        luma: impl Fn(u8) -> f32,
+    ) -> Result<Self> {
         check_buffer(data.len(), width, height, stride, 1)?;
         let mut out = Vec::with_capacity(width * height);
         for y in 0..height {
             out.extend(
                 data[y * stride..y * stride + width]
                     .iter()
-                    .map(|&v| luma_f32(v, v, v)),
+                    .map(|&v| luma(v)),
             );
         }
         Ok(LumaImage {

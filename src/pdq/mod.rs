@@ -457,13 +457,7 @@ impl PdqHasher {
         height: usize,
         stride: usize,
     ) -> Result<PdqHash> {
-        self.hash_input(RawFrame::new(
-            data,
-            width,
-            height,
-            stride,
-            PixelFormat::Rgb8,
-        )?)
+        self.hash_raw(data, width, height, stride, PixelFormat::Rgb8)
     }
 
     /// Hashes an 8-bit grey buffer (`stride` bytes per row). In [`PdqMode::Full`] grey is read
@@ -475,13 +469,18 @@ impl PdqHasher {
         height: usize,
         stride: usize,
     ) -> Result<PdqHash> {
-        self.hash_input(RawFrame::new(
-            data,
-            width,
-            height,
-            stride,
-            PixelFormat::Gray8,
-        )?)
+        self.hash_raw(data, width, height, stride, PixelFormat::Gray8)
+    }
+
+    fn hash_raw(
+        &self,
+        data: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+        format: PixelFormat,
+    ) -> Result<PdqHash> {
+        self.hash_input(RawFrame::new(data, width, height, stride, format)?)
     }
 
     /// Decodes (under the configured limits) and hashes an encoded image.
