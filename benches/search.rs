@@ -412,28 +412,15 @@ fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, lo
     // A lock around the one writer.
     let shared = Arc::new(Mutex::new(store));
     let t = Instant::now();
-    let threads: Vec<_> = work("lock")
-        .into_iter()
-        .map(|mine| {
-            let s = shared.clone();
-            std::thread::spawn(move || {
-                mine.into_iter()
-                    .map(|e| {
-                        let t = Instant::now();
-                        s.lock()
-                            .expect("store")
-                            .insert_many(vec![e])
-                            .expect("insert");
-                        t.elapsed().as_secs_f64() * 1e3
-                    })
-                    .collect::<Vec<f64>>()
-            })
-        })
-        .collect();
-    let lat: Vec<f64> = threads
-        .into_iter()
-        .flat_map(|h| h.join().expect("caller"))
-        .collect();
+    let lat = timed_callers(work("lock"), |e| {
+        let s = shared.clone();
+        move || {
+            s.lock()
+                .expect("store")
+                .insert_many(vec![e])
+                .expect("insert");
+        }
+    });
     report("mutex", lat, t.elapsed().as_secs_f64());
     let store = Arc::try_unwrap(shared)
         .expect("callers done")
@@ -442,27 +429,43 @@ fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, lo
     // Group commit.
     let group = store.into_group_commit().expect("group commit");
     let t = Instant::now();
-    let threads: Vec<_> = work("group")
+    let lat = timed_callers(work("group"), |e| {
+        let c = group.committer();
+        move || {
+            c.insert_many(vec![e]).expect("insert");
+        }
+    });
+    report("group_commit", lat, t.elapsed().as_secs_f64());
+    group.finish().expect("finish")
+}
+
+/// One thread per caller, each running its inserts one after the other; `call(entry)` makes
+/// the insert of one entry (holding what it needs). Returns every call's latency in ms.
+fn timed_callers<F, C>(work: Vec<Vec<(Hash256, Option<u8>, Metadata)>>, call: C) -> Vec<f64>
+where
+    C: Fn((Hash256, Option<u8>, Metadata)) -> F,
+    F: FnOnce() + Send + 'static,
+{
+    let threads: Vec<_> = work
         .into_iter()
         .map(|mine| {
-            let c = group.committer();
+            let calls: Vec<F> = mine.into_iter().map(&call).collect();
             std::thread::spawn(move || {
-                mine.into_iter()
-                    .map(|e| {
+                calls
+                    .into_iter()
+                    .map(|f| {
                         let t = Instant::now();
-                        c.insert_many(vec![e]).expect("insert");
+                        f();
                         t.elapsed().as_secs_f64() * 1e3
                     })
                     .collect::<Vec<f64>>()
             })
         })
         .collect();
-    let lat: Vec<f64> = threads
+    threads
         .into_iter()
         .flat_map(|h| h.join().expect("caller"))
-        .collect();
-    report("group_commit", lat, t.elapsed().as_secs_f64());
-    group.finish().expect("finish")
+        .collect()
 }
 
 /// Resident set size of this process (Linux `/proc/self/status`; 0 elsewhere).

@@ -195,6 +195,7 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::Hash256;
 
     #[test]
     fn interrupted_save_leaves_previous_file_openable() {
