@@ -2,6 +2,7 @@
 //! changes after a sequence, the non-PDQ signals, and look-ups by selector or value. Reads
 //! that need several statements run in one read transaction (one consistent snapshot).
 
+use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{params, OptionalExtension};
 
 use super::{backend, blob_hash, corrupt_row, SqliteRecord, ID_LIMIT};
@@ -9,7 +10,7 @@ use crate::db::store::record::{
     Change, Changes, Selector, SignalEntry, SignalType, SignalVisitor, StoredEntry,
 };
 use crate::db::{MediaKind, Metadata};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hash::Hash256;
 
 /// One entry row as stored: signal, value, quality and metadata.
@@ -18,6 +19,17 @@ struct Row {
     value: Vec<u8>,
     quality: Option<u8>,
     metadata: Metadata,
+}
+
+/// Column `i` of a row without copying it (a blob or a text), as `as_type` reads it.
+fn column<'r, T: ?Sized>(
+    r: &'r rusqlite::Row<'_>,
+    i: usize,
+    be: &impl Fn(rusqlite::Error) -> Error,
+    as_type: impl FnOnce(&ValueRef<'r>) -> FromSqlResult<&'r T>,
+) -> Result<&'r T> {
+    let v = r.get_ref(i).map_err(be)?;
+    as_type(&v).map_err(|e| be(e.into()))
 }
 
 impl SqliteRecord {
@@ -147,11 +159,7 @@ impl SqliteRecord {
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
                 let id = r.get::<_, i64>(0).map_err(&be)? as u64;
-                let v = r
-                    .get_ref(1)
-                    .map_err(&be)?
-                    .as_blob()
-                    .map_err(|e| be(e.into()))?;
+                let v = column(r, 1, &be, ValueRef::as_blob)?;
                 out.push((id, blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?));
             }
         }
@@ -184,18 +192,10 @@ impl SqliteRecord {
             while let Some(r) = rows.next().map_err(&be)? {
                 let s = r.get::<_, i64>(0).map_err(&be)? as u64;
                 let id = r.get::<_, i64>(1).map_err(&be)? as u64;
-                let signal = r
-                    .get_ref(2)
-                    .map_err(&be)?
-                    .as_str()
-                    .map_err(|e| be(e.into()))?;
+                let signal = column(r, 2, &be, ValueRef::as_str)?;
                 match SignalType::from_name(signal) {
                     Some(SignalType::Pdq) => {
-                        let v = r
-                            .get_ref(3)
-                            .map_err(&be)?
-                            .as_blob()
-                            .map_err(|e| be(e.into()))?;
+                        let v = column(r, 3, &be, ValueRef::as_blob)?;
                         let hash = blob_hash(v).ok_or_else(|| corrupt_row(&self.path))?;
                         changes.push(Change::Insert { seq: s, id, hash });
                     }
@@ -244,19 +244,11 @@ impl SqliteRecord {
             let mut rows = st.query([]).map_err(&be)?;
             while let Some(r) = rows.next().map_err(&be)? {
                 let id = r.get::<_, i64>(0).map_err(&be)? as u64;
-                let name = r
-                    .get_ref(1)
-                    .map_err(&be)?
-                    .as_str()
-                    .map_err(|e| be(e.into()))?;
+                let name = column(r, 1, &be, ValueRef::as_str)?;
                 let Some(signal) = SignalType::from_name(name) else {
                     continue;
                 };
-                let v = r
-                    .get_ref(2)
-                    .map_err(&be)?
-                    .as_blob()
-                    .map_err(|e| be(e.into()))?;
+                let v = column(r, 2, &be, ValueRef::as_blob)?;
                 f(id, signal, v)?;
             }
         }
