@@ -15,6 +15,8 @@
 //! * `MM_BENCH_ONLY_STORE=1` — only that;
 //! * `MM_BENCH_REUSE_STORE=1` — reuse the store the last run left (no import: open figures);
 //! * `MM_BENCH_SEARCHERS` — threads searching during the insert-latency run (default 2);
+//! * `MM_BENCH_SLOW_MS` — print each insert of that run slower than this many ms, with the
+//!   wall-clock time it ended (to line up with `strace -f -tt -T` of the run);
 //! * `MM_BENCH_MEM_INSERTS` — single inserts timed on an in-memory `Database` of `N` entries
 //!   (the index side without the `fsync`; default 50 000, past the delta limit, so merges run).
 //!
@@ -28,9 +30,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use mediamatch::db::store::SignalVisitor;
 use mediamatch::db::{
-    Changes, Database, Metadata, Selector, SqliteRecord, Store, StoreOfRecord, StoreReader,
-    StoredEntry,
+    Changes, Database, Metadata, NewSignal, Selector, SignalEntry, SignalType, SqliteRecord, Store,
+    StoreOfRecord, StoreReader, StoredEntry,
 };
 use mediamatch::index::{Index, IndexConfig, Strategy};
 use mediamatch::Hash256;
@@ -263,6 +266,10 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
             })
         })
         .collect();
+    // MM_BENCH_SLOW_MS: print each insert slower than this (ms) with its end time.
+    let slow_log = std::env::var("MM_BENCH_SLOW_MS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok());
     let mut next = rng(77);
     let mut k = 0usize;
     let t = Instant::now();
@@ -282,7 +289,15 @@ fn store_figures(db: &[Hash256], queries: &[Hash256], dir: &std::path::Path, ins
                 .collect();
             let t = Instant::now();
             store.insert_many(entries).expect("insert");
-            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            lat.push(ms);
+            if slow_log.is_some_and(|l| ms > l) {
+                // Wall-clock end, to line up with a system-call trace (`strace -tt`).
+                let end = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                eprintln!("slow insert: batch {batch}, {ms:.2} ms, ended at {end:.6}");
+            }
             let m = store.snapshot().index().merging();
             merges += usize::from(m && !merging);
             merging = m;
@@ -397,28 +412,15 @@ fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, lo
     // A lock around the one writer.
     let shared = Arc::new(Mutex::new(store));
     let t = Instant::now();
-    let threads: Vec<_> = work("lock")
-        .into_iter()
-        .map(|mine| {
-            let s = shared.clone();
-            std::thread::spawn(move || {
-                mine.into_iter()
-                    .map(|e| {
-                        let t = Instant::now();
-                        s.lock()
-                            .expect("store")
-                            .insert_many(vec![e])
-                            .expect("insert");
-                        t.elapsed().as_secs_f64() * 1e3
-                    })
-                    .collect::<Vec<f64>>()
-            })
-        })
-        .collect();
-    let lat: Vec<f64> = threads
-        .into_iter()
-        .flat_map(|h| h.join().expect("caller"))
-        .collect();
+    let lat = timed_callers(work("lock"), |e| {
+        let s = shared.clone();
+        move || {
+            s.lock()
+                .expect("store")
+                .insert_many(vec![e])
+                .expect("insert");
+        }
+    });
     report("mutex", lat, t.elapsed().as_secs_f64());
     let store = Arc::try_unwrap(shared)
         .expect("callers done")
@@ -427,27 +429,43 @@ fn concurrent_inserts(store: Store, next: &mut impl FnMut() -> u64, n: usize, lo
     // Group commit.
     let group = store.into_group_commit().expect("group commit");
     let t = Instant::now();
-    let threads: Vec<_> = work("group")
+    let lat = timed_callers(work("group"), |e| {
+        let c = group.committer();
+        move || {
+            c.insert_many(vec![e]).expect("insert");
+        }
+    });
+    report("group_commit", lat, t.elapsed().as_secs_f64());
+    group.finish().expect("finish")
+}
+
+/// One thread per caller, each running its inserts one after the other; `call(entry)` makes
+/// the insert of one entry (holding what it needs). Returns every call's latency in ms.
+fn timed_callers<F, C>(work: Vec<Vec<(Hash256, Option<u8>, Metadata)>>, call: C) -> Vec<f64>
+where
+    C: Fn((Hash256, Option<u8>, Metadata)) -> F,
+    F: FnOnce() + Send + 'static,
+{
+    let threads: Vec<_> = work
         .into_iter()
         .map(|mine| {
-            let c = group.committer();
+            let calls: Vec<F> = mine.into_iter().map(&call).collect();
             std::thread::spawn(move || {
-                mine.into_iter()
-                    .map(|e| {
+                calls
+                    .into_iter()
+                    .map(|f| {
                         let t = Instant::now();
-                        c.insert_many(vec![e]).expect("insert");
+                        f();
                         t.elapsed().as_secs_f64() * 1e3
                     })
                     .collect::<Vec<f64>>()
             })
         })
         .collect();
-    let lat: Vec<f64> = threads
+    threads
         .into_iter()
         .flat_map(|h| h.join().expect("caller"))
-        .collect();
-    report("group_commit", lat, t.elapsed().as_secs_f64());
-    group.finish().expect("finish")
+        .collect()
 }
 
 /// Resident set size of this process (Linux `/proc/self/status`; 0 elsewhere).
@@ -489,6 +507,15 @@ impl TimedRecord {
             times: Default::default(),
         }
     }
+
+    /// Runs one write of the inner store, recording its time (ms).
+    fn timed<R>(&mut self, f: impl FnOnce(&mut SqliteRecord) -> R) -> R {
+        let t = Instant::now();
+        let r = f(&mut self.inner);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        self.times.lock().expect("times").push(ms);
+        r
+    }
 }
 
 impl StoreOfRecord for TimedRecord {
@@ -502,11 +529,34 @@ impl StoreOfRecord for TimedRecord {
         &mut self,
         entries: &[(Hash256, Option<u8>, Metadata)],
     ) -> mediamatch::Result<(std::ops::Range<u64>, u64)> {
-        let t = Instant::now();
-        let r = self.inner.insert_batch(entries);
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        self.times.lock().expect("times").push(ms);
-        r
+        self.timed(|r| r.insert_batch(entries))
+    }
+    fn insert_batches(
+        &mut self,
+        batches: &[&[(Hash256, Option<u8>, Metadata)]],
+    ) -> mediamatch::Result<Vec<(std::ops::Range<u64>, u64)>> {
+        self.timed(|r| r.insert_batches(batches))
+    }
+    fn write_batch(
+        &mut self,
+        inserts: &[NewSignal],
+        removes: &[u64],
+    ) -> mediamatch::Result<(std::ops::Range<u64>, Vec<u64>, u64)> {
+        self.inner.write_batch(inserts, removes)
+    }
+    fn get_signal(&self, id: u64) -> mediamatch::Result<Option<SignalEntry>> {
+        self.inner.get_signal(id)
+    }
+    fn for_each_signal(&self, f: &mut SignalVisitor<'_>) -> mediamatch::Result<u64> {
+        self.inner.for_each_signal(f)
+    }
+    fn find_value(
+        &self,
+        signal: SignalType,
+        value: &[u8],
+        source: Option<&str>,
+    ) -> mediamatch::Result<Vec<u64>> {
+        self.inner.find_value(signal, value, source)
     }
     fn remove_batch(&mut self, ids: &[u64]) -> mediamatch::Result<(Vec<u64>, u64)> {
         self.inner.remove_batch(ids)

@@ -24,10 +24,11 @@
 
 use std::borrow::Cow;
 use std::io::{BufRead, Read, Write};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Entry, MediaKind};
+use super::{Database, Entry, MediaKind, Metadata};
 use crate::error::{Error, ParseError, ParseErrorKind, Result};
 use crate::hash::Hash256;
 
@@ -516,6 +517,72 @@ pub fn write_hash_list<'a>(
     }
     w.flush()?;
     Ok(())
+}
+
+/// Result of [`Database::import_list`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// Ids given to the imported rows (consecutive).
+    pub ids: Range<u64>,
+    /// Errors of the lines that were skipped.
+    pub skipped: Vec<ParseError>,
+}
+
+impl Database {
+    /// Imports a hash list (see [`read_hash_list`]): every row becomes an entry with
+    /// `template` as metadata, with the row's content id, source, labels, media kind and
+    /// derivation when it has them (so [`Database::export_list`] with [`ListFormat::Csv`] then
+    /// `import_list` gives the same entries).
+    pub fn import_list(
+        &mut self,
+        reader: impl BufRead,
+        options: &ImportOptions,
+        template: &Metadata,
+    ) -> Result<ImportReport> {
+        let list = read_hash_list(reader, options)?;
+        let ids = self.insert_many(list.rows.into_iter().map(|r| r.into_entry(template)))?;
+        Ok(ImportReport {
+            ids,
+            skipped: list.skipped,
+        })
+    }
+
+    /// Imports a vPDQ text file (`frame_number,quality,hash,seconds` per line, as
+    /// [`crate::video::vpdq`] reads it): every frame becomes an entry with `template` as
+    /// metadata and media kind [`MediaKind::VideoFrame`] with `video_id` and the frame's
+    /// timestamp. A bad line is an error naming it; nothing is added then.
+    ///
+    /// ```
+    /// use mediamatch::db::{Database, MediaKind, Metadata};
+    /// let text = format!("0,100,{h},0.000\n30,90,{h},1.000\n", h = "ab".repeat(32));
+    /// let mut db = Database::new();
+    /// let ids = db.import_vpdq(&text, "clip-7", &Metadata::new("bank"))?;
+    /// let e = db.get(ids.end - 1).unwrap();
+    /// assert_eq!(e.metadata.media, MediaKind::VideoFrame { video_id: "clip-7".into(), timestamp_ms: 1000 });
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn import_vpdq(
+        &mut self,
+        text: &str,
+        video_id: &str,
+        template: &Metadata,
+    ) -> Result<Range<u64>> {
+        let frames = crate::video::vpdq::parse_lines(text)?;
+        self.insert_many(frames.into_iter().map(|f| {
+            let m = template.clone().media(MediaKind::VideoFrame {
+                video_id: video_id.to_string(),
+                timestamp_ms: f.timestamp_ms,
+            });
+            (f.hash.hash, Some(f.hash.quality), m)
+        }))
+    }
+
+    /// Exports every entry as a hash list ([`ListFormat::Csv`] keeps all the metadata; see
+    /// [`write_entry_list`]).
+    pub fn export_list(&self, w: impl Write, format: ListFormat) -> Result<()> {
+        write_entry_list(w, self.iter(), format)
+    }
 }
 
 #[cfg(test)]

@@ -63,12 +63,13 @@ pub use record::{
 pub use refresher::Refresher;
 pub use sqlite::SqliteRecord;
 
-use super::{Database, Metadata, Reader, Snapshot};
+use super::{Database, Metadata, Snapshot};
 use crate::error::Result;
 use crate::hash::Hash256;
-use crate::index::{IndexConfig, Match};
+use crate::index::IndexConfig;
 
 mod checkpoint;
+mod reads;
 mod signals;
 
 pub use signals::Applied;
@@ -367,46 +368,10 @@ impl Store {
         }
     }
 
-    /// Ids of the entries a selector matches (by source, content id or label).
-    pub fn select(&self, selector: &Selector) -> Result<Vec<u64>> {
-        self.rec.select(selector)
-    }
-
-    /// One entry with its metadata, from the store of record.
-    pub fn get(&self, id: u64) -> Result<Option<StoredEntry>> {
-        self.rec.get(id)
-    }
-
     /// What changed after a checkpoint (a change sequence number, e.g. from
     /// [`Store::seq`]): for exchange sync.
     pub fn changes_since(&self, seq: u64) -> Result<Changes> {
         self.rec.changes_since(seq)
-    }
-
-    /// The change sequence the index reflects (the store's latest).
-    pub fn seq(&self) -> u64 {
-        self.live.seq
-    }
-
-    /// Exact radius search over the current index.
-    pub fn search(&self, query: &Hash256, max_distance: u32) -> Vec<Match> {
-        self.live.db.search(query, max_distance)
-    }
-
-    /// The current index as a snapshot (search, `search_many`, `k_nearest`, …).
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.live.db
-    }
-
-    /// A handle for search threads, updated after every batch.
-    pub fn reader(&self) -> Reader {
-        self.live.db.reader()
-    }
-
-    /// Writes the index cache for the current sequence (see the module documentation) and
-    /// removes older ones.
-    pub fn save_index_cache(&self) -> Result<PathBuf> {
-        self.live.save_cache()
     }
 
     /// Forgets removal records up to sequence `through` (see
@@ -505,42 +470,5 @@ impl StoreReader {
     /// removal log was pruned past it); returns the number of changes applied.
     pub fn refresh(&mut self) -> Result<usize> {
         self.live.refresh(self.rec.as_ref())
-    }
-
-    /// The change sequence the index reflects.
-    pub fn seq(&self) -> u64 {
-        self.live.seq
-    }
-
-    /// Exact radius search over the index as of the last refresh.
-    pub fn search(&self, query: &Hash256, max_distance: u32) -> Vec<Match> {
-        self.live.db.search(query, max_distance)
-    }
-
-    /// The index as a snapshot.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.live.db
-    }
-
-    /// A handle for search threads, updated at each refresh.
-    pub fn reader(&self) -> Reader {
-        self.live.db.reader()
-    }
-
-    /// One entry with its metadata, from the store of record (current, not as of the last
-    /// refresh).
-    pub fn get(&self, id: u64) -> Result<Option<StoredEntry>> {
-        self.rec.get(id)
-    }
-
-    /// Ids of the entries a selector matches.
-    pub fn select(&self, selector: &Selector) -> Result<Vec<u64>> {
-        self.rec.select(selector)
-    }
-
-    /// Writes the index cache for the current sequence (readers may share the work of
-    /// keeping it fresh).
-    pub fn save_index_cache(&self) -> Result<PathBuf> {
-        self.live.save_cache()
     }
 }

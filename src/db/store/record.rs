@@ -269,12 +269,14 @@ pub trait StoreOfRecord: Send + std::fmt::Debug {
     }
     /// Inserts several batches in one atomic, durable write (group commit: one `fsync` for
     /// all); each batch gets its own consecutive ids and the next sequence number, in order.
-    /// Returns them per batch. The default writes each batch on its own (not atomic as a
-    /// group); stores that can should override it.
+    /// Returns them per batch.
+    ///
+    /// Required, with no default: a default that wrote each batch on its own would make a
+    /// [`GroupCommit`](super::GroupCommit) pay one commit per caller, one after the other,
+    /// and silently lose what group commit is for (a wrapper that forgot to forward it made
+    /// every grouped caller wait for all the commits of its group).
     fn insert_batches(
         &mut self,
         batches: &[&[(Hash256, Option<u8>, Metadata)]],
-    ) -> Result<Vec<(Range<u64>, u64)>> {
-        batches.iter().map(|b| self.insert_batch(b)).collect()
-    }
+    ) -> Result<Vec<(Range<u64>, u64)>>;
 }

@@ -27,8 +27,8 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::record::{Change, NewSignal, SignalEntry, SignalType, StoreOfRecord};
-use super::{Store, StoreReader};
+use super::record::{Change, NewSignal, SignalType, StoreOfRecord};
+use super::Store;
 use crate::db::Metadata;
 use crate::error::{Error, Result};
 use crate::exchange::{self, SignalRecord};
@@ -38,10 +38,10 @@ use crate::tmk::{TmkFeatures, TmkIndex, TmkMatch, TmkThresholds};
 /// The non-PDQ entries in memory.
 #[derive(Debug, Default)]
 pub(super) struct Signals {
-    exact: ExactIndex<u64>,
-    exact_of: HashMap<u64, ExactDigest>,
+    pub(super) exact: ExactIndex<u64>,
+    pub(super) exact_of: HashMap<u64, ExactDigest>,
     tmk: TmkIndex<u64>,
-    tmk_ids: HashSet<u64>,
+    pub(super) tmk_ids: HashSet<u64>,
     /// The store sequence the initial load reflects.
     pub(super) loaded_at: u64,
 }
@@ -115,11 +115,11 @@ impl Signals {
         Ok(())
     }
 
-    fn lookup(&self, digests: &FileDigests) -> Option<(ExactAlg, Vec<u64>)> {
+    pub(super) fn lookup(&self, digests: &FileDigests) -> Option<(ExactAlg, Vec<u64>)> {
         self.exact.find(digests).map(|(a, ids)| (a, ids.to_vec()))
     }
 
-    fn search_tmk(
+    pub(super) fn search_tmk(
         &self,
         rec: &dyn StoreOfRecord,
         query: &TmkFeatures,
@@ -280,43 +280,6 @@ impl Store {
             .start)
     }
 
-    /// The entries whose digest equals one of a file's (MD5 first, then SHA-1, SHA-256,
-    /// SHA-512): a hash-map lookup, no decoding. `None` when the file is not banked.
-    pub fn lookup_exact(&self, digests: &FileDigests) -> Option<(ExactAlg, Vec<u64>)> {
-        self.live.signals.lookup(digests)
-    }
-
-    /// The ids stored under one digest.
-    pub fn lookup_digest(&self, digest: &ExactDigest) -> &[u64] {
-        self.live.signals.exact.get(digest)
-    }
-
-    /// TMK search: level 1 (pure-average cosine) over all stored videos, then level 2 on
-    /// the candidates, whose full features are read from the store of record. Best level 2
-    /// first.
-    pub fn search_tmk(
-        &self,
-        query: &TmkFeatures,
-        thresholds: &TmkThresholds,
-    ) -> Result<Vec<TmkMatch<u64>>> {
-        self.live
-            .signals
-            .search_tmk(self.rec.as_ref(), query, thresholds)
-    }
-
-    /// Number of exact digests and TMK videos in memory.
-    pub fn signal_counts(&self) -> (usize, usize) {
-        (
-            self.live.signals.exact_of.len(),
-            self.live.signals.tmk_ids.len(),
-        )
-    }
-
-    /// One entry of any signal type with its value (PDQ entries included).
-    pub fn get_signal(&self, id: u64) -> Result<Option<SignalEntry>> {
-        self.rec.get_signal(id)
-    }
-
     /// Applies an exchange importer's page in one atomic batch, in record order:
     ///
     /// * every record first removes the entries of its source with the same signal type and
@@ -401,41 +364,5 @@ impl Store {
             l.db.insert_ids(&pdq)
         })?;
         Ok((ids, removed))
-    }
-}
-
-impl StoreReader {
-    /// [`Store::lookup_exact`] over the entries as of the last refresh.
-    pub fn lookup_exact(&self, digests: &FileDigests) -> Option<(ExactAlg, Vec<u64>)> {
-        self.live.signals.lookup(digests)
-    }
-
-    /// The ids stored under one digest (as of the last refresh).
-    pub fn lookup_digest(&self, digest: &ExactDigest) -> &[u64] {
-        self.live.signals.exact.get(digest)
-    }
-
-    /// [`Store::search_tmk`] over the videos as of the last refresh.
-    pub fn search_tmk(
-        &self,
-        query: &TmkFeatures,
-        thresholds: &TmkThresholds,
-    ) -> Result<Vec<TmkMatch<u64>>> {
-        self.live
-            .signals
-            .search_tmk(self.rec.as_ref(), query, thresholds)
-    }
-
-    /// Number of exact digests and TMK videos in memory.
-    pub fn signal_counts(&self) -> (usize, usize) {
-        (
-            self.live.signals.exact_of.len(),
-            self.live.signals.tmk_ids.len(),
-        )
-    }
-
-    /// One entry of any signal type with its value (current, not as of the last refresh).
-    pub fn get_signal(&self, id: u64) -> Result<Option<SignalEntry>> {
-        self.rec.get_signal(id)
     }
 }
