@@ -178,17 +178,12 @@ impl Matcher {
 
     /// Matches a video already hashed for querying.
     pub fn match_query_video(&self, snap: &Snapshot, query: &QueryVideo) -> MatchReport {
-        let (frames, videos, frame_hits) = match_query_video(snap, query, &self.opts);
+        let found = match_query_video(snap, query, &self.opts);
         MatchReport {
-            query_frames: frames,
-            hashes_searched: query
-                .frames
-                .iter()
-                .flat_map(|f| f.hashes.iter().flatten())
-                .filter(|h| h.quality >= self.opts.min_query_quality)
-                .count(),
-            videos,
-            frame_hits,
+            query_frames: found.frames,
+            hashes_searched: found.hashes_searched,
+            videos: found.videos,
+            frame_hits: found.frame_hits,
             ..MatchReport::empty(MediaType::Video)
         }
     }
