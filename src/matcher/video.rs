@@ -113,11 +113,19 @@ impl Agg {
 
 /// The verdict of one (known video, transform): the speed segments that pass `rule`, every
 /// segment found, and the known frames they cover.
-fn decide(a: &Agg, known: &[FrameHash], rule: &VerdictRule) -> (Vec<SpeedSegment>, usize) {
-    let segs = align_speed(&a.hits_per_known(rule.align.max_candidates), &rule.align);
+fn decide(
+    a: &Agg,
+    known: &[FrameHash],
+    rule: &VerdictRule,
+    query_span_ms: (u64, u64),
+) -> (Vec<SpeedSegment>, usize) {
+    let segs = align_speed(
+        &a.hits_per_known(rule.align.max_candidates),
+        &rule.alignment(),
+    );
     let accepted: Vec<SpeedSegment> = segs
         .into_iter()
-        .filter(|s| rule.accepts(s, known))
+        .filter(|s| rule.accepts(s, known, query_span_ms))
         .collect();
     let covered = accepted.iter().map(|s| s.frames_matched).sum();
     (accepted, covered)
@@ -247,7 +255,7 @@ pub(crate) fn match_query_video(
     for ((source, video_id, t), a) in &per_video {
         let key = (source.clone(), video_id.clone());
         let frames = known.get(&key).map_or(&[][..], Vec::as_slice);
-        let (segs, covered) = decide(a, frames, &rule);
+        let (segs, covered) = decide(a, frames, &rule, query.span_ms());
         let score = (covered, a.query_frames());
         if best.get(&key).is_none_or(|b| score > b.0) {
             best.insert(key, (score, *t, a, segs));

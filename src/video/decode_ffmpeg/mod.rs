@@ -622,7 +622,7 @@ mod tests {
             let split = FfmpegSplit::with_min_task(
                 &Opener::File(clip.clone()),
                 VideoLimits::default(),
-                sampling,
+                &|_| sampling,
                 1,
             )
             .expect("splits at recovery points");
@@ -656,11 +656,9 @@ mod tests {
     fn every_task_split_equals_full_decode() {
         // the default task size splits the fixture's 150 frames too (libavformat's packets
         // are the demuxer's samples), so `hash_file` takes this path
-        let split = FfmpegSplit::new(
-            &Opener::File(fixture()),
-            VideoLimits::default(),
-            Sampling::EveryFrame,
-        )
+        let split = FfmpegSplit::new(&Opener::File(fixture()), VideoLimits::default(), &|_| {
+            Sampling::EveryFrame
+        })
         .expect("splits");
         assert!(split.len() >= 2, "{split:?}");
         for sampling in [
@@ -681,7 +679,7 @@ mod tests {
             let split = FfmpegSplit::with_min_task(
                 &Opener::File(fixture()),
                 VideoLimits::default(),
-                sampling,
+                &|_| sampling,
                 1,
             )
             .expect("splits");

@@ -39,14 +39,14 @@ impl std::fmt::Debug for FfmpegSplit {
 }
 
 impl FfmpegSplit {
-    /// The tasks for `origin` at `sampling`; `None` when the input is not H.264 in MP4/MOV as
+    /// The tasks for `origin` at the sampling `sampling` gives for its stream; `None` when the input is not H.264 in MP4/MOV as
     /// the built-in demuxer reads it, when libavformat's packets are not exactly the samples
     /// of that demuxer (offset and size, in order), or when there is too little work to split:
     /// the caller then decodes sequentially.
     pub(crate) fn new(
         origin: &Opener,
         limits: VideoLimits,
-        sampling: Sampling,
+        sampling: &dyn Fn(&VideoInfo) -> Sampling,
     ) -> Option<FfmpegSplit> {
         Self::with_min_task(origin, limits, sampling, MIN_TASK_SAMPLES)
     }
@@ -55,7 +55,7 @@ impl FfmpegSplit {
     pub(super) fn with_min_task(
         origin: &Opener,
         limits: VideoLimits,
-        sampling: Sampling,
+        sampling: &dyn Fn(&VideoInfo) -> Sampling,
         min_task: usize,
     ) -> Option<FfmpegSplit> {
         let (mut input, stream, _, src_format, info) =
@@ -64,7 +64,7 @@ impl FfmpegSplit {
             return None;
         }
         let params = input.stream(stream)?.parameters().clone();
-        let sampler = Sampler::new(sampling, info.frame_rate.map(|r| r.as_f64()));
+        let sampler = Sampler::new(sampling(&info), info.frame_rate.map(|r| r.as_f64()));
         let (stream_info, mut reader) = origin.stream(limits).ok()?;
         let split = Splitter::plan(
             Arc::new(stream_info),

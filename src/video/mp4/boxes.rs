@@ -174,7 +174,11 @@ pub(super) fn child<'a>(b: &'a [u8], kind: &[u8; 4]) -> Res<Option<&'a [u8]>> {
     Ok(None)
 }
 
-pub(super) fn read_payload<R: Read + Seek>(r: &mut R, h: &BoxHdr, limits: &VideoLimits) -> Res<Vec<u8>> {
+pub(super) fn read_payload<R: Read + Seek>(
+    r: &mut R,
+    h: &BoxHdr,
+    limits: &VideoLimits,
+) -> Res<Vec<u8>> {
     if h.len > limits.max_header_bytes {
         return Err(VideoError::new(
             VideoErrorKind::LimitsExceeded,

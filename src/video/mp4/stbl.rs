@@ -7,7 +7,11 @@ use crate::error::{VideoError, VideoErrorKind};
 use crate::video::VideoLimits;
 
 /// Sample tables → samples in decode order.
-pub(super) fn parse_stbl(stbl: &[u8], file_len: u64, limits: &VideoLimits) -> Res<(Vec<Sample>, (u64, u64))> {
+pub(super) fn parse_stbl(
+    stbl: &[u8],
+    file_len: u64,
+    limits: &VideoLimits,
+) -> Res<(Vec<Sample>, (u64, u64))> {
     // sample sizes
     let mut sizes: Vec<u32> = Vec::new();
     let mut constant: Option<(u32, usize)> = None;
