@@ -47,7 +47,9 @@ mod evaluate;
 mod report;
 
 use encode::{Keep, Stage, Tee};
+#[allow(unused_imports)]
 pub use evaluate::{evaluate, located, Cell, Report};
+#[allow(unused_imports)]
 pub use report::pct_percentile;
 
 // The integration tests load this file too, next to their own copy of `make`.

@@ -108,10 +108,10 @@ impl StreamEncoder {
 
 /// One transformation of one original in progress.
 pub(super) struct Stage {
-    tr: VideoTransformer,
-    qp: u8,
-    enc: Option<StreamEncoder>,
-    err: Option<String>,
+    pub(super) tr: VideoTransformer,
+    pub(super) qp: u8,
+    pub(super) enc: Option<StreamEncoder>,
+    pub(super) err: Option<String>,
 }
 
 impl Stage {
@@ -141,7 +141,7 @@ impl Stage {
         }
     }
 
-    fn push(&mut self, n: u64, frame: &RgbImage) {
+    pub(super) fn push(&mut self, n: u64, frame: &RgbImage) {
         if self.err.is_some() {
             return;
         }
@@ -155,7 +155,7 @@ impl Stage {
         }
     }
 
-    fn finish(mut self) -> Result<(Vec<u8>, Placement, u64), String> {
+    pub(super) fn finish(mut self) -> Result<(Vec<u8>, Placement, u64), String> {
         let rate = self.tr.output_rate();
         let (enc, err, qp) = (&mut self.enc, &mut self.err, self.qp);
         self.tr
@@ -172,9 +172,9 @@ impl Stage {
 /// Hands every decoded frame of the processed part to a callback before the hasher sees it,
 /// and ends the stream at the duration cap.
 pub(super) struct Tee<'a, S> {
-    inner: S,
-    cap: u64,
-    on_frame: &'a mut dyn FnMut(&VideoFrame),
+    pub(super) inner: S,
+    pub(super) cap: u64,
+    pub(super) on_frame: &'a mut dyn FnMut(&VideoFrame),
 }
 
 impl<S: FrameSource> FrameSource for Tee<'_, S> {
@@ -199,8 +199,8 @@ impl<S: FrameSource> FrameSource for Tee<'_, S> {
 /// Keeps the last frame it handed out, so that a second hasher can hash exactly the frames the
 /// first one sampled.
 pub(super) struct Keep<S> {
-    inner: S,
-    last: Rc<RefCell<Option<VideoFrame>>>,
+    pub(super) inner: S,
+    pub(super) last: Rc<RefCell<Option<VideoFrame>>>,
 }
 
 impl<S: FrameSource> FrameSource for Keep<S> {

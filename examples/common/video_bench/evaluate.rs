@@ -4,6 +4,8 @@
 use mediamatch::robustness::Placement;
 use mediamatch::video::{AlignConfig, FrameHash, MatchRule, QueryVideo, Segment};
 
+use rayon::prelude::*;
+
 use super::{variants, BenchConfig, Original, METHODS, VARIANTS};
 
 /// Whether alignment located the original in a copy (see the module docs).

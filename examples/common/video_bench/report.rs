@@ -1,6 +1,6 @@
 //! The benchmark's report as Markdown and CSV.
 
-use super::{BenchConfig, Report, METHODS, VARIANTS};
+use super::{BenchConfig, Cell, Report, METHODS, VARIANTS};
 
 /// Nearest-rank percentile of percentages.
 pub fn pct_percentile(values: &[f64], p: f64) -> Option<f64> {

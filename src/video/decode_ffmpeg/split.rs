@@ -21,7 +21,7 @@ use crate::video::{FrameSource, VideoFrame, VideoInfo, VideoLimits};
 /// [`Splitter`]), each decoded by a libav H.264 decoder of its own that is fed the samples
 /// read by the built-in demuxer, so no libavformat seeking is involved.
 pub(crate) struct FfmpegSplit {
-    split: Splitter,
+    pub(super) split: Splitter,
     /// The stream's codec parameters (an owned copy), for each worker's decoder.
     params: std::sync::Mutex<ff::codec::Parameters>,
     limits: VideoLimits,
