@@ -10,7 +10,7 @@ use super::config::{Backend, VideoConfig};
 use super::decode_builtin::{self, Mp4H264Source};
 #[cfg(feature = "ffmpeg")]
 use super::decode_ffmpeg::{self, FfmpegSource};
-use super::gif::{is_gif, GifSource};
+use super::gif::{is_animation, GifSource};
 #[cfg(feature = "ffmpeg")]
 use super::h264::stream::Opener;
 use super::sample::{self, Sampling};
@@ -182,13 +182,14 @@ impl VideoHasher {
             Backend::Auto => !cfg!(feature = "ffmpeg"),
             Backend::Ffmpeg => false,
         };
-        let mut head = [0u8; 12];
-        let got = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        let mut head = Vec::with_capacity(64);
+        std::fs::File::open(path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head))
             .map_err(|e| crate::Error::io(Some(path.to_path_buf()), e))?;
-        let head = &head[..got];
-        // media detection by content: GIFs are read here whatever the backend
-        if is_gif(head) {
+        let head = &head[..];
+        // media detection by content: GIFs (and animated WebP/PNG) are read here whatever
+        // the backend
+        if is_animation(head) {
             return self.sampled(GifSource::open(path, self.config.limits)?, hash);
         }
         if use_builtin {
@@ -240,7 +241,7 @@ impl VideoHasher {
         key: &(dyn Fn(&T) -> u64 + Sync),
     ) -> Result<(Vec<T>, DecodeReport)> {
         let limits = self.config.limits;
-        if is_gif(bytes) {
+        if is_animation(bytes) {
             return self.sampled(GifSource::from_bytes(bytes.to_vec(), limits)?, hash);
         }
         let bytes: Arc<[u8]> = bytes.into();
