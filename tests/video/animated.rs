@@ -8,6 +8,7 @@ use mediamatch::db::{Database, MediaKind, Metadata};
 use mediamatch::matcher::{MatchOptions, Matcher, MediaType};
 use mediamatch::video::{FrameSource, GifSource, VideoHasher, VideoLimits, VideoQueryOptions};
 
+use super::dense::expect_segment;
 use super::gif::{gif_of, rgba};
 use super::make::{encode_mp4, synth, synth_at, Clip};
 
@@ -58,19 +59,7 @@ fn apng_copy_matches_the_mp4() {
     let q = h
         .hash_query_bytes(&apng, &VideoQueryOptions::dense())
         .unwrap();
-    let v = q.verdict(&stored);
-    assert!(v.matched, "{v:#?}");
-    let s = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
-    let near = |ms: u64, want: f64| (ms as f64 / 1000.0 - want).abs() <= 1.0;
-    assert!(
-        near(s.query_start_ms, 0.0) && near(s.query_end_ms, 5.9),
-        "{s:?}"
-    );
-    assert!(
-        near(s.known_start_ms, 2.0) && near(s.known_end_ms, 7.9),
-        "{s:?}"
-    );
-    assert!((s.speed - 1.0).abs() < 0.05, "{s:?}");
+    expect_segment(&q.verdict(&stored), (0.0, 5.9), (2.0, 7.9), 1.0);
     // another clip's APNG does not match
     let other = h
         .hash_query_bytes(

@@ -42,16 +42,14 @@ pub(super) fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> 
         .collect()
 }
 
-/// The verdict matched, and its longest segment is the expected one: query start–end and
-/// known start–end within ±1 s, speed within 5 %.
-pub(super) fn expect_segment(
-    v: &VideoVerdict,
+/// `seg` is the expected segment: query start–end and known start–end within ±1 s, speed
+/// within 5 %.
+pub(super) fn expect_span(
+    seg: &SpeedSegment,
     query_s: (f64, f64),
     known_s: (f64, f64),
     speed: f64,
 ) {
-    assert!(v.matched, "not matched: {v:#?}");
-    let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
     let near = |got_ms: u64, want_s: f64| (got_ms as f64 / 1000.0 - want_s).abs() <= 1.0;
     assert!(
         near(seg.query_start_ms, query_s.0) && near(seg.query_end_ms, query_s.1),
@@ -66,6 +64,18 @@ pub(super) fn expect_segment(
         "speed {} want {speed}",
         seg.speed
     );
+}
+
+/// The verdict matched, and its longest segment is the expected one ([`expect_span`]).
+pub(super) fn expect_segment(
+    v: &VideoVerdict,
+    query_s: (f64, f64),
+    known_s: (f64, f64),
+    speed: f64,
+) {
+    assert!(v.matched, "not matched: {v:#?}");
+    let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
+    expect_span(seg, query_s, known_s, speed);
     // every accepted segment lies on the true timeline (known = start + speed × query), ±1 s
     for s in &v.segments {
         let want_k0 = known_s.0 + speed * (s.query_start_ms as f64 / 1000.0 - query_s.0);

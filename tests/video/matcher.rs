@@ -11,6 +11,7 @@ use mediamatch::db::{Database, MediaKind, Metadata, Snapshot};
 use mediamatch::matcher::{Item, MatchOptions, MatchReport, Matcher};
 use mediamatch::video::VideoHasher;
 
+use super::dense::expect_span;
 use super::gif::{gif_of, rgba};
 use super::make::{encode_mp4, synth, synth_at};
 
@@ -65,16 +66,7 @@ fn expect(r: &MatchReport, query_s: (f64, f64), known_s: (f64, f64), speed: f64)
         .iter()
         .max_by_key(|s| s.frames_matched)
         .unwrap();
-    let near = |ms: u64, want: f64| (ms as f64 / 1000.0 - want).abs() <= 1.0;
-    assert!(
-        near(s.query_start_ms, query_s.0) && near(s.query_end_ms, query_s.1),
-        "query span {s:?}, want {query_s:?}"
-    );
-    assert!(
-        near(s.known_start_ms, known_s.0) && near(s.known_end_ms, known_s.1),
-        "known span {s:?}, want {known_s:?}"
-    );
-    assert!((s.speed / speed - 1.0).abs() <= 0.05, "speed {s:?}");
+    expect_span(s, query_s, known_s, speed);
 }
 
 /// An excerpt cut at 5.3 s, 6 s long: the first stored second inside is 6 s.
