@@ -56,6 +56,10 @@ struct Args {
     /// Only the styles whose name starts with one of these (comma-separated).
     #[arg(long)]
     only: Option<String>,
+    /// For every copy not found, print the alignment's candidate segments against its own
+    /// original (brute force, [`mediamatch::video::QueryVideo::verdict`]) to stderr.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// An original: its path, name, family, size and length (s).
@@ -391,6 +395,48 @@ fn walk(d: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Why a copy was missed: the brute-force verdict of its query against its own original, with
+/// every candidate segment and the stored frames' qualities.
+fn explain(
+    hasher: &VideoHasher,
+    opts: &MatchOptions,
+    o: &Original,
+    copy: &Path,
+    truth: &Truth,
+) -> Result<(), String> {
+    let known = hasher
+        .hash_file(&o.path)
+        .map_err(|e| format!("{}: {e}", o.path.display()))?;
+    let q = hasher
+        .hash_query_file(copy, &opts.video)
+        .map_err(|e| format!("{}: {e}", copy.display()))?;
+    let v = q.verdict(&known);
+    eprintln!(
+        "miss {} (truth q0 {:.2} k0 {:.2} len {:.2} speed {}): {} query frames, stored qualities {:?}",
+        copy.display(),
+        truth.q0,
+        truth.k0,
+        truth.len,
+        truth.speed,
+        q.frames.len(),
+        known.iter().map(|k| k.hash.quality).collect::<Vec<_>>()
+    );
+    for s in &v.candidates {
+        eprintln!(
+            "  candidate {:?}: q {}-{} k {}-{} speed {:.3} frames {} mean {:.1}",
+            v.transform,
+            s.query_start_ms,
+            s.query_end_ms,
+            s.known_start_ms,
+            s.known_end_ms,
+            s.speed,
+            s.frames_matched,
+            s.mean_distance
+        );
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Args::parse();
     if let Err(e) = run(&args) {
@@ -531,6 +577,9 @@ fn run(args: &Args) -> Result<(), String> {
                 }
                 _ if own => row.wrong_time += 1,
                 _ => {}
+            }
+            if args.explain && !err.is_some_and(|e| e <= 1.0) {
+                explain(&hasher, matcher.options(), o, &out, &c.truth)?;
             }
             row.false_matches += falses;
             csv.push_str(&format!(

@@ -76,22 +76,22 @@ impl Matcher {
         QueryPlan::image(&self.pdq, luma, &self.opts)
     }
 
-    /// Matches an encoded upload, its type sniffed from the bytes: images (and the first frame
-    /// of animated PNG/WebP) through their query plan, videos and animated GIFs frame by frame
+    /// Matches an encoded upload, its type sniffed from the bytes: images through their query
+    /// plan, videos and animated images (GIF, WebP, PNG) frame by frame
     /// (decoded as [`VideoHasher::hash_query_bytes`] does: built-in for H.264 in MP4 and GIF,
     /// FFmpeg for the rest when built with it). Unknown bytes are a decode error.
     pub fn match_bytes(&self, snap: &Snapshot, bytes: &[u8]) -> Result<MatchReport> {
         let media = sniff(bytes);
         match media {
-            // animated GIFs are videos: frame sequences with their delays
-            MediaType::AnimatedImage if bytes.starts_with(b"GIF8") => {
+            // animated GIFs, WebPs and PNGs are videos: frame sequences with their delays
+            MediaType::AnimatedImage => {
                 let q = self.video.hash_query_bytes(bytes, &self.opts.video)?;
                 Ok(MatchReport {
                     media,
                     ..self.match_query_video(snap, &q)
                 })
             }
-            MediaType::Image | MediaType::AnimatedImage => {
+            MediaType::Image => {
                 let cfg = self.pdq.config();
                 let img = decode_image(bytes, cfg.limits, cfg.apply_exif_orientation)?;
                 Ok(self.report_image(snap, &LumaImage::from_image(&img), media))
@@ -116,14 +116,14 @@ impl Matcher {
             .map_err(io)?;
         let media = sniff(&head);
         match media {
-            MediaType::AnimatedImage if head.starts_with(b"GIF8") => {
+            MediaType::AnimatedImage => {
                 let q = self.video.hash_query_file(path, &self.opts.video)?;
                 Ok(MatchReport {
                     media,
                     ..self.match_query_video(snap, &q)
                 })
             }
-            MediaType::Image | MediaType::AnimatedImage => {
+            MediaType::Image => {
                 let cfg = self.pdq.config();
                 let img = decode_image_file(path, cfg.limits, cfg.apply_exif_orientation)?;
                 Ok(self.report_image(snap, &LumaImage::from_image(&img), media))
@@ -178,17 +178,12 @@ impl Matcher {
 
     /// Matches a video already hashed for querying.
     pub fn match_query_video(&self, snap: &Snapshot, query: &QueryVideo) -> MatchReport {
-        let (frames, videos, frame_hits) = match_query_video(snap, query, &self.opts);
+        let found = match_query_video(snap, query, &self.opts);
         MatchReport {
-            query_frames: frames,
-            hashes_searched: query
-                .frames
-                .iter()
-                .flat_map(|f| f.hashes.iter().flatten())
-                .filter(|h| h.quality >= self.opts.min_query_quality)
-                .count(),
-            videos,
-            frame_hits,
+            query_frames: found.frames,
+            hashes_searched: found.hashes_searched,
+            videos: found.videos,
+            frame_hits: found.frame_hits,
             ..MatchReport::empty(MediaType::Video)
         }
     }

@@ -113,24 +113,44 @@ impl Agg {
 
 /// The verdict of one (known video, transform): the speed segments that pass `rule`, every
 /// segment found, and the known frames they cover.
-fn decide(a: &Agg, known: &[FrameHash], rule: &VerdictRule) -> (Vec<SpeedSegment>, usize) {
-    let segs = align_speed(&a.hits_per_known(rule.align.max_candidates), &rule.align);
+fn decide(
+    a: &Agg,
+    known: &[FrameHash],
+    rule: &VerdictRule,
+    query_span_ms: (u64, u64),
+) -> (Vec<SpeedSegment>, usize) {
+    let segs = align_speed(
+        &a.hits_per_known(rule.align.max_candidates),
+        &rule.alignment(),
+    );
     let accepted: Vec<SpeedSegment> = segs
         .into_iter()
-        .filter(|s| rule.accepts(s, known))
+        .filter(|s| rule.accepts(s, known, query_span_ms))
         .collect();
     let covered = accepted.iter().map(|s| s.frames_matched).sum();
     (accepted, covered)
 }
 
-/// Searches a hashed query video; returns the usable frame count, the known videos hit
-/// (matched ones first, then most query frames, then smallest distance) and the still images
-/// matched by single frames (as is).
+/// What [`match_query_video`] found.
+pub(crate) struct VideoSearch {
+    /// Usable query frames (at least one hash of quality ≥ the query minimum).
+    pub frames: usize,
+    /// Hashes actually searched in the index (the identity on every usable frame, the other
+    /// transforms on the probe frames and, only where the probes hit, on the rest).
+    pub hashes_searched: usize,
+    /// The known videos hit: matched ones first, then most query frames, then smallest
+    /// distance.
+    pub videos: Vec<VideoMatch>,
+    /// Still images matched by single frames (as is).
+    pub frame_hits: Vec<FrameHit>,
+}
+
+/// Searches a hashed query video.
 pub(crate) fn match_query_video(
     snap: &Snapshot,
     query: &QueryVideo,
     opts: &MatchOptions,
-) -> (usize, Vec<VideoMatch>, Vec<FrameHit>) {
+) -> VideoSearch {
     // (frame index, transform index, hash) of every usable hash; the identity is searched on
     // every frame, the other transforms first on every PROBE-th frame only, and on the rest
     // only when the probes hit a known video under that transform (a mirrored or rotated
@@ -152,7 +172,12 @@ pub(crate) fn match_query_video(
         }
     }
     if usable.is_empty() {
-        return (0, Vec::new(), Vec::new());
+        return VideoSearch {
+            frames: 0,
+            hashes_searched: 0,
+            videos: Vec::new(),
+            frame_hits: Vec::new(),
+        };
     }
     let search = |w: &[(usize, usize, crate::hash::Hash256)]| {
         snap.search_many(
@@ -176,6 +201,7 @@ pub(crate) fn match_query_video(
     found.extend(search(&rest));
     let mut wanted = probe;
     wanted.extend(rest);
+    let hashes_searched = wanted.len();
     // frames whose identity hashes hit an entry that is not a video frame (a still image)
     let still_frames: BTreeSet<usize> = wanted
         .iter()
@@ -229,7 +255,7 @@ pub(crate) fn match_query_video(
     for ((source, video_id, t), a) in &per_video {
         let key = (source.clone(), video_id.clone());
         let frames = known.get(&key).map_or(&[][..], Vec::as_slice);
-        let (segs, covered) = decide(a, frames, &rule);
+        let (segs, covered) = decide(a, frames, &rule, query.span_ms());
         let score = (covered, a.query_frames());
         if best.get(&key).is_none_or(|b| score > b.0) {
             best.insert(key, (score, *t, a, segs));
@@ -266,7 +292,12 @@ pub(crate) fn match_query_video(
             .then(a.best_distance.cmp(&b.best_distance))
             .then(a.video_id.cmp(&b.video_id))
     });
-    (usable.len(), videos, frame_hits)
+    VideoSearch {
+        frames: usable.len(),
+        hashes_searched,
+        videos,
+        frame_hits,
+    }
 }
 
 /// Still images hit by single query frames (those of `frames`, the query frame indices whose

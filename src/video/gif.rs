@@ -1,16 +1,16 @@
-//! Animated GIFs as videos: the frames (composited by `image`) on a constant-rate timeline
-//! built from their delays, so a GIF copy of a clip gets frame numbers and timestamps in the
-//! clip's content time and matches it like any other copy.
+//! Animated GIFs (and animated WebP and PNG, APNG) as videos: the frames (composited by
+//! `image`) on a constant-rate timeline built from their delays, so a GIF copy of a clip gets
+//! frame numbers and timestamps in the clip's content time and matches it like any other copy.
 //!
 //! The timeline ticks every [`GifSource::TICK_MS`] ms (50 fps); tick `n` shows the GIF frame
 //! displayed at `n × TICK_MS` ms. Delays under 20 ms are read as 100 ms, as browsers do.
 
-#[cfg(feature = "gif")]
+#[cfg(any(feature = "gif", feature = "webp", feature = "png"))]
 use std::io::Cursor;
 
 #[cfg(feature = "gif")]
 use image::codecs::gif::GifDecoder;
-#[cfg(feature = "gif")]
+#[cfg(any(feature = "gif", feature = "webp", feature = "png"))]
 use image::{AnimationDecoder, ImageDecoder};
 
 use super::sample::{Sampler, Sampling};
@@ -20,6 +20,43 @@ use crate::error::{Result, VideoError, VideoErrorKind};
 /// Whether `bytes` start like a GIF file.
 pub(crate) fn is_gif(bytes: &[u8]) -> bool {
     bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")
+}
+
+/// Whether `bytes` start like an animated WebP file: `RIFF....WEBP` and a `VP8X` chunk whose
+/// animation flag is set.
+pub(crate) fn is_animated_webp(bytes: &[u8]) -> bool {
+    bytes.len() >= 21
+        && &bytes[0..4] == b"RIFF"
+        && &bytes[8..12] == b"WEBP"
+        && &bytes[12..16] == b"VP8X"
+        && bytes[20] & 0x02 != 0
+}
+
+/// Whether `bytes` start like an animated PNG: the PNG signature and an `acTL` chunk before
+/// the first `IDAT` (among the chunks within `bytes`).
+pub(crate) fn is_apng(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return false;
+    }
+    let mut p = 8usize;
+    while let Some(h) = bytes.get(p..p + 8) {
+        let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        match &h[4..8] {
+            b"acTL" => return true,
+            b"IDAT" => return false,
+            _ => {}
+        }
+        let Some(next) = len.checked_add(12).and_then(|l| p.checked_add(l)) else {
+            return false;
+        };
+        p = next;
+    }
+    false
+}
+
+/// Whether `bytes` start like an animation [`GifSource`] reads (GIF, animated WebP or PNG).
+pub(crate) fn is_animation(bytes: &[u8]) -> bool {
+    is_gif(bytes) || is_animated_webp(bytes) || is_apng(bytes)
 }
 
 /// Frames of an animated (or still) GIF on a 50 fps timeline.
@@ -59,26 +96,63 @@ impl std::fmt::Debug for GifSource {
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "gif", feature = "webp", feature = "png")),
+    allow(dead_code)
+)]
 fn corrupt(e: image::ImageError) -> crate::Error {
-    VideoError::new(VideoErrorKind::Corrupt, "bad GIF data")
+    VideoError::new(VideoErrorKind::Corrupt, "bad animation data")
         .with_source(Box::new(e))
         .into()
 }
 
-/// The size and the (lazily decoded) frames of a GIF.
-#[cfg(feature = "gif")]
-fn gif_frames(bytes: Vec<u8>) -> Result<(u32, u32, image::Frames<'static>)> {
-    let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let (w, h) = dec.dimensions();
-    Ok((w, h, dec.into_frames()))
+#[cfg_attr(
+    all(feature = "gif", feature = "webp", feature = "png"),
+    allow(dead_code)
+)]
+fn refused(format: &str, feature: &str) -> crate::Error {
+    VideoError::new(
+        VideoErrorKind::UnsupportedCodec,
+        format!("{format}: build mediamatch with the `{feature}` feature"),
+    )
+    .into()
 }
 
-/// Without the `gif` feature, GIFs are refused.
-#[cfg(not(feature = "gif"))]
-fn gif_frames(_: Vec<u8>) -> Result<(u32, u32, image::Frames<'static>)> {
+/// The codec name, size and (lazily decoded) frames of a GIF, animated WebP or APNG.
+fn animation_frames(bytes: Vec<u8>) -> Result<(&'static str, u32, u32, image::Frames<'static>)> {
+    if is_gif(&bytes) {
+        #[cfg(feature = "gif")]
+        {
+            let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+            let (w, h) = dec.dimensions();
+            return Ok(("gif", w, h, dec.into_frames()));
+        }
+        #[cfg(not(feature = "gif"))]
+        return Err(refused("GIF", "gif"));
+    }
+    if is_animated_webp(&bytes) {
+        #[cfg(feature = "webp")]
+        {
+            let dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+            let (w, h) = dec.dimensions();
+            return Ok(("webp", w, h, dec.into_frames()));
+        }
+        #[cfg(not(feature = "webp"))]
+        return Err(refused("animated WebP", "webp"));
+    }
+    if is_apng(&bytes) {
+        #[cfg(feature = "png")]
+        {
+            let dec = image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+            let (w, h) = dec.dimensions();
+            return Ok(("apng", w, h, dec.apng().map_err(corrupt)?.into_frames()));
+        }
+        #[cfg(not(feature = "png"))]
+        return Err(refused("animated PNG", "png"));
+    }
     Err(VideoError::new(
-        VideoErrorKind::UnsupportedCodec,
-        "GIF: build mediamatch with the `gif` feature",
+        VideoErrorKind::Container,
+        "not a GIF, animated WebP or animated PNG file",
     )
     .into())
 }
@@ -87,12 +161,10 @@ impl GifSource {
     /// Milliseconds between two ticks of the timeline.
     pub const TICK_MS: u64 = 20;
 
-    /// Reads a GIF held in memory.
+    /// Reads a GIF, animated WebP or animated PNG held in memory (its codec in
+    /// [`VideoInfo::codec`]: `gif`, `webp` or `apng`).
     pub fn from_bytes(bytes: Vec<u8>, limits: VideoLimits) -> Result<GifSource> {
-        if !is_gif(&bytes) {
-            return Err(VideoError::new(VideoErrorKind::Container, "not a GIF file").into());
-        }
-        let (w, h, frames) = gif_frames(bytes)?;
+        let (codec, w, h, frames) = animation_frames(bytes)?;
         limits.check_size(w, h)?;
         Ok(GifSource {
             frames,
@@ -101,7 +173,7 @@ impl GifSource {
                 height: h,
                 frame_rate: FrameRate::new(1000, Self::TICK_MS as u32),
                 frame_count: None,
-                codec: "gif".into(),
+                codec: codec.into(),
             },
             limits,
             current: None,
@@ -113,7 +185,7 @@ impl GifSource {
         })
     }
 
-    /// Reads a GIF file.
+    /// Reads a GIF, animated WebP or animated PNG file.
     pub fn open(path: impl AsRef<std::path::Path>, limits: VideoLimits) -> Result<GifSource> {
         let path = path.as_ref();
         let bytes =

@@ -10,14 +10,14 @@ use super::config::{Backend, VideoConfig};
 use super::decode_builtin::{self, Mp4H264Source};
 #[cfg(feature = "ffmpeg")]
 use super::decode_ffmpeg::{self, FfmpegSource};
-use super::gif::{is_gif, GifSource};
+use super::gif::{is_animation, GifSource};
 #[cfg(feature = "ffmpeg")]
 use super::h264::stream::Opener;
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
 use super::{
     DecodeReport, FramePixels, FrameRate, FrameSource, QueryFrame, QueryVideo, VideoFrame,
-    VideoQueryOptions,
+    VideoInfo, VideoQueryOptions,
 };
 use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
@@ -67,6 +67,9 @@ pub struct VideoHasher {
     pdq: PdqHasher,
     /// During one call: when decoding must stop.
     deadline: Option<Instant>,
+    /// During one query call: the frame budget of dense sampling
+    /// ([`VideoQueryOptions::max_dense_frames`]).
+    dense_budget: Option<u64>,
 }
 
 /// The name errors about in-memory input give.
@@ -94,6 +97,7 @@ impl VideoHasher {
             config,
             pdq: PdqHasher::new(),
             deadline: None,
+            dense_budget: None,
         }
     }
 
@@ -178,13 +182,14 @@ impl VideoHasher {
             Backend::Auto => !cfg!(feature = "ffmpeg"),
             Backend::Ffmpeg => false,
         };
-        let mut head = [0u8; 12];
-        let got = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        let mut head = Vec::with_capacity(64);
+        std::fs::File::open(path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head))
             .map_err(|e| crate::Error::io(Some(path.to_path_buf()), e))?;
-        let head = &head[..got];
-        // media detection by content: GIFs are read here whatever the backend
-        if is_gif(head) {
+        let head = &head[..];
+        // media detection by content: GIFs (and animated WebP/PNG) are read here whatever
+        // the backend
+        if is_animation(head) {
             return self.sampled(GifSource::open(path, self.config.limits)?, hash);
         }
         if use_builtin {
@@ -236,7 +241,7 @@ impl VideoHasher {
         key: &(dyn Fn(&T) -> u64 + Sync),
     ) -> Result<(Vec<T>, DecodeReport)> {
         let limits = self.config.limits;
-        if is_gif(bytes) {
+        if is_animation(bytes) {
             return self.sampled(GifSource::from_bytes(bytes.to_vec(), limits)?, hash);
         }
         let bytes: Arc<[u8]> = bytes.into();
@@ -285,7 +290,9 @@ impl VideoHasher {
         let threads = rayon::current_num_threads();
         if self.config.parallel && threads > 1 {
             if let Some(split) =
-                decode_ffmpeg::FfmpegSplit::new(&origin, self.config.limits, self.config.sampling)
+                decode_ffmpeg::FfmpegSplit::new(&origin, self.config.limits, &|info| {
+                    self.sampling_for(info)
+                })
             {
                 return run_tasks(
                     split.len(),
@@ -310,7 +317,7 @@ impl VideoHasher {
         key: &(dyn Fn(&T) -> u64 + Sync),
     ) -> Result<(Vec<T>, DecodeReport)> {
         if self.config.parallel && rayon::current_num_threads() > 1 {
-            if let Some(split) = src.splitter(self.config.sampling) {
+            if let Some(split) = src.splitter(self.sampling_for(src.info())) {
                 return run_tasks(
                     split.tasks().len(),
                     |t, prev| decode_builtin::task_source(&split, t, prev),
@@ -337,9 +344,10 @@ impl VideoHasher {
         source: &mut S,
         hash: &dyn Fn(&VideoFrame, Option<FrameRate>) -> Result<T>,
     ) -> Result<(Vec<T>, DecodeReport)> {
-        source.set_sampling(self.config.sampling);
+        let sampling = self.sampling_for(source.info());
+        source.set_sampling(sampling);
         let rate = source.info().frame_rate;
-        let sampler = sample::Sampler::new(self.config.sampling, rate.map(|r| r.as_f64()));
+        let sampler = sample::Sampler::new(sampling, rate.map(|r| r.as_f64()));
         let mut out = Vec::new();
         loop {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -426,8 +434,40 @@ impl VideoHasher {
             this.config.sampling = Sampling::Interval {
                 millis: (1000 / n.max(1)).max(1),
             };
+            this.dense_budget = opts.max_dense_frames;
         }
         this
+    }
+
+    /// The sampling for a source with `info`: the configured one, except that a dense query
+    /// ([`VideoQueryOptions::max_dense_frames`]) of a video whose frame count and rate are
+    /// known hashes every `m`-th frame, `m` the smallest step that keeps the sampled frames
+    /// within the budget, but never sparser than the configured interval.
+    pub(crate) fn sampling_for(&self, info: &VideoInfo) -> Sampling {
+        let (Some(budget), Sampling::Interval { .. }, Some(rate), Some(count)) = (
+            self.dense_budget,
+            self.config.sampling,
+            info.frame_rate,
+            info.frame_count,
+        ) else {
+            return self.config.sampling;
+        };
+        let fps = rate.as_f64();
+        let Some(sparsest) = self.config.sampling.frame_mod(fps) else {
+            return self.config.sampling;
+        };
+        let m = count.div_ceil(budget.max(1)).clamp(1, sparsest);
+        if m == 1 {
+            Sampling::EveryFrame
+        } else if m == sparsest || !(fps.is_finite() && fps > 0.0) {
+            self.config.sampling
+        } else {
+            // trunc(millis / 1000 × fps) = m: millis = ceil(1000 m / fps) exceeds it by less
+            // than fps / 1000 frames
+            Sampling::Interval {
+                millis: (1000.0 * m as f64 / fps).ceil() as u32,
+            }
+        }
     }
 
     /// Hashes an in-memory video for robust matching, decoding as [`VideoHasher::hash_bytes`]
@@ -480,6 +520,7 @@ impl VideoHasher {
             config: self.config.with_parallel(parallel),
             pdq: self.pdq.clone(),
             deadline: None,
+            dense_budget: None,
         };
         paths.par_iter().map(|p| one.hash_file(p)).collect()
     }

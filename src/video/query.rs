@@ -53,6 +53,15 @@ pub struct VideoQueryOptions {
     /// `max(1, trunc(fps / n))`-th frame hashed (vPDQ's rule at `1000 / n` ms).
     #[serde(default)]
     pub frames_per_second: Option<u32>,
+    /// With [`VideoQueryOptions::frames_per_second`]: a video whose frame count and rate are
+    /// known up front is sampled *more* densely when that stays within this many query
+    /// frames — every `m`-th frame, `m` the smallest step that does (every frame for a short
+    /// clip), never sparser than `frames_per_second`. Content that moves fast changes by more
+    /// than the match distance within a few tens of ms; a short excerpt has few stored frames,
+    /// each of which then needs a query frame at nearly its content time (`None`: always
+    /// `frames_per_second`).
+    #[serde(default)]
+    pub max_dense_frames: Option<u64>,
     /// Hash query frames from a reduced frame whose shorter side is at least this many pixels
     /// (an integer box reduction, see [`super::FramePixels::to_luma_reduced`]), when the frame
     /// is at least twice that size; `None`: full frames. The query side need not be
@@ -74,6 +83,7 @@ impl Default for VideoQueryOptions {
             unletterbox: None,
             transforms: vec![Dihedral::Original],
             frames_per_second: None,
+            max_dense_frames: None,
             reduced_min_side: None,
             regions: None,
         }
@@ -88,17 +98,21 @@ impl VideoQueryOptions {
             unletterbox: Some(LetterboxConfig::default()),
             transforms: Dihedral::ALL.to_vec(),
             frames_per_second: None,
+            max_dense_frames: None,
             reduced_min_side: None,
             regions: None,
         }
     }
 
-    /// [`VideoQueryOptions::robust`] sampled densely (8 frames per second) and hashed from
-    /// reduced frames (shorter side ≥ 160): the options for [`QueryVideo::verdict`], which
-    /// finds excerpts cut at any time and copies at another speed.
+    /// [`VideoQueryOptions::robust`] sampled densely (8 frames per second, more for a short
+    /// video: up to every frame while that stays within 480 query frames, 16 s at 30 fps) and
+    /// hashed from reduced frames (shorter side ≥ 160): the options for
+    /// [`QueryVideo::verdict`], which finds excerpts cut at any time and copies at another
+    /// speed.
     pub fn dense() -> Self {
         VideoQueryOptions {
             frames_per_second: Some(8),
+            max_dense_frames: Some(480),
             reduced_min_side: Some(160),
             ..Self::robust()
         }
@@ -108,6 +122,13 @@ impl VideoQueryOptions {
     #[must_use]
     pub fn with_frames_per_second(mut self, n: Option<u32>) -> Self {
         self.frames_per_second = n;
+        self
+    }
+
+    /// Sets the frame budget of denser sampling of short videos (`None`: off).
+    #[must_use]
+    pub fn with_max_dense_frames(mut self, n: Option<u64>) -> Self {
+        self.max_dense_frames = n;
         self
     }
 

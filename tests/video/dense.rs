@@ -42,16 +42,14 @@ pub(super) fn times(start: f32, speed: f32, fps: u32, seconds: f32) -> Vec<f32> 
         .collect()
 }
 
-/// The verdict matched, and its longest segment is the expected one: query start–end and
-/// known start–end within ±1 s, speed within 5 %.
-pub(super) fn expect_segment(
-    v: &VideoVerdict,
+/// `seg` is the expected segment: query start–end and known start–end within ±1 s, speed
+/// within 5 %.
+pub(super) fn expect_span(
+    seg: &SpeedSegment,
     query_s: (f64, f64),
     known_s: (f64, f64),
     speed: f64,
 ) {
-    assert!(v.matched, "not matched: {v:#?}");
-    let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
     let near = |got_ms: u64, want_s: f64| (got_ms as f64 / 1000.0 - want_s).abs() <= 1.0;
     assert!(
         near(seg.query_start_ms, query_s.0) && near(seg.query_end_ms, query_s.1),
@@ -66,6 +64,18 @@ pub(super) fn expect_segment(
         "speed {} want {speed}",
         seg.speed
     );
+}
+
+/// The verdict matched, and its longest segment is the expected one ([`expect_span`]).
+pub(super) fn expect_segment(
+    v: &VideoVerdict,
+    query_s: (f64, f64),
+    known_s: (f64, f64),
+    speed: f64,
+) {
+    assert!(v.matched, "not matched: {v:#?}");
+    let seg: &SpeedSegment = v.segments.iter().max_by_key(|s| s.frames_matched).unwrap();
+    expect_span(seg, query_s, known_s, speed);
     // every accepted segment lies on the true timeline (known = start + speed × query), ±1 s
     for s in &v.segments {
         let want_k0 = known_s.0 + speed * (s.query_start_ms as f64 / 1000.0 - query_s.0);
@@ -106,11 +116,51 @@ fn frame_rate_change_excerpt() {
     expect_segment(&q.verdict(stored()), (0.0, 7.0), (2.7, 9.7), 1.0);
 }
 
+/// A 2.2 s excerpt from 6.6 s holds only the stored frames of 7 s and 8 s: matched by the
+/// verdict's short rule (both matched, nothing else the query can show), at its segment.
+#[test]
+fn short_excerpt_with_two_stored_frames() {
+    let q = dense_query(SEED, FPS, &times(6.6, 1.0, FPS, 2.2));
+    let v = q.verdict(stored());
+    expect_segment(&v, (0.4, 1.4), (7.0, 8.0), 1.0);
+    assert_eq!(v.segments[0].frames_matched, 2, "{v:#?}");
+}
+
+/// A short clip is sampled up to every frame within the dense frame budget, a longer one
+/// never sparser than `frames_per_second`: 4 s at 30 fps (120 frames) gives 120 query frames
+/// with the default budget (480), 60 with a budget of 80 (every 2nd), 40 with 50 or none
+/// (every 3rd: 8 per second).
+#[test]
+fn dense_budget_samples_short_clips_densely() {
+    let mp4 = encode_mp4(&synth(SEED, W, H, 30, 4.0), 26);
+    let n = |budget: Option<u64>| {
+        let opts = VideoQueryOptions::dense().with_max_dense_frames(budget);
+        let q = VideoHasher::new().hash_query_bytes(&mp4, &opts).unwrap();
+        let step: Vec<u64> = q
+            .frames
+            .windows(2)
+            .map(|w| w[1].frame_number - w[0].frame_number)
+            .collect();
+        assert!(step.windows(2).all(|w| w[0] == w[1]), "{step:?}");
+        q.frames.len()
+    };
+    assert_eq!(VideoQueryOptions::dense().max_dense_frames, Some(480));
+    assert_eq!(n(Some(480)), 120);
+    assert_eq!(n(Some(80)), 60);
+    assert_eq!(n(Some(50)), 40);
+    assert_eq!(n(None), 40);
+}
+
 /// Distinct videos (other landscapes, normal speed and 1.25×) are not matched.
 #[test]
 fn distinct_videos_not_matched() {
-    for (seed, speed) in [(32, 1.0), (33, 1.25), (34, 0.8)] {
-        let q = dense_query(seed, FPS, &times(0.0, speed, FPS, 10.0));
+    for (seed, speed, secs) in [
+        (32, 1.0, 10.0),
+        (33, 1.25, 10.0),
+        (34, 0.8, 10.0),
+        (35, 1.0, 2.5),
+    ] {
+        let q = dense_query(seed, FPS, &times(0.0, speed, FPS, secs));
         let v = q.verdict(stored());
         assert!(!v.matched, "seed {seed}: {v:#?}");
     }

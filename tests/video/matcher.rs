@@ -11,6 +11,7 @@ use mediamatch::db::{Database, MediaKind, Metadata, Snapshot};
 use mediamatch::matcher::{Item, MatchOptions, MatchReport, Matcher};
 use mediamatch::video::VideoHasher;
 
+use super::dense::expect_span;
 use super::gif::{gif_of, rgba};
 use super::make::{encode_mp4, synth, synth_at};
 
@@ -65,16 +66,7 @@ fn expect(r: &MatchReport, query_s: (f64, f64), known_s: (f64, f64), speed: f64)
         .iter()
         .max_by_key(|s| s.frames_matched)
         .unwrap();
-    let near = |ms: u64, want: f64| (ms as f64 / 1000.0 - want).abs() <= 1.0;
-    assert!(
-        near(s.query_start_ms, query_s.0) && near(s.query_end_ms, query_s.1),
-        "query span {s:?}, want {query_s:?}"
-    );
-    assert!(
-        near(s.known_start_ms, known_s.0) && near(s.known_end_ms, known_s.1),
-        "known span {s:?}, want {known_s:?}"
-    );
-    assert!((s.speed / speed - 1.0).abs() <= 0.05, "speed {s:?}");
+    expect_span(s, query_s, known_s, speed);
 }
 
 /// An excerpt cut at 5.3 s, 6 s long: the first stored second inside is 6 s.
@@ -158,4 +150,62 @@ fn matcher_matches_a_still_against_video_frames() {
             timestamp_ms: 7000
         }
     );
+}
+
+/// `hashes_searched` counts the hashes searched, not every usable one: a query whose mirrored
+/// hashes hit nothing has the mirror searched on its probe frames only (every 4th); one whose
+/// mirrored hashes hit a stored frame has them searched on every frame. Low-quality hashes are
+/// never searched.
+#[test]
+fn hashes_searched_counts_only_the_searched_hashes() {
+    use mediamatch::video::{QueryFrame, QueryVideo};
+    use mediamatch::{Dihedral, Hash256, PdqHash};
+    let clip = synth(SEED, W, H, FPS, 14.0);
+    let stored = VideoHasher::new()
+        .hash_bytes(&encode_mp4(&clip, 24))
+        .unwrap();
+    let junk = |k: u64| {
+        let mut b = [0u8; 32];
+        let mut x = (k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for v in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = x as u8;
+        }
+        PdqHash {
+            hash: Hash256::from_bytes(b),
+            quality: 100,
+        }
+    };
+    let q = |mirror_hits: bool| QueryVideo {
+        transforms: vec![Dihedral::Original, Dihedral::FlipY],
+        frames: (0..8u64)
+            .map(|k| QueryFrame {
+                frame_number: k * 2,
+                timestamp_ms: k * 125,
+                hashes: vec![
+                    // identity: a junk hash and a low-quality one (not searched)
+                    vec![
+                        junk(k),
+                        PdqHash {
+                            quality: 10,
+                            ..junk(100 + k)
+                        },
+                    ],
+                    vec![if mirror_hits {
+                        stored[k as usize].hash
+                    } else {
+                        junk(200 + k)
+                    }],
+                ],
+            })
+            .collect(),
+    };
+    let m = Matcher::new(MatchOptions::default());
+    let r = m.match_query_video(snapshot(), &q(false));
+    // 8 identity hashes + the mirror on frames 0 and 4
+    assert_eq!((r.query_frames, r.hashes_searched), (8, 10), "{r:#?}");
+    let r = m.match_query_video(snapshot(), &q(true));
+    assert_eq!((r.query_frames, r.hashes_searched), (8, 16), "{r:#?}");
 }

@@ -1,5 +1,6 @@
 //! Video: conformance against the shared vPDQ vectors, fixtures, robustness, bad input.
 
+mod animated;
 mod bad_input;
 mod conformance;
 mod dense;
