@@ -47,6 +47,12 @@ struct Args {
     /// Largest share of the area a crop removes.
     #[arg(long, default_value_t = 0.2)]
     max_area: f32,
+    /// Smallest share of the area a crop removes.
+    #[arg(long, default_value_t = 0.0)]
+    min_area: f32,
+    /// Largest share of the area a pooled lattice crop removes.
+    #[arg(long, default_value_t = 0.3)]
+    pool_area: f32,
     /// Lattice step of the pool of banked crops, per side.
     #[arg(long, default_value_t = 0.025)]
     step: f32,
@@ -95,7 +101,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .step_by(args.every.max(1))
         .collect();
-    let cuts = Cut::lattice(args.step, args.max_area);
+    let cuts = Cut::lattice(args.step, args.pool_area);
     let angles: Vec<f32> = (-11..=11)
         .filter(|&k| k != 0)
         .map(|k| k as f32 * 0.5)
@@ -139,7 +145,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let mut crop_q = Vec::new();
             let mut tilt_q = Vec::new();
             for _ in 0..args.queries {
-                let a = args.max_area * rng.next_f32();
+                let a = args.min_area + (args.max_area - args.min_area) * rng.next_f32();
                 let kw = 1.0 - a * rng.next_f32();
                 let kh = (1.0 - a) / kw;
                 let (ul, ut) = (rng.next_f32(), rng.next_f32());
@@ -186,9 +192,16 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .all(|&v| ((v / g).round() * g - v).abs() < 1e-4)
     };
     for g in [0.05f32, 0.075, 0.1] {
-        let idx: Vec<usize> = (0..nc).filter(|&k| on(&cuts[k], g)).collect();
-        if !idx.is_empty() {
-            sets.push((format!("crop lattice {:.1}%", g * 100.0), idx));
+        for area in [0.2f32, 0.25, 0.3] {
+            let idx: Vec<usize> = (0..nc)
+                .filter(|&k| on(&cuts[k], g) && cuts[k].area_removed() <= area + 1e-4)
+                .collect();
+            if !idx.is_empty() {
+                sets.push((
+                    format!("crop lattice {:.1}% to {:.0}%", g * 100.0, area * 100.0),
+                    idx,
+                ));
+            }
         }
     }
     sets.push(("crop lattice all".into(), (0..nc).collect()));

@@ -68,6 +68,42 @@ impl Cut {
         luma.crop(r.left, r.top, r.width, r.height).ok()
     }
 
+    /// Like [`Cut::apply`], but a negative fraction extends that side by as much, each new
+    /// pixel a copy of the nearest edge pixel; `None` when a fraction is not finite or
+    /// below −0.5, or less than 8 pixels would be left on a side. Allocates at most
+    /// (1 + 2 × 0.5)² times the image.
+    pub fn apply_extended(&self, luma: &LumaImage) -> Option<LumaImage> {
+        let [x0, y0, x1, y1] = self.window(luma.width(), luma.height())?;
+        if x0 >= 0 && y0 >= 0 {
+            return self.apply(luma);
+        }
+        let (w, h) = (luma.width() as i64, luma.height() as i64);
+        let src = luma.as_slice();
+        let mut out = Vec::with_capacity(((x1 - x0) * (y1 - y0)) as usize);
+        for y in y0..y1 {
+            let row = y.clamp(0, h - 1) * w;
+            for x in x0..x1 {
+                out.push(src[(row + x.clamp(0, w - 1)) as usize]);
+            }
+        }
+        LumaImage::from_f32((x1 - x0) as usize, (y1 - y0) as usize, out).ok()
+    }
+
+    /// The window [`Cut::apply_extended`] takes from a `width × height` picture, as
+    /// `[left, top, right, bottom)` pixel bounds (negative or beyond the picture where a side
+    /// is extended); `None` in the cases where it gives `None`.
+    pub fn window(&self, width: usize, height: usize) -> Option<[i64; 4]> {
+        let f = [self.left, self.top, self.right, self.bottom];
+        if f.iter().any(|v| !v.is_finite() || *v < -0.5) {
+            return None;
+        }
+        let (w, h) = (width as i64, height as i64);
+        let at = |frac: f32, side: i64| (side as f32 * frac).round() as i64;
+        let (x0, y0) = (at(self.left, w), at(self.top, h));
+        let (x1, y1) = (w - at(self.right, w), h - at(self.bottom, h));
+        (x1 >= x0 + 8 && y1 >= y0 + 8).then_some([x0, y0, x1, y1])
+    }
+
     /// Share of the area removed.
     pub fn area_removed(&self) -> f32 {
         1.0 - (1.0 - self.left - self.right) * (1.0 - self.top - self.bottom)
@@ -82,7 +118,7 @@ impl Cut {
             ('b', self.bottom),
         ]
         .iter()
-        .filter(|(_, v)| *v > 0.0)
+        .filter(|(_, v)| *v != 0.0)
         .map(|(c, v)| {
             let p = v * 100.0;
             if (p - p.round()).abs() < 1e-3 {

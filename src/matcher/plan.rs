@@ -140,30 +140,28 @@ impl QueryPlan {
         }
         if let Some(g) = &opts.crop_guesses {
             let work = reduce(luma, g.work_side);
-            let (ww, wh) = (work.width(), work.height());
-            // on a small image several cuts round to the same rectangle: each is hashed once,
+            // on a small image several cuts round to the same window: each is hashed once,
             // and none that is the whole image
-            let mut seen = vec![Rect {
-                left: 0,
-                top: 0,
-                width: ww,
-                height: wh,
-            }];
+            let (ww, wh) = (work.width(), work.height());
+            let mut seen = vec![[0, 0, ww as i64, wh as i64]];
             for cut in g.cuts() {
-                let Some(r) = cut.rect(ww, wh) else { continue };
-                if seen.contains(&r) {
+                let Some(win) = cut.window(ww, wh) else {
+                    continue;
+                };
+                if seen.contains(&win) {
                     continue;
                 }
-                seen.push(r);
-                if let Ok(c) = work.crop(r.left, r.top, r.width, r.height) {
-                    hashes.push(PlannedHash {
-                        hash: hasher.hash(&c),
-                        derivation: Derivation {
-                            view: View::CropGuess { cut },
-                            transform: Dihedral::Original,
-                        },
-                    });
-                }
+                seen.push(win);
+                let Some(c) = cut.apply_extended(&work) else {
+                    continue;
+                };
+                hashes.push(PlannedHash {
+                    hash: hasher.hash(&c),
+                    derivation: Derivation {
+                        view: View::CropGuess { cut },
+                        transform: Dihedral::Original,
+                    },
+                });
             }
         }
         QueryPlan { hashes }
