@@ -2,8 +2,8 @@
 //! database of 1 M stored hashes (`MM_BENCH_N`; 20 000 under `cargo bench -- --test`), at the
 //! robust default ([`MatchOptions::default`]) and at the reference behaviour
 //! ([`MatchOptions::plain`]), measured in the same sitting; also the plan alone. Report the
-//! ratio robust / plain. `robust-previous-settings` is the robust default with the region
-//! settings from before the sharp bands, partial lines and refinement (10 regions).
+//! ratio robust / plain. `robust-no-crop-guesses` is the robust default without the
+//! query-side crop guesses ([`MatchOptions::crop_guesses`]): their added cost.
 //!
 //! The upload is a generated 1024x768 picture with a caption bar above it, JPEG quality 85.
 
@@ -13,7 +13,6 @@ use criterion::Criterion;
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::db::{Database, Metadata};
 use mediamatch::matcher::{MatchOptions, Matcher};
-use mediamatch::region::RegionConfig;
 use mediamatch::{Hash256, LumaImage};
 
 #[path = "../tests/rng.rs"]
@@ -64,18 +63,11 @@ fn main() {
     let bytes = upload();
     let robust = Matcher::new(MatchOptions::default());
     let plain = Matcher::new(MatchOptions::plain());
-    // the region settings before the layout work of issue 10 part 2 (no sharp bands, no
-    // partial lines, no refinement, 10 regions): the added cost of the new candidates
-    let mut prev = RegionConfig::default();
-    prev.sharp = false;
-    prev.refine = false;
-    prev.segment_lines = 0;
-    prev.max_regions = 10;
-    prev.min_coverage = 0.35;
-    let previous = Matcher::new(MatchOptions::default().with_regions(Some(prev)));
+    // the robust default before the crop guesses: their added cost
+    let previous = Matcher::new(MatchOptions::default().with_crop_guesses(None));
     let luma = LumaImage::from_image(&image::load_from_memory(&bytes).expect("decode"));
     eprintln!(
-        "{n} stored hashes; robust plan: {} hashes, previous robust settings: {}, plain: {}",
+        "{n} stored hashes; robust plan: {} hashes, without crop guesses: {}, plain: {}",
         robust.plan(&luma).hashes.len(),
         previous.plan(&luma).hashes.len(),
         plain.plan(&luma).hashes.len()
@@ -88,14 +80,14 @@ fn main() {
     g.bench_function("robust", |b| {
         b.iter(|| robust.match_bytes(&snap, &bytes).expect("match"))
     });
-    g.bench_function("robust-previous-settings", |b| {
+    g.bench_function("robust-no-crop-guesses", |b| {
         b.iter(|| previous.match_bytes(&snap, &bytes).expect("match"))
     });
     g.finish();
     let mut g = c.benchmark_group("plan");
     g.bench_function("plain", |b| b.iter(|| plain.plan(&luma)));
     g.bench_function("robust", |b| b.iter(|| robust.plan(&luma)));
-    g.bench_function("robust-previous-settings", |b| {
+    g.bench_function("robust-no-crop-guesses", |b| {
         b.iter(|| previous.plan(&luma))
     });
     g.finish();

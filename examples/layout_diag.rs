@@ -18,13 +18,20 @@ use std::path::PathBuf;
 use clap::Parser;
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::matcher::{MatchOptions, QueryPlan};
-use mediamatch::region::{find_regions, Rect, RegionConfig};
-use mediamatch::robustness::{query_distance, Repost};
-use mediamatch::{decode_image_file, DecodeLimits, LumaImage, PdqHash, PdqHasher};
+use mediamatch::region::{find_regions, Rect};
+use mediamatch::robustness::{query_distance, Repost, Style};
+use mediamatch::{LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
 
 #[path = "common/media.rs"]
 mod media;
+#[path = "common/originals.rs"]
+mod originals;
+#[path = "common/region_args.rs"]
+mod region_args;
+
+use originals::load_originals;
+use region_args::RegionArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -48,27 +55,8 @@ struct Args {
     /// Seed (as the robustness benchmark's `--seed`).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Override `RegionConfig::segment_lines`.
-    #[arg(long)]
-    segment_lines: Option<usize>,
-    /// Override `RegionConfig::segment_density`.
-    #[arg(long)]
-    segment_density: Option<f32>,
-    /// Override `RegionConfig::max_regions`.
-    #[arg(long)]
-    max_regions: Option<usize>,
-    /// Override `RegionConfig::min_coverage`.
-    #[arg(long)]
-    min_coverage: Option<f32>,
-    /// Override `RegionConfig::max_lines`.
-    #[arg(long)]
-    max_lines: Option<usize>,
-    /// Turn the sharp-band detector off.
-    #[arg(long)]
-    no_sharp: bool,
-    /// Turn the full-resolution refinement off.
-    #[arg(long)]
-    no_refine: bool,
+    #[command(flatten)]
+    regions: RegionArgs,
     /// Print only the summary table (no per-miss lines).
     #[arg(long)]
     quiet: bool,
@@ -122,25 +110,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .filter(|p| matches!(media::media_kind(p), Some(media::Media::Image)))
         .collect();
-    let limits = DecodeLimits::default();
     let pdq = PdqHasher::new();
-    let originals: Vec<(PathBuf, DynamicImage, PdqHash)> = paths
-        .par_iter()
-        .filter_map(|p| {
-            let img = decode_image_file(p, limits, false).ok()?;
-            let img = if args.max_side > 0
-                && (img.width() > args.max_side || img.height() > args.max_side)
-            {
-                img.resize(
-                    args.max_side,
-                    args.max_side,
-                    image::imageops::FilterType::Triangle,
-                )
-            } else {
-                img
-            };
+    let originals: Vec<(PathBuf, DynamicImage, PdqHash)> = load_originals(&paths, args.max_side)
+        .into_iter()
+        .filter_map(|(p, img)| {
             let h = pdq.hash_image(&img);
-            h.is_usable().then(|| (p.clone(), img, h))
+            h.is_usable().then_some((p, img, h))
         })
         .collect();
     let n = originals.len();
@@ -156,28 +131,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .filter(|(_, r)| r.is_layout())
         .filter(|(_, r)| args.style.as_ref().is_none_or(|s| r.name().contains(s)))
         .collect();
-    let mut cfg = RegionConfig::default();
-    if let Some(v) = args.segment_lines {
-        cfg.segment_lines = v;
-    }
-    if let Some(v) = args.segment_density {
-        cfg.segment_density = v;
-    }
-    if let Some(v) = args.max_regions {
-        cfg.max_regions = v;
-    }
-    if let Some(v) = args.min_coverage {
-        cfg.min_coverage = v;
-    }
-    if let Some(v) = args.max_lines {
-        cfg.max_lines = v;
-    }
-    if args.no_sharp {
-        cfg.sharp = false;
-    }
-    if args.no_refine {
-        cfg.refine = false;
-    }
+    let cfg = args.regions.config();
     let opts = MatchOptions::default().with_regions(Some(cfg));
     // the benchmark's style index: the 30 classic transformations come first
     let classic = mediamatch::robustness::Transform::standard_set().len();
@@ -192,7 +146,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 let others: Vec<&DynamicImage> = (1..=style.others_needed())
                     .map(|o| &originals[(k + o) % n].1)
                     .collect();
-                let seed = args.seed ^ ((k as u64) << 20) ^ ((classic + t) as u64).wrapping_mul(0x9E37_79B9);
+                let seed = Style::seed(args.seed, k, classic + t);
                 let Ok(p) = style.apply_located(&originals[k].1, &others, seed) else {
                     return (c, log);
                 };

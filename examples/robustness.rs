@@ -50,61 +50,33 @@ use clap::Parser;
 use image::DynamicImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use mediamatch::matcher::{bank_views, BankViews, MatchOptions, QueryPlan};
-use mediamatch::region::RegionConfig;
-use mediamatch::robustness::{
-    histogram, query_distance, text_mask, DistinctPairStats, Repost, Transform, TruePair,
-    TruePairStats,
-};
-use mediamatch::{
-    decode_image_file, ClassicAlg, ClassicHasher, DecodeLimits, Hash256, Hash64, LumaImage,
-    PdqHash, PdqHasher,
-};
+use mediamatch::robustness::{histogram, query_distance, Style, TruePair};
+use mediamatch::{ClassicAlg, ClassicHasher, Hash256, Hash64, LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
 
 #[path = "common/media.rs"]
 mod media;
+#[path = "common/originals.rs"]
+mod originals;
+#[path = "common/plot.rs"]
+mod plot;
+#[path = "common/region_args.rs"]
+mod region_args;
+#[path = "common/report.rs"]
+mod report;
 #[path = "common/video_bench.rs"]
 mod video_bench;
 
 use media::{collect_files, media_kind, Media};
+use originals::load_originals;
+use region_args::RegionArgs;
+use report::{Cell, Report};
 
 const PDQ_METHODS: [&str; 5] = ["pdq", "pdq+dih", "pdq+dih+unlb", "robust", "robust+bank"];
 const NPDQ: usize = PDQ_METHODS.len();
 /// Query plans per method (`robust+bank` queries with `robust`'s plan).
 const NPLANS: usize = 4;
 
-/// One row of the benchmark: a classic transformation or a repost style.
-#[derive(Clone, Copy)]
-enum Style {
-    Classic(Transform),
-    Repost(Repost),
-}
-
-impl Style {
-    fn name(&self) -> String {
-        match self {
-            Style::Classic(t) => t.name(),
-            Style::Repost(r) => r.name(),
-        }
-    }
-    fn others_needed(&self) -> usize {
-        match self {
-            Style::Classic(_) => 0,
-            Style::Repost(r) => r.others_needed(),
-        }
-    }
-    fn apply(
-        &self,
-        img: &DynamicImage,
-        others: &[&DynamicImage],
-        seed: u64,
-    ) -> mediamatch::Result<DynamicImage> {
-        match self {
-            Style::Classic(t) => t.apply(img, seed),
-            Style::Repost(r) => r.apply(img, others, seed),
-        }
-    }
-}
 const CLASSIC: [ClassicAlg; 4] = [
     ClassicAlg::AHash,
     ClassicAlg::DHash,
@@ -137,12 +109,8 @@ struct Args {
     /// Seed for the random parts of the transformations (noise, overlay position).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Blurred-bar detector: smoothness limit (see `LetterboxConfig::blur_smoothness`).
-    #[arg(long)]
-    blur_smoothness: Option<f32>,
-    /// Blurred-bar detector: minimum edge (see `LetterboxConfig::blur_edge`).
-    #[arg(long)]
-    blur_edge: Option<f32>,
+    #[command(flatten)]
+    regions: RegionArgs,
     /// Skip the classic hashes (faster on large photos).
     #[arg(long)]
     no_classic: bool,
@@ -171,9 +139,13 @@ struct Args {
     /// among distinct originals): a faster run of the repost styles.
     #[arg(long)]
     reposts_only: bool,
-    /// Derived views banked per original for `robust+bank`: `default` or `none`.
+    /// Derived views banked per original for `robust+bank`: `default`, `previous` (the set
+    /// before the crop lattice) or `none`.
     #[arg(long, default_value = "default")]
     bank_views: String,
+    /// Leave the crop guesses out of the `robust` plan (`MatchOptions::crop_guesses`).
+    #[arg(long)]
+    no_crop_guesses: bool,
     /// Videos whose file names share the part before the first `-` are versions of the same
     /// footage: their pairs count neither as true nor as distinct pairs.
     #[arg(long)]
@@ -216,18 +188,6 @@ fn make_query(
         }),
         classic: classic_hashes(classic, copy),
     }
-}
-
-fn seed_for(base: u64, original: usize, transform: usize) -> u64 {
-    base ^ ((original as u64) << 20) ^ (transform as u64).wrapping_mul(0x9E37_79B9)
-}
-
-fn fmt_pct(x: f64) -> String {
-    format!("{:.1}", 100.0 * x)
-}
-
-fn fmt_opt(x: Option<u32>) -> String {
-    x.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 fn main() -> std::process::ExitCode {
@@ -358,31 +318,7 @@ fn run_videos(args: &Args, videos: &[PathBuf]) -> Result<(), Box<dyn std::error:
 fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
 
-    // Decode originals.
-    let limits = DecodeLimits::default();
-    let decoded: Vec<(PathBuf, DynamicImage)> = paths
-        .par_iter()
-        .filter_map(|p| match decode_image_file(p, limits, false) {
-            Ok(img) => {
-                let img = if args.max_side > 0
-                    && (img.width() > args.max_side || img.height() > args.max_side)
-                {
-                    img.resize(
-                        args.max_side,
-                        args.max_side,
-                        image::imageops::FilterType::Triangle,
-                    )
-                } else {
-                    img
-                };
-                Some((p.clone(), img))
-            }
-            Err(e) => {
-                eprintln!("warning: skipping {}: {e}", p.display());
-                None
-            }
-        })
-        .collect();
+    let decoded = load_originals(paths, args.max_side);
 
     let pdq = PdqHasher::new();
     let classic: Vec<ClassicHasher> = if args.no_classic {
@@ -390,25 +326,31 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     } else {
         CLASSIC.iter().map(|&a| ClassicHasher::new(a)).collect()
     };
-    let mut regions = RegionConfig::default();
-    if let (Some(lb), Some(v)) = (regions.letterbox.as_mut(), args.blur_smoothness) {
-        lb.blur_smoothness = v;
-    }
-    if let (Some(lb), Some(v)) = (regions.letterbox.as_mut(), args.blur_edge) {
-        lb.blur_edge = v;
-    }
+    let regions = args.regions.config();
     let mut bars_only = regions;
     bars_only.edges = false;
+    let guesses = if args.no_crop_guesses {
+        None
+    } else {
+        MatchOptions::default().crop_guesses
+    };
     let plans = [
         MatchOptions::plain(),
         MatchOptions::plain().with_dihedral(true),
-        MatchOptions::default().with_regions(Some(bars_only)),
-        MatchOptions::default().with_regions(Some(regions)),
+        MatchOptions::default()
+            .with_regions(Some(bars_only))
+            .with_crop_guesses(None),
+        MatchOptions::default()
+            .with_regions(Some(regions))
+            .with_crop_guesses(guesses),
     ];
     let views = match args.bank_views.as_str() {
         "none" => BankViews::none(),
-        _ => BankViews::default(),
+        "previous" => BankViews::previous(),
+        "default" => BankViews::default(),
+        other => return Err(format!("--bank-views: unknown set {other}").into()),
     };
+    eprintln!("banked views per original: {}", views.count());
 
     // Stored hashes; the quality rule decides which originals take part.
     let stored_all: Vec<Stored> = decoded
@@ -444,16 +386,7 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     }
 
     // Transformed copies and their query hashes.
-    let mut transforms: Vec<Style> = Transform::standard_set()
-        .into_iter()
-        .map(Style::Classic)
-        .collect();
-    if args.reposts_only {
-        transforms.truncate(1);
-    }
-    if !args.no_reposts {
-        transforms.extend(Repost::standard_set().into_iter().map(Style::Repost));
-    }
+    let transforms = Style::standard_set(!args.no_reposts, args.reposts_only);
     // the other originals a copy contains (picture-in-picture, collage): the next kept ones
     let others_of = |k: usize, t: usize| -> Vec<usize> {
         (1..=transforms[t].others_needed())
@@ -479,7 +412,7 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
                 .map(|o| &decoded[keep[(k + o) % keep.len()]].1)
                 .collect();
             let r = transforms[t]
-                .apply(&decoded[i].1, &others, seed_for(args.seed, i, t))
+                .apply(&decoded[i].1, &others, Style::seed(args.seed, i, t))
                 .map(|copy| make_query(&pdq, &classic, &copy, &plans))
                 .map_err(|e| {
                     format!(
@@ -518,10 +451,6 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     methods.extend(classic.iter().map(|c| c.alg().name().to_string()));
 
     // Distances per (transform, method).
-    struct Cell {
-        true_pairs: Vec<TruePair>,
-        distinct: Vec<u32>,
-    }
     let cells: Vec<Vec<Cell>> = (0..transforms.len())
         .into_par_iter()
         .map(|t| {
@@ -584,111 +513,19 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
          Stored hashes are always plain; `dih` = query with the 8 dihedral variants, `unlb` = query after letterbox removal.\n",
         args.threshold, args.classic_threshold
     );
-    let header = |first: &str| {
-        let mut s = format!("| {first} |");
-        for m in &methods {
-            s.push_str(&format!(" {m} |"));
-        }
-        s.push_str("\n|---|");
-        for _ in &methods {
-            s.push_str("---:|");
-        }
-        s
+    let report = Report {
+        styles: transforms.iter().map(|t| t.name()).collect(),
+        methods: &methods,
+        thresholds: (0..methods.len()).map(threshold_of).collect(),
+        cells: &cells,
     };
-    println!("{}", header("transformation"));
-    for (t, tr) in transforms.iter().enumerate() {
-        let mut row = format!("| {} |", tr.name());
-        for (m, cell) in cells[t].iter().enumerate() {
-            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
-            row.push_str(&format!(" {} |", fmt_pct(s.recall())));
-        }
-        println!("{row}");
-    }
-    println!(
-        "\nTrue-pair distance, median / 95th percentile (PDQ: of 256 bits; classic: of 64 bits).\n"
-    );
-    println!("{}", header("transformation"));
-    for (t, tr) in transforms.iter().enumerate() {
-        let mut row = format!("| {} |", tr.name());
-        for (m, cell) in cells[t].iter().enumerate() {
-            let s = TruePairStats::new(&cell.true_pairs, threshold_of(m));
-            row.push_str(&format!(" {} / {} |", fmt_opt(s.median), fmt_opt(s.p95)));
-        }
-        println!("{row}");
-    }
-    println!(
-        "\nFalse matches among distinct originals (ordered pairs; query = the original itself):\n"
-    );
-    println!("| method | threshold | pairs | false matches | rate | false matches start at | 1st percentile |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (m, name) in methods.iter().enumerate() {
-        let d = DistinctPairStats::new(&cells[0][m].distinct, threshold_of(m));
-        println!(
-            "| {name} | {} | {} | {} | {:.4}% | {} | {} |",
-            threshold_of(m),
-            d.pairs,
-            d.false_matches,
-            100.0 * d.false_match_rate(),
-            fmt_opt(d.min_distance),
-            fmt_opt(d.p1)
-        );
-    }
-    let worst: Vec<String> = (0..methods.len())
-        .map(|m| {
-            let (t, rate) = (0..transforms.len())
-                .map(|t| {
-                    (
-                        t,
-                        DistinctPairStats::new(&cells[t][m].distinct, threshold_of(m))
-                            .false_match_rate(),
-                    )
-                })
-                .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
-            format!(
-                "{} {:.4}% ({})",
-                methods[m],
-                100.0 * rate,
-                transforms[t].name()
-            )
-        })
-        .collect();
-    println!(
-        "\nHighest false-match rate of transformed copies against other originals, per method: {}.",
-        worst.join("; ")
-    );
+    print!("{}", report.markdown());
     if failures > 0 {
         println!("\n{failures} transformed copies failed and were left out (see stderr).");
     }
 
     // CSV and plots.
-    let mut csv = String::from(
-        "transformation,method,threshold,originals,excluded_by_quality,pairs,matched,recall,unusable_queries,median,p95,distinct_pairs,false_matches,false_match_rate,false_matches_start\n",
-    );
-    for (t, tr) in transforms.iter().enumerate() {
-        for (m, name) in methods.iter().enumerate() {
-            let s = TruePairStats::new(&cells[t][m].true_pairs, threshold_of(m));
-            let d = DistinctPairStats::new(&cells[t][m].distinct, threshold_of(m));
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{:.8},{}\n",
-                tr.name(),
-                name,
-                threshold_of(m),
-                n,
-                excluded,
-                s.pairs,
-                s.matched,
-                s.recall(),
-                s.unusable,
-                fmt_opt(s.median),
-                fmt_opt(s.p95),
-                d.pairs,
-                d.false_matches,
-                d.false_match_rate(),
-                fmt_opt(d.min_distance)
-            ));
-        }
-    }
-    std::fs::write(args.out.join("results.csv"), csv)?;
+    std::fs::write(args.out.join("results.csv"), report.csv(n, excluded))?;
     let mut pngs = BTreeMap::new();
     for (m, name) in methods.iter().enumerate() {
         let bits = if m < NPDQ { 256 } else { 64 };
@@ -714,124 +551,4 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
         start.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// PNG histograms with plotters' bitmap backend. Text comes from the crate's blocky font, so no
-/// font files or font libraries are needed.
-mod plot {
-    use super::text_mask;
-    use plotters::prelude::*;
-    use std::path::Path;
-
-    const W: u32 = 900;
-    const H: u32 = 420;
-    const LEFT: i32 = 50;
-    const RIGHT: i32 = 20;
-    const TOP: i32 = 50;
-    const BOTTOM: i32 = 40;
-    const TRUE_COLOUR: RGBColor = RGBColor(30, 110, 200);
-    const DISTINCT_COLOUR: RGBColor = RGBColor(220, 90, 30);
-
-    fn text(
-        area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-        s: &str,
-        x: i32,
-        y: i32,
-        colour: &RGBColor,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        let (w, h, mask) = text_mask(s, 2);
-        for yy in 0..h {
-            for xx in 0..w {
-                if mask[yy * w + xx] {
-                    area.draw_pixel((x + xx as i32, y + yy as i32), colour)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Both histograms are normalised to fractions of their own pairs, so that a few hundred true
-    /// pairs and many thousand distinct pairs share one vertical axis.
-    pub(super) fn histogram_png(
-        path: &Path,
-        method: &str,
-        true_bins: &[u64],
-        distinct_bins: &[u64],
-        threshold: u32,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        let mut buf = vec![255u8; (W * H * 3) as usize];
-        {
-            let area = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
-            area.fill(&WHITE)?;
-            let bins = true_bins.len().max(1);
-            let norm = |b: &[u64]| -> Vec<f64> {
-                let total: u64 = b.iter().sum();
-                b.iter()
-                    .map(|&c| {
-                        if total == 0 {
-                            0.0
-                        } else {
-                            c as f64 / total as f64
-                        }
-                    })
-                    .collect()
-            };
-            let (tn, dn) = (norm(true_bins), norm(distinct_bins));
-            let peak = tn.iter().chain(dn.iter()).cloned().fold(1e-9, f64::max);
-            let plot_w = W as i32 - LEFT - RIGHT;
-            let plot_h = H as i32 - TOP - BOTTOM;
-            let x_of = |k: usize| LEFT + (k as i64 * plot_w as i64 / bins as i64) as i32;
-            let y_of = |v: f64| TOP + plot_h - (v / peak * plot_h as f64).round() as i32;
-            for (series, colour) in [(&dn, DISTINCT_COLOUR), (&tn, TRUE_COLOUR)] {
-                for (k, &v) in series.iter().enumerate() {
-                    if v <= 0.0 {
-                        continue;
-                    }
-                    let (x0, x1) = (x_of(k), x_of(k + 1).max(x_of(k) + 1));
-                    area.draw(&Rectangle::new(
-                        [(x0, y_of(v)), (x1, TOP + plot_h)],
-                        colour.mix(0.75).filled(),
-                    ))?;
-                }
-            }
-            // Axes, threshold line and ticks every 32 (PDQ) or 8 (classic) bits.
-            let axis = BLACK.stroke_width(1);
-            area.draw(&PathElement::new(
-                vec![(LEFT, TOP + plot_h), (LEFT + plot_w, TOP + plot_h)],
-                axis,
-            ))?;
-            area.draw(&PathElement::new(
-                vec![(LEFT, TOP), (LEFT, TOP + plot_h)],
-                axis,
-            ))?;
-            let tx = x_of(threshold as usize + 1);
-            area.draw(&PathElement::new(
-                vec![(tx, TOP), (tx, TOP + plot_h)],
-                RGBColor(0, 150, 0).stroke_width(2),
-            ))?;
-            let step = if bins > 100 { 32 } else { 8 };
-            for k in (0..bins).step_by(step) {
-                let x = x_of(k);
-                area.draw(&PathElement::new(
-                    vec![(x, TOP + plot_h), (x, TOP + plot_h + 5)],
-                    axis,
-                ))?;
-                text(&area, &k.to_string(), x - 4, TOP + plot_h + 10, &BLACK)?;
-            }
-            text(
-                &area,
-                &format!("{method}: distance histogram, threshold {threshold}"),
-                LEFT,
-                8,
-                &BLACK,
-            )?;
-            text(&area, "TRUE PAIRS", LEFT, 28, &TRUE_COLOUR)?;
-            text(&area, "DISTINCT PAIRS", LEFT + 150, 28, &DISTINCT_COLOUR)?;
-            text(&area, "THRESHOLD", LEFT + 340, 28, &RGBColor(0, 150, 0))?;
-            area.present()?;
-        }
-        let img = image::RgbImage::from_raw(W, H, buf).ok_or("plot buffer has the wrong size")?;
-        img.save(path)?;
-        Ok(())
-    }
 }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cut::Cut;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
@@ -42,17 +43,24 @@ pub struct BankViews {
     /// Cuts of this fraction from two adjacent sides (top-left, top-right, bottom-left,
     /// bottom-right).
     pub corner_cuts: Vec<f32>,
+    /// Arbitrary cuts from the four sides (uneven crops); the default is the lattice of 5 %
+    /// per side up to 20 % of the area ([`Cut::lattice`]), which the query-side
+    /// [`super::CropGuesses`] meet to within about 1 % per side.
+    pub crop_lattice: Vec<Cut>,
 }
 
 impl Default for BankViews {
     fn default() -> Self {
+        // the centre 90 %, the side cuts up to 20 %, the one-axis crop of 80 % and the corner
+        // cuts of 10 % of the previous set are points of the lattice
         BankViews {
-            centre_crops: vec![0.95, 0.9, 0.85, 0.8],
-            side_cuts: vec![0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+            centre_crops: vec![0.95, 0.85, 0.8],
+            side_cuts: vec![0.25, 0.3],
             rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
             zoomed_rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
-            axis_crops: vec![0.9, 0.8],
-            corner_cuts: vec![0.1],
+            axis_crops: Vec::new(),
+            corner_cuts: Vec::new(),
+            crop_lattice: Cut::lattice(0.05, 0.2),
         }
     }
 }
@@ -67,6 +75,21 @@ impl BankViews {
             zoomed_rotations: Vec::new(),
             axis_crops: Vec::new(),
             corner_cuts: Vec::new(),
+            crop_lattice: Vec::new(),
+        }
+    }
+
+    /// The set banked before the crop lattice (48 views: centre crops of 95–80 %, side cuts of
+    /// 5–30 %, rotations of ±2, ±3.5, ±5° with and without zoom, one-axis crops of 90 and 80 %,
+    /// corner cuts of 10 %), for comparisons.
+    pub fn previous() -> Self {
+        BankViews {
+            centre_crops: vec![0.95, 0.9, 0.85, 0.8],
+            side_cuts: vec![0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+            axis_crops: vec![0.9, 0.8],
+            corner_cuts: vec![0.1],
+            crop_lattice: Vec::new(),
+            ..BankViews::default()
         }
     }
 
@@ -78,6 +101,7 @@ impl BankViews {
             + self.zoomed_rotations.len()
             + 2 * self.axis_crops.len()
             + 4 * self.corner_cuts.len()
+            + self.crop_lattice.len()
     }
 }
 
@@ -87,7 +111,7 @@ impl BankViews {
 pub struct BankedView {
     /// How it was derived, for [`crate::db::Metadata::derived`]: `crop-c90` (centre 90 %),
     /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`,
-    /// `rotz+2` (rotated and cropped).
+    /// `rotz+2` (rotated and cropped), `crop-l5-t10` (a lattice cut, [`Cut::name`]).
     pub how: String,
     /// Its PDQ hash.
     pub hash: PdqHash,
@@ -99,7 +123,7 @@ fn pct(f: f32) -> u32 {
 
 /// The PDQ hashes of the derived views of `luma` (not of the original itself), in the order
 /// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations,
-/// one-axis crops, corner cuts. Views that would
+/// one-axis crops, corner cuts, lattice cuts. Views that would
 /// be smaller than 8 pixels on a side are skipped; no view allocates more than the image.
 pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Vec<BankedView> {
     let (w, h) = (luma.width(), luma.height());
@@ -191,6 +215,9 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
         push(format!("cut-bl{p}"), crop(cx, 0, w - cx, h - cy));
         push(format!("cut-br{p}"), crop(0, 0, w - cx, h - cy));
     }
+    for cut in &views.crop_lattice {
+        push(format!("crop-{}", cut.name()), cut.apply(luma));
+    }
     out
 }
 
@@ -237,27 +264,35 @@ mod tests {
         let v = bank_views(&hasher, &img, &BankViews::default());
         assert_eq!(v.len(), BankViews::default().count());
         let by = |how: &str| v.iter().find(|b| b.how == how).unwrap().hash;
-        assert_eq!(
-            by("crop-c90"),
-            hasher.hash(&img.crop(5, 4, 90, 72).unwrap())
-        );
-        assert_eq!(
-            by("cut-l15"),
-            hasher.hash(&img.crop(15, 0, 85, 80).unwrap())
-        );
-        assert_eq!(
-            by("cut-b30"),
-            hasher.hash(&img.crop(0, 0, 100, 56).unwrap())
-        );
+        let cases = [
+            ("crop-c95", (2, 2, 95, 76)),
+            ("crop-l5-t5-r5-b5", (5, 4, 90, 72)),
+            ("crop-l15", (15, 0, 85, 80)),
+            ("cut-b30", (0, 0, 100, 56)),
+            ("crop-l10-t10", (10, 8, 90, 72)),
+            ("crop-l10-r10", (10, 0, 80, 80)),
+            ("crop-t5-r5-b10", (0, 4, 95, 68)),
+        ];
+        for (how, (l, t, cw, ch)) in cases {
+            assert_eq!(
+                by(how),
+                hasher.hash(&img.crop(l, t, cw, ch).unwrap()),
+                "{how}"
+            );
+        }
         assert!(v.iter().any(|b| b.how == "rot-5") && v.iter().any(|b| b.how == "rotz+3.5"));
-        assert_eq!(
-            by("cut-tl10"),
-            hasher.hash(&img.crop(10, 8, 90, 72).unwrap())
-        );
-        assert_eq!(
-            by("crop-w80"),
-            hasher.hash(&img.crop(10, 0, 80, 80).unwrap())
-        );
+        // names are unique
+        let mut names: Vec<&str> = v.iter().map(|b| b.how.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), v.len());
+        // the previous set's views are the same hashes under their old names
+        let p = bank_views(&hasher, &img, &BankViews::previous());
+        assert_eq!(p.len(), 48);
+        let old = |how: &str| p.iter().find(|b| b.how == how).unwrap().hash;
+        assert_eq!(old("crop-c90"), by("crop-l5-t5-r5-b5"));
+        assert_eq!(old("cut-tl10"), by("crop-l10-t10"));
+        assert_eq!(old("crop-w80"), by("crop-l10-r10"));
         assert!(bank_views(&hasher, &img, &BankViews::none()).is_empty());
     }
 

@@ -3,7 +3,8 @@
 //! Data flows one way: media in (bytes or a file, sniffed by [`sniff`] from the bytes, never
 //! from the name; a decoded [`image::DynamicImage`]; frames the caller decoded) → a
 //! [`QueryPlan`] (the hashes to search, each tagged with its [`Derivation`]: the plain image,
-//! a candidate region from [`crate::region`], an uncrop guess, under a dihedral transform) →
+//! a candidate region from [`crate::region`], an uncrop guess, a crop guess, under a dihedral
+//! transform) →
 //! a search on a [`crate::db::Snapshot`] → one [`ImageMatch`] per known [`Item`] (best
 //! distance, which derived query matched, the entry's metadata, whether the entry was a
 //! derived banked view), or one [`VideoMatch`] per known video.
@@ -36,7 +37,9 @@
 //! ```
 
 mod bank;
+mod cut;
 mod engine;
+mod guess;
 mod options;
 mod plan;
 mod result;
@@ -46,7 +49,9 @@ mod upload;
 mod video;
 
 pub use bank::{bank_views, BankViews, BankedView};
+pub use cut::Cut;
 pub use engine::Matcher;
+pub use guess::CropGuesses;
 pub use options::{MatchOptions, UNCROP_PADS};
 pub use plan::{pad_replicate, Derivation, PlannedHash, QueryPlan, View};
 pub use result::{FrameHit, ImageMatch, Item, MatchReport, VideoMatch};

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::guess::CropGuesses;
 use crate::hash::PdqHash;
 use crate::region::RegionConfig;
 use crate::video::VideoQueryOptions;
@@ -10,7 +11,8 @@ use crate::video::VideoQueryOptions;
 ///
 /// [`MatchOptions::default`] is the **robust default**: the eight dihedral variants of the
 /// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
-/// canvases, frames, pasted pictures, collage cells), videos with letterbox removal and all
+/// canvases, frames, pasted pictures, collage cells), the crop guesses
+/// ([`CropGuesses::default`], identity transform), videos with letterbox removal and all
 /// eight transforms, sampled densely ([`VideoQueryOptions::dense`]). [`MatchOptions::plain`] is the reference
 /// behaviour: one plain PDQ hash per image, plain vPDQ per video.
 ///
@@ -23,7 +25,7 @@ use crate::video::VideoQueryOptions;
 /// let robust = MatchOptions::default();
 /// assert!(robust.dihedral && robust.regions.is_some());
 /// let plain = MatchOptions::plain();
-/// assert!(!plain.dihedral && plain.regions.is_none());
+/// assert!(!plain.dihedral && plain.regions.is_none() && plain.crop_guesses.is_none());
 /// assert_eq!((plain.max_distance, plain.min_stored_quality), (31, 50));
 /// Ok::<(), mediamatch::Error>(())
 /// ```
@@ -37,6 +39,9 @@ pub struct MatchOptions {
     /// Also query "uncropped" guesses: the image with its edges replicated outwards by these
     /// fractions of each side (empty: none).
     pub uncrop: Vec<f32>,
+    /// Also query the image cut further on each side by small steps, to meet a banked crop
+    /// lattice after an uneven crop (`None`: off).
+    pub crop_guesses: Option<CropGuesses>,
     /// Largest Hamming distance that matches.
     pub max_distance: u32,
     /// Query hashes below this quality are not searched.
@@ -57,6 +62,7 @@ impl Default for MatchOptions {
             dihedral: true,
             regions: Some(RegionConfig::default()),
             uncrop: Vec::new(),
+            crop_guesses: Some(CropGuesses::default()),
             max_distance: PdqHash::MATCH_THRESHOLD,
             min_query_quality: PdqHash::QUALITY_THRESHOLD,
             min_stored_quality: PdqHash::QUALITY_THRESHOLD,
@@ -71,6 +77,7 @@ impl MatchOptions {
         MatchOptions {
             dihedral: false,
             regions: None,
+            crop_guesses: None,
             video: VideoQueryOptions::default(),
             ..MatchOptions::default()
         }
@@ -101,6 +108,13 @@ impl MatchOptions {
     #[must_use]
     pub fn with_uncrop(mut self, pads: &[f32]) -> Self {
         self.uncrop = pads.to_vec();
+        self
+    }
+
+    /// Sets the crop guesses (`None`: off).
+    #[must_use]
+    pub fn with_crop_guesses(mut self, guesses: Option<CropGuesses>) -> Self {
+        self.crop_guesses = guesses;
         self
     }
 

@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cut::Cut;
 use super::options::MatchOptions;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
 use crate::pdq::{Dihedral, PdqHasher};
-use crate::region::{find_regions, Rect, RegionKind};
+use crate::region::{find_regions, reduce, Rect, RegionKind};
 
 /// Which view of the query image a hash was computed from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +26,11 @@ pub enum View {
     Uncrop {
         /// Padding per side, as a fraction of the side.
         pad: f32,
+    },
+    /// The image cut further on each side ([`super::CropGuesses`]), hashed from a reduced copy.
+    CropGuess {
+        /// The fractions cut, of the query's sides.
+        cut: Cut,
     },
 }
 
@@ -59,6 +65,7 @@ impl std::fmt::Display for Derivation {
                 rect.top
             )?,
             View::Uncrop { pad } => write!(f, "uncrop:{:.1}%", pad * 100.0)?,
+            View::CropGuess { cut } => write!(f, "cropguess:{}", cut.name())?,
         }
         write!(f, "/{}", self.transform.name())
     }
@@ -98,7 +105,8 @@ pub struct QueryPlan {
 
 impl QueryPlan {
     /// Plans the query of one image: the plain image, then every candidate region, then every
-    /// uncrop guess, each under the eight dihedral transforms when `opts.dihedral`.
+    /// uncrop guess, each under the eight dihedral transforms when `opts.dihedral`, then the
+    /// crop guesses (identity transform only).
     pub fn image(hasher: &PdqHasher, luma: &LumaImage, opts: &MatchOptions) -> QueryPlan {
         let transforms: &[Dihedral] = if opts.dihedral {
             &Dihedral::ALL
@@ -129,6 +137,32 @@ impl QueryPlan {
         }
         for &pad in &opts.uncrop {
             add(&pad_replicate(luma, pad), View::Uncrop { pad });
+        }
+        if let Some(g) = &opts.crop_guesses {
+            let work = reduce(luma, g.work_side);
+            // on a small image several cuts round to the same window: each is hashed once,
+            // and none that is the whole image
+            let (ww, wh) = (work.width(), work.height());
+            let mut seen = vec![[0, 0, ww as i64, wh as i64]];
+            for cut in g.cuts() {
+                let Some(win) = cut.window(ww, wh) else {
+                    continue;
+                };
+                if seen.contains(&win) {
+                    continue;
+                }
+                seen.push(win);
+                let Some(c) = cut.apply_extended(&work) else {
+                    continue;
+                };
+                hashes.push(PlannedHash {
+                    hash: hasher.hash(&c),
+                    derivation: Derivation {
+                        view: View::CropGuess { cut },
+                        transform: Dihedral::Original,
+                    },
+                });
+            }
         }
         QueryPlan { hashes }
     }

@@ -45,6 +45,7 @@ mod sharp;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use edges::reduce;
 pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
 
 use crate::luma::LumaImage;

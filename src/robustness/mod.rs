@@ -6,6 +6,7 @@
 //!   (`examples/robustness.rs`), each deterministic given a seed.
 //! * [`repost`]: repost styles that change the geometry (caption bars, screenshots, frames,
 //!   stories, picture-in-picture, collages, uneven crops, tilts).
+//! * [`Style`]: one row of the benchmark, a transformation or a repost style.
 //! * [`metrics`]: recall, distance percentiles and false-match rates.
 //! * [`video`]: the video transformations, applied to a stream of frames.
 //! * [`SplitMix64`] and [`text_mask`]: the tiny seeded PRNG and blocky font the transformations
@@ -32,6 +33,7 @@ mod glyph;
 pub mod metrics;
 mod prng;
 pub mod repost;
+mod style;
 pub mod transform;
 pub mod video;
 
@@ -41,5 +43,6 @@ pub use metrics::{
 };
 pub use prng::SplitMix64;
 pub use repost::{Repost, Side};
+pub use style::Style;
 pub use transform::{Bars, Transform};
 pub use video::{generated_frame, Placement, VideoTransform, VideoTransformer};

@@ -175,6 +175,12 @@ impl Repost {
             crop(0, 0, 0, 20),
             crop(10, 10, 0, 0),
             crop(3, 12, 7, 2),
+            crop(2, 7, 11, 1),
+            crop(6, 1, 3, 9),
+            crop(0, 13, 4, 2),
+            crop(8, 3, 1, 6),
+            crop(1, 3, 15, 0),
+            crop(3, 2, 4, 6),
             Tilt {
                 decidegrees: 20,
                 zoom: false,
@@ -193,6 +199,34 @@ impl Repost {
             },
             Tilt {
                 decidegrees: -50,
+                zoom: true,
+            },
+            Tilt {
+                decidegrees: 10,
+                zoom: false,
+            },
+            Tilt {
+                decidegrees: -15,
+                zoom: false,
+            },
+            Tilt {
+                decidegrees: 42,
+                zoom: false,
+            },
+            Tilt {
+                decidegrees: -44,
+                zoom: false,
+            },
+            Tilt {
+                decidegrees: 12,
+                zoom: true,
+            },
+            Tilt {
+                decidegrees: -27,
+                zoom: true,
+            },
+            Tilt {
+                decidegrees: 45,
                 zoom: true,
             },
         ]

@@ -5,7 +5,7 @@
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::db::{Database, Metadata};
-use mediamatch::matcher::{MatchOptions, Matcher, QueryPlan, View};
+use mediamatch::matcher::{CropGuesses, MatchOptions, Matcher, QueryPlan, View};
 use mediamatch::region::{find_regions, Rect, RegionConfig, RegionKind};
 use mediamatch::robustness::{text_mask, Repost};
 use mediamatch::LumaImage;
@@ -188,7 +188,10 @@ fn every_layout_style_is_localised_within_one_percent_and_the_plan_is_bounded() 
                 bad.push((style.name(), seed, best));
             }
             let plan = QueryPlan::image(&hasher, &luma, &opts);
-            assert!(plan.hashes.len() <= 8 * (1 + cfg.max_regions));
+            assert!(
+                plan.hashes.len()
+                    <= 8 * (1 + cfg.max_regions) + CropGuesses::default().cuts().len()
+            );
         }
     }
     assert!(bad.is_empty(), "off by more than 1 %: {bad:?}");

@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod crops;
 mod layouts;
 
 use image::{DynamicImage, Rgb, RgbImage};
