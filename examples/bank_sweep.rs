@@ -122,7 +122,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .par_iter()
         .enumerate()
         .filter_map(|(i, (_, img))| {
-            let luma = LumaImage::from_image(&img);
+            let luma = LumaImage::from_image(img);
             let plain = hasher.hash(&luma);
             if !plain.is_usable() {
                 return None;

@@ -62,16 +62,6 @@ struct Args {
     quiet: bool,
 }
 
-/// Largest error of a side of `found` against `truth`, as a fraction of the truth's side.
-fn side_error(found: &Rect, truth: &Rect) -> f32 {
-    let ex = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.width as f32;
-    let ey = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.height as f32;
-    ex(found.left, truth.left)
-        .max(ex(found.left + found.width, truth.left + truth.width))
-        .max(ey(found.top, truth.top))
-        .max(ey(found.top + found.height, truth.top + truth.height))
-}
-
 fn draw(img: &mut RgbImage, r: &Rect, c: Rgb<u8>) {
     let (w, h) = img.dimensions();
     let (x0, y0) = (r.left as u32, r.top as u32);
@@ -170,7 +160,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 let regions = find_regions(&luma, &cfg);
                 let err = regions
                     .iter()
-                    .map(|r| side_error(&r.rect, &truth))
+                    .map(|r| r.rect.side_error(&truth))
                     .fold(f32::INFINITY, f32::min);
                 let class = if truth_d > PdqHash::MATCH_THRESHOLD {
                     c.hopeless = 1;
@@ -212,7 +202,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                         r.rect.left,
                         r.rect.top,
                         r.score,
-                        100.0 * side_error(&r.rect, &truth)
+                        100.0 * r.rect.side_error(&truth)
                     ));
                 }
                 if let Some(dir) = &args.dump {

@@ -21,7 +21,7 @@ use crate::pdq::PdqHasher;
 /// let img = LumaImage::from_f32(w, 90, px)?;
 /// let views = bank_views(&PdqHasher::new(), &img, &BankViews::default());
 /// assert_eq!(views.len(), BankViews::default().count());
-/// assert!(views.iter().any(|v| v.how == "crop-c90"));
+/// assert!(views.iter().any(|v| v.how == "crop-l5-t5-r5-b5"));
 /// Ok::<(), mediamatch::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -74,10 +74,18 @@ impl Cut {
     /// (1 + 2 × 0.5)² times the image.
     pub fn apply_extended(&self, luma: &LumaImage) -> Option<LumaImage> {
         let [x0, y0, x1, y1] = self.window(luma.width(), luma.height())?;
-        if x0 >= 0 && y0 >= 0 {
-            return self.apply(luma);
-        }
         let (w, h) = (luma.width() as i64, luma.height() as i64);
+        if x0 >= 0 && y0 >= 0 && x1 <= w && y1 <= h {
+            // an extension that rounds to no pixel is no extension
+            return luma
+                .crop(
+                    x0 as usize,
+                    y0 as usize,
+                    (x1 - x0) as usize,
+                    (y1 - y0) as usize,
+                )
+                .ok();
+        }
         let src = luma.as_slice();
         let mut out = Vec::with_capacity(((x1 - x0) * (y1 - y0)) as usize);
         for y in y0..y1 {

@@ -157,15 +157,21 @@ mod tests {
         LumaImage::from_f32(w, h, px).unwrap()
     }
 
-    #[test]
-    fn a_rough_rectangle_moves_onto_the_edges_and_loses_its_gutter() {
-        let img = layout(300, 200, 60, 40, 150, 100, 3);
+    /// The picture of 150×100 at (60, 40) with a gutter of 3 in a 300×200 canvas, and its
+    /// rectangle.
+    fn pasted() -> (LumaImage, Rect) {
         let truth = Rect {
             left: 60,
             top: 40,
             width: 150,
             height: 100,
         };
+        (layout(300, 200, 60, 40, 150, 100, 3), truth)
+    }
+
+    #[test]
+    fn a_rough_rectangle_moves_onto_the_edges_and_loses_its_gutter() {
+        let (img, truth) = pasted();
         // off by up to 4 pixels on each side, in both directions
         for (dl, dt, dr, db) in [(-4, 3, 2, -3), (3, -4, -2, 4), (0, 0, 4, 4)] {
             let rough = Rect {
@@ -181,13 +187,7 @@ mod tests {
 
     #[test]
     fn trimming_needs_an_edge_and_stops_at_three_percent() {
-        let img = layout(300, 200, 60, 40, 150, 100, 3);
-        let truth = Rect {
-            left: 60,
-            top: 40,
-            width: 150,
-            height: 100,
-        };
+        let (img, truth) = pasted();
         assert_eq!(trim_uniform(&img, truth, 12.0, 8.0), truth);
         // the gutter is cut
         let outer = Rect {

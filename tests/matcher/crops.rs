@@ -146,6 +146,15 @@ fn guesses_and_lattice_are_bounded_and_well_formed() {
     }
     .rect(10, 10)
     .is_none());
+    // a picture of 256 × 232: every guess is a distinct window
+    let img = LumaImage::from_image(&picture(5, 256, 232));
+    let plan = QueryPlan::image(&PdqHasher::new(), &img, &MatchOptions::default());
+    let n = plan
+        .hashes
+        .iter()
+        .filter(|h| matches!(h.derivation.view, View::CropGuess { .. }))
+        .count();
+    assert_eq!(n, 80);
     // the plan of a tiny image holds no guess smaller than 8 pixels
     let tiny = LumaImage::from_f32(9, 9, (0..81).map(|k| k as f32).collect()).unwrap();
     let plan = QueryPlan::image(&PdqHasher::new(), &tiny, &MatchOptions::default());

@@ -12,16 +12,6 @@ use mediamatch::LumaImage;
 
 use super::picture;
 
-/// Largest error of a side of `found` against `truth`, as a fraction of the truth's side.
-fn side_error(found: &Rect, truth: &Rect) -> f32 {
-    let ex = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.width as f32;
-    let ey = |a: usize, b: usize| (a as f32 - b as f32).abs() / truth.height as f32;
-    ex(found.left, truth.left)
-        .max(ex(found.left + found.width, truth.left + truth.width))
-        .max(ey(found.top, truth.top))
-        .max(ey(found.top + found.height, truth.top + truth.height))
-}
-
 fn caption(c: &mut RgbImage, y: u32, h: u32, ink: Rgb<u8>) {
     let (tw, th, mask) = text_mask("WHEN YOU SEE IT", 3);
     for ty in 0..th {
@@ -115,7 +105,7 @@ fn candidates_localise_the_picture_within_two_percent() {
             );
             let best = regions
                 .iter()
-                .map(|r| side_error(&r.rect, &truth))
+                .map(|r| r.rect.side_error(&truth))
                 .fold(f32::INFINITY, f32::min);
             eprintln!("{name} seed {seed}: best side error {:.2} %", 100.0 * best);
             worst.push((format!("{name}/{seed}"), best));
@@ -177,7 +167,7 @@ fn every_layout_style_is_localised_within_one_percent_and_the_plan_is_bounded() 
             assert!(regions.len() <= cfg.max_regions);
             let best = regions
                 .iter()
-                .map(|r| side_error(&r.rect, &truth))
+                .map(|r| r.rect.side_error(&truth))
                 .fold(f32::INFINITY, f32::min);
             eprintln!(
                 "{} seed {seed}: best side error {:.2} %",
@@ -230,7 +220,7 @@ fn a_story_with_a_smooth_sky_is_found_by_its_sharp_band() {
         assert!(
             regions
                 .iter()
-                .any(|r| r.kind == RegionKind::Sharp && side_error(&r.rect, &truth) <= 0.01),
+                .any(|r| r.kind == RegionKind::Sharp && r.rect.side_error(&truth) <= 0.01),
             "seed {seed}: {regions:?}"
         );
     }
