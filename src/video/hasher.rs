@@ -13,6 +13,7 @@ use super::decode_ffmpeg::{self, FfmpegSource};
 use super::gif::{is_animation, GifSource};
 #[cfg(feature = "ffmpeg")]
 use super::h264::stream::Opener;
+use super::mp4::is_mp4_family;
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
 use super::{
@@ -603,26 +604,4 @@ impl<S: FrameSource> Iterator for Frames<'_, S> {
         }
         None
     }
-}
-
-/// Whether `head` (a file's first bytes) starts like an ISO-BMFF / QuickTime file (MP4, MOV,
-/// 3GP, fragmented MP4): a box size, then a top-level box type.
-fn is_mp4_family(head: &[u8]) -> bool {
-    head.len() >= 8
-        && matches!(
-            &head[4..8],
-            b"ftyp"
-                | b"moov"
-                | b"mdat"
-                | b"free"
-                | b"skip"
-                | b"wide"
-                | b"pnot"
-                | b"uuid"
-                | b"moof"
-                | b"styp"
-                | b"sidx"
-                | b"junk"
-                | b"pdin"
-        )
 }

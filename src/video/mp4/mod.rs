@@ -166,6 +166,14 @@ pub(crate) fn read_video_track<R: Read + Seek>(
     })
 }
 
+/// Whether `head` (a file's first bytes) starts like an ISO-BMFF / QuickTime file (MP4, MOV,
+/// 3GP, fragmented MP4): a box size, then a known top-level box type.
+pub(crate) fn is_mp4_family(head: &[u8]) -> bool {
+    head.get(4..8)
+        .and_then(|k| <&[u8; 4]>::try_from(k).ok())
+        .is_some_and(is_known_top_level)
+}
+
 fn is_known_top_level(k: &[u8; 4]) -> bool {
     matches!(
         k,
