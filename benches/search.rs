@@ -99,7 +99,11 @@ fn write_raw(path: &PathBuf, hashes: &[Hash256]) {
     for h in hashes {
         bytes.extend_from_slice(&h.to_bytes());
     }
-    std::fs::write(path, bytes).expect("write bench data");
+    // Synced, so that the kernel's writeback of these files (320 MB at 10 M) does not land
+    // in the timed store inserts below and queue their WAL syncs behind it.
+    let mut f = std::fs::File::create(path).expect("create bench data");
+    std::io::Write::write_all(&mut f, &bytes).expect("write bench data");
+    f.sync_all().expect("sync bench data");
 }
 
 /// Queries per second over the queries (until the budget is spent): `batch` = `search_many`
