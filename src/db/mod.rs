@@ -1,11 +1,11 @@
 //! The hash database: entries (hash, quality, metadata about the known content) under stable
-//! ids, an exact search [`Index`] over them, a checked file format, and hash-list import.
+//! ids, an exact search [`Index`](crate::index::Index) over them, a checked file format, and hash-list import.
 //!
 //! # Two ways to keep a bank
 //!
 //! * [`Store`] (in [`store`]) — the **store of record** for production: SQLite in WAL mode
 //!   as the source of truth, every acknowledged insert and removal durable on return, atomic
-//!   batches, one writer (a second gets [`StoreErrorKind::Locked`]) and any number of
+//!   batches, one writer (a second gets [`StoreErrorKind::Locked`](crate::error::StoreErrorKind::Locked)) and any number of
 //!   read-only [`StoreReader`]s in other processes that tail the change sequence
 //!   ([`StoreReader::refresh`]) instead of reloading. No header limit: metadata lives in
 //!   SQLite, the search index in memory, with a cache file of the index for fast opens.

@@ -29,7 +29,7 @@ pub(super) const META_CHUNK: usize = 1024;
 
 /// An immutable view of a database: everything that reads.
 ///
-/// Obtained from [`Reader::snapshot`], or through `Deref` from [`Database`] (the writer's
+/// Obtained from [`Reader::snapshot`], or through `Deref` from [`Database`](super::Database) (the writer's
 /// current state). Cloning is cheap.
 ///
 /// ```
