@@ -146,6 +146,11 @@ struct Args {
     /// Leave the crop guesses out of the `robust` plan (`MatchOptions::crop_guesses`).
     #[arg(long)]
     no_crop_guesses: bool,
+    /// Only these rows (comma-separated style names, e.g. `pip-40,collage-3h`); `identity`
+    /// always stays in (its row gives the false matches among distinct originals). Each copy
+    /// keeps the seed it has in the full run.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Videos whose file names share the part before the first `-` are versions of the same
     /// footage: their pairs count neither as true nor as distinct pairs.
     #[arg(long)]
@@ -386,7 +391,19 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
     }
 
     // Transformed copies and their query hashes.
-    let transforms = Style::standard_set(!args.no_reposts, args.reposts_only);
+    let all_rows = Style::standard_set(!args.no_reposts, args.reposts_only);
+    // the kept rows' positions in the full set (their copies' seeds)
+    let rows: Vec<usize> = (0..all_rows.len())
+        .filter(|&r| r == 0 || args.only.is_empty() || args.only.contains(&all_rows[r].name()))
+        .collect();
+    if let Some(bad) = args
+        .only
+        .iter()
+        .find(|o| !all_rows.iter().any(|s| &s.name() == *o))
+    {
+        return Err(format!("--only: no style named {bad}").into());
+    }
+    let transforms: Vec<Style> = rows.iter().map(|&r| all_rows[r]).collect();
     // the other originals a copy contains (picture-in-picture, collage): the next kept ones
     let others_of = |k: usize, t: usize| -> Vec<usize> {
         (1..=transforms[t].others_needed())
@@ -412,7 +429,7 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
                 .map(|o| &decoded[keep[(k + o) % keep.len()]].1)
                 .collect();
             let r = transforms[t]
-                .apply(&decoded[i].1, &others, Style::seed(args.seed, i, t))
+                .apply(&decoded[i].1, &others, Style::seed(args.seed, i, rows[t]))
                 .map(|copy| make_query(&pdq, &classic, &copy, &plans))
                 .map_err(|e| {
                     format!(

@@ -27,6 +27,12 @@ pub struct RegionArgs {
     /// Override `RegionConfig::max_lines`.
     #[arg(long)]
     pub max_lines: Option<usize>,
+    /// Override `RegionConfig::step`.
+    #[arg(long)]
+    pub step: Option<f32>,
+    /// Override `RegionConfig::work_side`.
+    #[arg(long)]
+    pub work_side: Option<usize>,
     /// Turn the sharp-band detector off.
     #[arg(long)]
     pub no_sharp: bool,
@@ -55,6 +61,10 @@ impl RegionArgs {
         set(&mut cfg.segment_lines, self.segment_lines);
         set(&mut cfg.max_regions, self.max_regions);
         set(&mut cfg.max_lines, self.max_lines);
+        set(&mut cfg.work_side, self.work_side);
+        if let Some(v) = self.step {
+            cfg.step = v;
+        }
         if let Some(v) = self.segment_density {
             cfg.segment_density = v;
         }
