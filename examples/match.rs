@@ -227,21 +227,7 @@ fn print_report(name: &str, r: &MatchReport, json: bool) -> bool {
                 })
                 .collect()
         } else {
-            v.speed_segments
-                .iter()
-                .map(|s| {
-                    format!(
-                        "query {}-{}ms = known {}-{}ms at {:.2}x ({} frames, mean distance {:.1})",
-                        s.query_start_ms,
-                        s.query_end_ms,
-                        s.known_start_ms,
-                        s.known_end_ms,
-                        s.speed,
-                        s.frames_matched,
-                        s.mean_distance
-                    )
-                })
-                .collect()
+            v.speed_segments.iter().map(ToString::to_string).collect()
         };
         println!(
             "{name}\tvideo:{}\t{}\t{}\tquery {:.1}%\tknown {:.1}%\t{}",

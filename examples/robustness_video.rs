@@ -422,17 +422,7 @@ fn explain(
         known.iter().map(|k| k.hash.quality).collect::<Vec<_>>()
     );
     for s in &v.candidates {
-        eprintln!(
-            "  candidate {:?}: q {}-{} k {}-{} speed {:.3} frames {} mean {:.1}",
-            v.transform,
-            s.query_start_ms,
-            s.query_end_ms,
-            s.known_start_ms,
-            s.known_end_ms,
-            s.speed,
-            s.frames_matched,
-            s.mean_distance
-        );
+        eprintln!("  candidate {:?}: {s}", v.transform);
     }
     Ok(())
 }

@@ -95,6 +95,23 @@ impl SpeedSegment {
     }
 }
 
+impl std::fmt::Display for SpeedSegment {
+    /// `query 1200-7400ms = known 0-6200ms at 1.00x (7 frames, mean distance 12.3)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "query {}-{}ms = known {}-{}ms at {:.2}x ({} frames, mean distance {:.1})",
+            self.query_start_ms,
+            self.query_end_ms,
+            self.known_start_ms,
+            self.known_end_ms,
+            self.speed,
+            self.frames_matched,
+            self.mean_distance
+        )
+    }
+}
+
 /// Least-squares line `k = s q + c` through `(q, k)` points; `None` when all `q` are equal.
 fn fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let n = points.len() as f64;

@@ -188,3 +188,20 @@ fn reduced_frames_stay_close() {
     println!("reduced vs full frame hash: mean {mean:.1} bits, max {max} bits");
     assert!(mean <= 6.0 && max <= 12, "mean {mean}, max {max}");
 }
+
+#[test]
+fn speed_segment_display_names_both_timelines() {
+    let s = SpeedSegment {
+        query_start_ms: 1200,
+        query_end_ms: 7400,
+        known_start_ms: 0,
+        known_end_ms: 7750,
+        speed: 1.25,
+        frames_matched: 7,
+        mean_distance: 12.34,
+    };
+    assert_eq!(
+        s.to_string(),
+        "query 1200-7400ms = known 0-7750ms at 1.25x (7 frames, mean distance 12.3)"
+    );
+}
