@@ -148,32 +148,30 @@ fn quick_query(path: &std::path::Path, runs: usize, n: usize, backends: &[(&str,
         z ^ (z >> 31)
     };
     let own = VideoHasher::new().hash_file(path).expect("bench video");
+    // The same random bank for both strategies (videos of 600 frames), then the file's own.
+    let random: Vec<Hash256> = (0..n)
+        .map(|_| Hash256::from_limbs([next(), next(), next(), next()]))
+        .collect();
+    let frame = |video_id: String, timestamp_ms: u64| {
+        Metadata::new("bench").media(MediaKind::VideoFrame {
+            video_id,
+            timestamp_ms,
+        })
+    };
     for (sname, strategy) in [
         ("flat", Strategy::Auto),
         ("multi-index", Strategy::MultiIndex),
     ] {
         let mut db =
             Database::with_config(IndexConfig::default().strategy(strategy)).expect("config");
-        db.insert_many((0..n).map(|i| {
-            (
-                Hash256::from_limbs([next(), next(), next(), next()]),
-                Some(100),
-                Metadata::new("bench").media(MediaKind::VideoFrame {
-                    video_id: format!("v{}", i / 600),
-                    timestamp_ms: (i % 600) as u64 * 1000,
-                }),
-            )
+        db.insert_many(random.iter().enumerate().map(|(i, h)| {
+            let m = frame(format!("v{}", i / 600), (i % 600) as u64 * 1000);
+            (*h, Some(100), m)
         }))
         .expect("insert");
         for f in &own {
-            db.insert_pdq(
-                f.hash,
-                Metadata::new("bench").media(MediaKind::VideoFrame {
-                    video_id: "the-file".into(),
-                    timestamp_ms: f.timestamp_ms,
-                }),
-            )
-            .expect("insert");
+            db.insert_pdq(f.hash, frame("the-file".into(), f.timestamp_ms))
+                .expect("insert");
         }
         db.commit();
         let snap = db.reader().snapshot();
