@@ -72,6 +72,7 @@
 //! Ok::<(), mediamatch::Error>(())
 //! ```
 
+mod cluster;
 mod config;
 mod delta;
 mod flat;

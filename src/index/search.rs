@@ -62,6 +62,7 @@ impl Index {
         parallel: bool,
     ) -> Vec<Vec<Match>> {
         let qs: Vec<Limbs> = queries.iter().map(Hash256::limbs).collect();
+        let clusters = cluster::Clusters::new(&qs, r);
         let hashes = &self.base.hashes;
         let hits: Vec<Vec<flat::Hit>> = if parallel && hashes.len() >= 2 * flat::TILE {
             let parts = rayon::current_num_threads() * 4;
@@ -71,13 +72,13 @@ impl Index {
                 .enumerate()
                 .map(|(i, c)| {
                     let mut out = Vec::new();
-                    flat::search_tiles(self.level, c, (i * part) as u32, &qs, r, &mut out);
+                    clusters.search_tiles(self.level, c, (i * part) as u32, &qs, r, &mut out);
                     out
                 })
                 .collect()
         } else {
             let mut out = Vec::new();
-            flat::search_tiles(self.level, hashes, 0, &qs, r, &mut out);
+            clusters.search_tiles(self.level, hashes, 0, &qs, r, &mut out);
             vec![out]
         };
         let mut res: Vec<Vec<Match>> = vec![Vec::new(); qs.len()];
@@ -86,7 +87,7 @@ impl Index {
         }
         for recent in self.recent() {
             let mut delta_hits = Vec::new();
-            flat::search_tiles(self.level, &recent.hashes, 0, &qs, r, &mut delta_hits);
+            clusters.search_tiles(self.level, &recent.hashes, 0, &qs, r, &mut delta_hits);
             for h in delta_hits {
                 res[h.query as usize].push(Match {
                     id: recent.ids[h.pos as usize],
