@@ -14,7 +14,7 @@
 //! query is its own leader and the scan radius stays `r`.
 
 use super::flat::{self, Hit};
-use super::simd::{Level, Limbs};
+use super::simd::{dist, Level, Limbs};
 
 /// Largest distance (bits) from a query to the leader it joins.
 pub(crate) const JOIN: u32 = 20;
@@ -26,13 +26,6 @@ const LOOKBACK: usize = 64;
 /// Radii above which clustering is not worth it (the scan radius would grow past the point
 /// where random hashes start to answer).
 const MAX_RADIUS: u32 = 64;
-
-fn dist(a: &Limbs, b: &Limbs) -> u32 {
-    (a[0] ^ b[0]).count_ones()
-        + (a[1] ^ b[1]).count_ones()
-        + (a[2] ^ b[2]).count_ones()
-        + (a[3] ^ b[3]).count_ones()
-}
 
 /// A batch of queries grouped around leaders.
 #[derive(Debug)]

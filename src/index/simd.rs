@@ -80,7 +80,7 @@ impl Level {
 }
 
 #[inline(always)]
-fn dist(a: &Limbs, b: &Limbs) -> u32 {
+pub(crate) fn dist(a: &Limbs, b: &Limbs) -> u32 {
     (a[0] ^ b[0]).count_ones()
         + (a[1] ^ b[1]).count_ones()
         + (a[2] ^ b[2]).count_ones()
