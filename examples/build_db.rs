@@ -8,7 +8,9 @@
 //! Images are hashed with PDQ (in parallel), videos with one PDQ hash per second (vPDQ); each
 //! image we hold is also banked with its derived views (`mediamatch::matcher::bank_views`:
 //! centre crops, side cuts, small rotations; marked `derived`, same content id) so that
-//! cropped and tilted reposts are found, unless `--no-views`. A store also gets the MD5,
+//! cropped and tilted reposts are found, and each stored frame of a video with its own smaller
+//! set (`BankViews::video`: centre crops of 94–80 %, rotations of ±2, ±3.5 and ±5°), unless
+//! `--no-views`. A store also gets the MD5,
 //! SHA-1, SHA-256 and SHA-512 of every media file, so `match` finds an unmodified re-upload
 //! before decoding it, and each video of at least one second its TMK+PDQF features (one
 //! fixed-size `.tmk` entry per video, same metadata; FFmpeg's resampling with the `ffmpeg`
@@ -32,9 +34,9 @@ use mediamatch::db::{
 };
 use mediamatch::filehash::FileDigests;
 use mediamatch::index::IndexConfig;
-use mediamatch::matcher::{bank_views, BankViews, BankedView};
+use mediamatch::matcher::{bank_video_file, bank_views, BankViews, BankedFrame, BankedView};
 use mediamatch::tmk::{TmkFeatures, MIN_TMK_FRAMES};
-use mediamatch::video::{FrameHash, VideoHasher, VideoLimits};
+use mediamatch::video::{VideoHasher, VideoLimits};
 use mediamatch::{decode_image_file, DecodeLimits, LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
 
@@ -66,7 +68,8 @@ struct Args {
     /// Fail if any media file cannot be hashed.
     #[arg(long)]
     strict: bool,
-    /// Bank images without their derived views (plain PDQ only, one entry per image).
+    /// Bank images and videos without their derived views (plain PDQ only: one entry per
+    /// image, one per stored video frame).
     #[arg(long)]
     no_views: bool,
     /// Do not bank videos' TMK+PDQF features (banked by default in a store, for videos of at
@@ -84,7 +87,7 @@ use media::{collect_files, media_kind, Media};
 enum Hashed {
     Image(PdqHash, Vec<BankedView>),
     /// The vPDQ frames, and the TMK features (`None`: not asked for, or under a second).
-    Video(Vec<FrameHash>, Option<TmkFeatures>),
+    Video(Vec<BankedFrame>, Option<TmkFeatures>),
     Failed(String),
 }
 
@@ -98,16 +101,23 @@ fn tmk_of(path: &Path) -> mediamatch::Result<TmkFeatures> {
 }
 
 fn hash_one(hasher: &PdqHasher, path: &Path, views: bool, tmk: bool) -> Hashed {
+    let video_views = if views {
+        BankViews::video()
+    } else {
+        BankViews::none()
+    };
     match media_kind(path) {
-        Some(Media::Video) => match VideoHasher::new().hash_file(path) {
-            Ok(frames) if tmk => match tmk_of(path) {
-                Ok(t) if t.frame_count >= MIN_TMK_FRAMES => Hashed::Video(frames, Some(t)),
-                Ok(_) => Hashed::Video(frames, None),
-                Err(e) => Hashed::Failed(format!("TMK: {e}")),
-            },
-            Ok(frames) => Hashed::Video(frames, None),
-            Err(e) => Hashed::Failed(e.to_string()),
-        },
+        Some(Media::Video) => {
+            match bank_video_file(&VideoHasher::new(), hasher, path, &video_views) {
+                Ok(frames) if tmk => match tmk_of(path) {
+                    Ok(t) if t.frame_count >= MIN_TMK_FRAMES => Hashed::Video(frames, Some(t)),
+                    Ok(_) => Hashed::Video(frames, None),
+                    Err(e) => Hashed::Failed(format!("TMK: {e}")),
+                },
+                Ok(frames) => Hashed::Video(frames, None),
+                Err(e) => Hashed::Failed(e.to_string()),
+            }
+        }
         _ if views => match decode_image_file(path, DecodeLimits::default(), false) {
             Ok(img) => {
                 let luma = LumaImage::from_image(&img);
@@ -224,14 +234,9 @@ fn collect(args: &Args, template: &Metadata) -> Result<Collected, String> {
                 if let Some(t) = t {
                     tmk.push((t, template.clone().content_id(video_id.clone())));
                 }
+                let meta = template.clone().content_id(video_id.clone());
                 for f in frames {
-                    let meta = template.clone().content_id(video_id.clone()).media(
-                        MediaKind::VideoFrame {
-                            video_id: video_id.clone(),
-                            timestamp_ms: f.timestamp_ms,
-                        },
-                    );
-                    entries.push((f.hash.hash, Some(f.hash.quality), meta));
+                    entries.extend(f.entries(&video_id, &meta));
                 }
             }
             Hashed::Failed(why) => {

@@ -27,9 +27,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use clap::Parser;
-use mediamatch::db::{Database, MediaKind, Metadata};
-use mediamatch::matcher::{MatchOptions, MatchReport, Matcher};
+use mediamatch::db::{Database, Metadata};
+use mediamatch::matcher::{bank_video_file, BankViews, MatchOptions, MatchReport, Matcher};
 use mediamatch::video::{SpeedSegment, VideoHasher, VideoQueryOptions};
+use mediamatch::PdqHasher;
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +54,9 @@ struct Args {
     /// Query with the per-frame layout candidates (9:16, picture-in-picture, zoom, rotation).
     #[arg(long)]
     layouts: bool,
+    /// Bank the originals' frames without their derived views (plain vPDQ only).
+    #[arg(long)]
+    no_views: bool,
     /// Only the styles whose name starts with one of these (comma-separated).
     #[arg(long)]
     only: Option<String>,
@@ -458,28 +462,34 @@ fn run(args: &Args) -> Result<(), String> {
     if originals.is_empty() {
         return Err("no videos found in the given inputs".into());
     }
-    // the database: every original's first `seconds`, one hash per second (plain vPDQ)
+    // the database: every original's first `seconds`, one hash per second (plain vPDQ), each
+    // frame with its derived views (`BankViews::video`) unless `--no-views`
     let hasher = VideoHasher::new();
+    let views = if args.no_views {
+        BankViews::none()
+    } else {
+        BankViews::video()
+    };
     let mut db = Database::new();
+    let t_bank = Instant::now();
     for o in &originals {
-        let frames = hasher
-            .hash_file(&o.path)
+        let frames = bank_video_file(&hasher, &PdqHasher::new(), &o.path, &views)
             .map_err(|e| format!("{}: {e}", o.path.display()))?;
-        for f in frames
+        let entries: Vec<_> = frames
             .iter()
-            .filter(|f| (f.timestamp_ms as f64) < args.seconds * 1000.0)
-        {
-            db.insert_pdq(
-                f.hash,
-                Metadata::new("bench").media(MediaKind::VideoFrame {
-                    video_id: o.name.clone(),
-                    timestamp_ms: f.timestamp_ms,
-                }),
-            )
-            .map_err(|e| e.to_string())?;
-        }
+            .filter(|f| (f.frame.timestamp_ms as f64) < args.seconds * 1000.0)
+            .flat_map(|f| f.entries(&o.name, &Metadata::new("bench")))
+            .collect();
+        db.insert_many(entries).map_err(|e| e.to_string())?;
     }
     db.commit();
+    eprintln!(
+        "banked {} originals: {} entries ({} views per stored frame) in {:.1} s",
+        originals.len(),
+        db.len(),
+        views.count(),
+        t_bank.elapsed().as_secs_f64()
+    );
     let snap = db.reader().snapshot();
     let mut opts = MatchOptions::default();
     if args.layouts {

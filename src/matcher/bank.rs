@@ -93,6 +93,19 @@ impl BankViews {
         }
     }
 
+    /// The views banked for every stored frame (one per second) of a video we hold: centre
+    /// crops keeping 94, 87 and 80 % of each side (zoomed re-uploads up to a 20 % crop) and
+    /// rotations of ±2, ±3.5 and ±5° on the same canvas (tilted re-uploads), 9 views. Smaller
+    /// than the image set: a video stores a frame per second, and its verdict needs a run of
+    /// matching frames, not every frame.
+    pub fn video() -> Self {
+        BankViews {
+            centre_crops: vec![0.94, 0.87, 0.8],
+            rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
+            ..BankViews::none()
+        }
+    }
+
     /// The number of views (entries added per banked image).
     pub fn count(&self) -> usize {
         self.centre_crops.len()
@@ -115,6 +128,16 @@ pub struct BankedView {
     pub how: String,
     /// Its PDQ hash.
     pub hash: PdqHash,
+}
+
+impl BankedView {
+    /// A view's name and hash.
+    pub fn new(how: impl Into<String>, hash: PdqHash) -> Self {
+        BankedView {
+            how: how.into(),
+            hash,
+        }
+    }
 }
 
 fn pct(f: f32) -> u32 {

@@ -225,4 +225,27 @@ impl Matcher {
         }
         Ok(ids)
     }
+
+    /// Banks a video file we hold: every stored frame's plain hash (one per second, as
+    /// [`VideoHasher::hash_file`]) as a [`crate::db::MediaKind::VideoFrame`] entry of video
+    /// `video_id` with `metadata`, then, with `views`, each frame's derived views
+    /// ([`super::BankViews::video`] is the measured set) as extra entries marked
+    /// [`crate::db::Metadata::derived`]. Returns the ids inserted, in frame order. Call
+    /// [`crate::db::Database::commit`] to publish.
+    pub fn bank_video_file(
+        &self,
+        db: &mut crate::db::Database,
+        path: impl AsRef<Path>,
+        video_id: &str,
+        metadata: crate::db::Metadata,
+        views: Option<&super::BankViews>,
+    ) -> Result<Vec<u64>> {
+        let none = super::BankViews::none();
+        let frames = super::bank_video_file(&self.video, &self.pdq, path, views.unwrap_or(&none))?;
+        let entries: Vec<_> = frames
+            .iter()
+            .flat_map(|f| f.entries(video_id, &metadata))
+            .collect();
+        Ok(db.insert_many(entries)?.collect())
+    }
 }

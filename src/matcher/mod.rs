@@ -37,6 +37,7 @@
 //! ```
 
 mod bank;
+mod bank_video;
 mod cut;
 mod engine;
 mod guess;
@@ -49,6 +50,7 @@ mod upload;
 mod video;
 
 pub use bank::{bank_views, BankViews, BankedView};
+pub use bank_video::{bank_video_bytes, bank_video_file, BankedFrame};
 pub use cut::Cut;
 pub use engine::Matcher;
 pub use guess::CropGuesses;

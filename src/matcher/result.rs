@@ -1,5 +1,7 @@
 //! What a search returns: one result per known content item, with the evidence.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::plan::Derivation;
@@ -107,6 +109,11 @@ pub struct VideoMatch {
     /// start–end, known start–end and speed each.
     #[serde(default)]
     pub speed_segments: Vec<SpeedSegment>,
+    /// Matched (query frame, known frame) pairs whose smallest distance came from a derived
+    /// banked view of the known frame ([`crate::db::Metadata::derived`], e.g. `crop-c87`,
+    /// `rot+2.5`), counted per view; empty when every pair matched a plain frame hash.
+    #[serde(default)]
+    pub derived_views: BTreeMap<String, usize>,
 }
 
 /// A still image matched by one frame of a query video (the frame as is, untransformed).

@@ -41,6 +41,9 @@ fn known_frames(
             .get(e.metadata.source.as_str())
             .is_some_and(|ids| ids.contains(video_id.as_str()))
             || !entry_usable(&e, opts)
+            // the known video's timeline is its plain frames (derived views of a frame share
+            // its time)
+            || e.metadata.derived.is_some()
         {
             continue;
         }
@@ -67,6 +70,8 @@ fn known_frames(
 #[derive(Default)]
 struct Agg {
     pairs: BTreeMap<(u64, u64), u32>,
+    /// The pairs whose smallest distance is a derived view's (plain entries win ties).
+    via: BTreeMap<(u64, u64), String>,
 }
 
 impl Agg {
@@ -231,11 +236,16 @@ pub(crate) fn match_query_video(
                 let a = per_video
                     .entry((e.metadata.source.clone(), video_id.clone(), t))
                     .or_default();
-                let d = a
-                    .pairs
-                    .entry((f.timestamp_ms, *timestamp_ms))
-                    .or_insert(m.distance);
-                *d = (*d).min(m.distance);
+                let key = (f.timestamp_ms, *timestamp_ms);
+                let d = a.pairs.entry(key).or_insert(u32::MAX);
+                let derived = e.metadata.derived.as_ref();
+                if m.distance < *d || (m.distance == *d && derived.is_none()) {
+                    *d = m.distance;
+                    match derived {
+                        Some(how) => a.via.insert(key, how.clone()),
+                        None => a.via.remove(&key),
+                    };
+                }
             }
         }
     }
@@ -280,6 +290,10 @@ pub(crate) fn match_query_video(
                 segments: align_hits(&a.hits(), &AlignConfig::default()),
                 matched: !speed_segments.is_empty(),
                 speed_segments,
+                derived_views: a.via.values().fold(BTreeMap::new(), |mut m, how| {
+                    *m.entry(how.clone()).or_insert(0) += 1;
+                    m
+                }),
                 video_id,
                 source,
             }

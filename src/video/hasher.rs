@@ -23,6 +23,7 @@ use super::{
 use crate::error::{Result, VideoError, VideoErrorKind};
 use crate::hash::PdqHash;
 use crate::letterbox::{find_content, remove_letterbox};
+use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
 use crate::region::find_regions;
 
@@ -158,6 +159,75 @@ impl VideoHasher {
         this.file_with(path, &|f, fps| this.hash_frame(f, fps), &|h| h.frame_number)
             .map(|(frames, report)| VideoHashes { frames, report })
             .map_err(|e| e.with_video_path(path))
+    }
+
+    /// [`VideoHasher::hash_file`], and `extra` applied to every sampled frame's luma as hashed
+    /// (full resolution, after the configured letterbox removal): what a bank needs to store
+    /// derived views of the frames of a video it holds. The frame hashes are those of
+    /// [`VideoHasher::hash_file`]. Errors name the file.
+    ///
+    /// ```no_run
+    /// use mediamatch::video::VideoHasher;
+    /// // each sampled frame's hash, and its luma's size
+    /// let frames = VideoHasher::new().hash_file_with("clip.mp4", &|l| (l.width(), l.height()))?;
+    /// for (f, (w, h)) in &frames {
+    ///     println!("{} ms: {} ({w}×{h})", f.timestamp_ms, f.hash.hash);
+    /// }
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn hash_file_with<T: Send>(
+        &self,
+        path: impl AsRef<Path>,
+        extra: &(dyn Fn(&LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, T)>> {
+        let path = path.as_ref();
+        let this = self.started();
+        this.file_with(
+            path,
+            &|f, fps| this.hash_frame_with(f, fps, extra),
+            &|h: &(FrameHash, T)| h.0.frame_number,
+        )
+        .map(|(frames, _)| frames)
+        .map_err(|e| e.with_video_path(path))
+    }
+
+    /// [`VideoHasher::hash_file_with`] on an in-memory video (decoded as
+    /// [`VideoHasher::hash_bytes`] does). Errors name the input `<memory>`.
+    pub fn hash_bytes_with<T: Send>(
+        &self,
+        bytes: &[u8],
+        extra: &(dyn Fn(&LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, T)>> {
+        let this = self.started();
+        this.bytes_with(
+            bytes,
+            &|f, fps| this.hash_frame_with(f, fps, extra),
+            &|h: &(FrameHash, T)| h.0.frame_number,
+        )
+        .map(|(frames, _)| frames)
+        .map_err(|e| e.with_video_path(MEMORY))
+    }
+
+    /// One frame's hash (as [`VideoHasher::hash_frame`]) and `extra` of its luma as hashed.
+    fn hash_frame_with<T>(
+        &self,
+        frame: &VideoFrame,
+        fps: Option<FrameRate>,
+        extra: &(dyn Fn(&LumaImage) -> T + Sync),
+    ) -> Result<(FrameHash, T)> {
+        let luma = frame.pixels.to_luma()?;
+        let luma = match &self.config.letterbox {
+            Some(cfg) => remove_letterbox(&luma, cfg),
+            None => luma,
+        };
+        Ok((
+            FrameHash {
+                frame_number: frame.frame_number,
+                timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+                hash: self.pdq.hash(&luma),
+            },
+            extra(&luma),
+        ))
     }
 
     /// This hasher with the decode deadline of its limits starting now.

@@ -17,3 +17,4 @@ mod parallel;
 mod query;
 mod robustness;
 mod support;
+mod views;
