@@ -9,7 +9,7 @@
 //! image we hold is also banked with its derived views (`mediamatch::matcher::bank_views`:
 //! centre crops, side cuts, small rotations; marked `derived`, same content id) so that
 //! cropped and tilted reposts are found, and each stored frame of a video with its own smaller
-//! set (`BankViews::video`: centre crops of 94–80 %, rotations of ±2, ±3.5 and ±5°), unless
+//! set (`BankViews::video`: centre crops of 96–80 % in steps of 4 %, rotations of ±2, ±3.5 and ±5°), unless
 //! `--no-views`. A store also gets the MD5,
 //! SHA-1, SHA-256 and SHA-512 of every media file, so `match` finds an unmodified re-upload
 //! before decoding it, and each video of at least one second its TMK+PDQF features (one

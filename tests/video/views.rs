@@ -161,3 +161,31 @@ fn views_add_no_false_evidence() {
         .unwrap();
     assert!(!r.is_match(), "{r:#?}");
 }
+
+/// `Matcher::bank_video_file` banks what `bank_video_bytes` computes: the same hashes, the
+/// plain frame first, views marked derived, in frame order, one id each.
+#[test]
+fn matcher_banks_a_video_file_with_its_views() {
+    let mp4 = encode_mp4(&synth(SEED + 9, W, H, FPS, 4.0), 24);
+    let path = std::env::temp_dir().join(format!("mm-views-{}.mp4", std::process::id()));
+    std::fs::write(&path, &mp4).unwrap();
+    let set = BankViews::video();
+    let mut db = Database::new();
+    let ids = Matcher::new(MatchOptions::default())
+        .bank_video_file(&mut db, &path, "v9", Metadata::new("bank"), Some(&set))
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let want: Vec<_> = bank_video_bytes(&VideoHasher::new(), &PdqHasher::new(), &mp4, &set)
+        .unwrap()
+        .iter()
+        .flat_map(|f| f.entries("v9", &Metadata::new("bank")))
+        .collect();
+    assert_eq!(ids.len(), 4 * (1 + set.count()));
+    assert_eq!(ids.len(), want.len());
+    db.commit();
+    let snap = db.reader().snapshot();
+    for (id, (hash, quality, meta)) in ids.iter().zip(&want) {
+        let e = snap.get(*id).unwrap();
+        assert_eq!((e.hash, e.quality, e.metadata), (*hash, *quality, meta));
+    }
+}
