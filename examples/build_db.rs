@@ -29,9 +29,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use mediamatch::db::{
-    read_hash_list, Database, ImportOptions, MediaKind, Metadata, OnBadLine, Store,
-};
+use mediamatch::db::{read_hash_list, Database, ImportOptions, Metadata, OnBadLine, Store};
 use mediamatch::filehash::FileDigests;
 use mediamatch::index::IndexConfig;
 use mediamatch::matcher::{bank_video_file, bank_views, BankViews, BankedFrame, BankedView};
