@@ -22,10 +22,10 @@ use crate::video::{FrameHash, VideoHasher};
 /// use mediamatch::video::FrameHash;
 /// use mediamatch::{Hash256, PdqHash};
 /// let h = |b| PdqHash { hash: Hash256::from_bytes([b; 32]), quality: 90 };
-/// let f = BankedFrame {
-///     frame: FrameHash { frame_number: 30, timestamp_ms: 1000, hash: h(1) },
-///     views: vec![BankedView::new("crop-c94", h(2))],
-/// };
+/// let f = BankedFrame::new(
+///     FrameHash { frame_number: 30, timestamp_ms: 1000, hash: h(1) },
+///     vec![BankedView::new("crop-c94", h(2))],
+/// );
 /// let e = f.entries("clip.mp4", &Metadata::new("bank"));
 /// assert_eq!(e.len(), 2);
 /// assert_eq!(e[0].2.media, MediaKind::VideoFrame { video_id: "clip.mp4".into(), timestamp_ms: 1000 });
