@@ -57,7 +57,7 @@ fn query(seed: u64, start: f32, speed: f32, seconds: f32) -> MatchReport {
 
 /// The report matched `v1` with one speed segment at the expected spans (±1 s) and speed
 /// (±5 %).
-fn expect(r: &MatchReport, query_s: (f64, f64), known_s: (f64, f64), speed: f64) {
+pub(super) fn expect(r: &MatchReport, query_s: (f64, f64), known_s: (f64, f64), speed: f64) {
     assert!(r.is_match(), "{r:#?}");
     let v = &r.videos[0];
     assert!(v.matched && v.video_id == "v1", "{v:#?}");
