@@ -87,7 +87,7 @@ pub fn bank_video_file(
     Ok(video
         .hash_file_with(path, &|luma| bank_views(pdq, luma, views))?
         .into_iter()
-        .map(|(frame, views)| BankedFrame { frame, views })
+        .map(|(frame, views)| BankedFrame::new(frame, views))
         .collect())
 }
 
@@ -101,6 +101,6 @@ pub fn bank_video_bytes(
     Ok(video
         .hash_bytes_with(bytes, &|luma| bank_views(pdq, luma, views))?
         .into_iter()
-        .map(|(frame, views)| BankedFrame { frame, views })
+        .map(|(frame, views)| BankedFrame::new(frame, views))
         .collect())
 }

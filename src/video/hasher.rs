@@ -215,19 +215,25 @@ impl VideoHasher {
         fps: Option<FrameRate>,
         extra: &(dyn Fn(&LumaImage) -> T + Sync),
     ) -> Result<(FrameHash, T)> {
-        let luma = frame.pixels.to_luma()?;
-        let luma = match &self.config.letterbox {
-            Some(cfg) => remove_letterbox(&luma, cfg),
-            None => luma,
-        };
+        let luma = self.luma_as_hashed(&frame.pixels)?;
         Ok((
             FrameHash {
                 frame_number: frame.frame_number,
-                timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+                timestamp_ms: frame_time_ms(frame, fps),
                 hash: self.pdq.hash(&luma),
             },
             extra(&luma),
         ))
+    }
+
+    /// A frame's full-resolution luma as [`VideoHasher::hash_frame`] hashes it (after the
+    /// configured letterbox removal).
+    fn luma_as_hashed(&self, pixels: &FramePixels) -> Result<LumaImage> {
+        let luma = pixels.to_luma()?;
+        Ok(match &self.config.letterbox {
+            Some(cfg) => remove_letterbox(&luma, cfg),
+            None => luma,
+        })
     }
 
     /// This hasher with the decode deadline of its limits starting now.
@@ -474,7 +480,7 @@ impl VideoHasher {
         }
         Ok(QueryFrame {
             frame_number: frame.frame_number,
-            timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+            timestamp_ms: frame_time_ms(frame, fps),
             hashes: (0..transforms.len())
                 .map(|t| alts.iter().map(|a| a[t]).collect())
                 .collect(),
@@ -624,20 +630,19 @@ impl VideoHasher {
                 },
                 None,
             ) => self.pdq.hash_rgb8(data, *width, *height, *stride)?,
-            (pixels, letterbox) => {
-                let luma = pixels.to_luma()?;
-                match letterbox {
-                    Some(cfg) => self.pdq.hash(&remove_letterbox(&luma, cfg)),
-                    None => self.pdq.hash(&luma),
-                }
-            }
+            (pixels, _) => self.pdq.hash(&self.luma_as_hashed(pixels)?),
         };
         Ok(FrameHash {
             frame_number: frame.frame_number,
-            timestamp_ms: fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64())),
+            timestamp_ms: frame_time_ms(frame, fps),
             hash,
         })
     }
+}
+
+/// A frame's vPDQ timestamp, ms (0 when the frame rate is unknown).
+fn frame_time_ms(frame: &VideoFrame, fps: Option<FrameRate>) -> u64 {
+    fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64()))
 }
 
 /// Iterator over the hashes of a video's sampled frames (see [`VideoHasher::frames`]).
