@@ -51,9 +51,13 @@ struct Args {
     /// Also write one CSV line per (copy, result) here.
     #[arg(long)]
     csv: Option<PathBuf>,
-    /// Query with the per-frame layout candidates (9:16, picture-in-picture, zoom, rotation).
+    /// Query with the per-frame layout candidates too (on top of the default's whole-video
+    /// layouts).
     #[arg(long)]
     layouts: bool,
+    /// Query without the whole-video layouts (the default before they existed).
+    #[arg(long)]
+    no_layouts: bool,
     /// Bank the originals' frames without their derived views (plain vPDQ only).
     #[arg(long)]
     no_views: bool,
@@ -495,6 +499,9 @@ fn run(args: &Args) -> Result<(), String> {
     if args.layouts {
         opts = opts.with_video(VideoQueryOptions::dense_layouts());
     }
+    if args.no_layouts {
+        opts = opts.with_video(opts.video.clone().with_layouts(None));
+    }
     let matcher = Matcher::new(opts);
     let family_of: BTreeMap<&str, &str> = originals
         .iter()
@@ -601,10 +608,11 @@ fn run(args: &Args) -> Result<(), String> {
             .len(),
         args.seconds,
         snap.len(),
-        if args.layouts {
-            "dense + layouts"
-        } else {
-            "default (dense)"
+        match (args.layouts, args.no_layouts) {
+            (true, false) => "dense + per-frame layouts",
+            (true, true) => "dense + per-frame layouts, no whole-video layouts",
+            (false, true) => "dense, no whole-video layouts",
+            (false, false) => "default (dense)",
         }
     );
     println!(

@@ -214,6 +214,7 @@ pub fn process(
     let mut query = QueryVideo {
         transforms: Dihedral::ALL.to_vec(),
         frames: Vec::new(),
+        layouts: Vec::new(),
     };
     for h in hasher.frames(Keep {
         inner: Tee {

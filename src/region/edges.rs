@@ -43,7 +43,7 @@ pub(crate) fn reduce(img: &LumaImage, side: usize) -> LumaImage {
 
 /// Steps across lines of one orientation, as prefix counts: `count(line, a, b)` is the number
 /// of steps on `line` between positions `a..b` along it.
-struct Steps {
+pub(crate) struct Steps {
     /// Number of lines (positions 1..n are boundaries between pixel n-1 and n).
     lines: usize,
     /// Length of each line.
@@ -55,7 +55,12 @@ struct Steps {
 impl Steps {
     /// `diff(line, pos)`: absolute luma difference across boundary `line` at `pos`
     /// (`1 <= line < lines`).
-    fn new(lines: usize, len: usize, step: f32, diff: impl Fn(usize, usize) -> f32) -> Steps {
+    pub(crate) fn new(
+        lines: usize,
+        len: usize,
+        step: f32,
+        diff: impl Fn(usize, usize) -> f32,
+    ) -> Steps {
         let mut prefix = vec![0u32; lines * (len + 1)];
         for line in 1..lines {
             let base = line * (len + 1);
@@ -173,6 +178,18 @@ pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
     let horiz = Steps::new(h, w, cfg.step, |y, x| {
         (px[y * w + x] - px[(y - 1) * w + x]).abs()
     });
+    rectangles_in(&vert, &horiz, cfg)
+}
+
+/// Rectangles bounded by the steps `vert` (across columns: `vert.lines` is the width) and
+/// `horiz` (across rows), best first: the part of [`rectangles`] after the steps are found,
+/// for steps of any kind (luma differences, or the temporal decorrelation of
+/// [`super::motion`]).
+pub(crate) fn rectangles_in(vert: &Steps, horiz: &Steps, cfg: &RegionConfig) -> Vec<Scored> {
+    let (w, h) = (vert.lines, horiz.lines);
+    if w < 16 || h < 16 || vert.len != h || horiz.len != w {
+        return Vec::new();
+    }
     let mut xs = vert.candidates(h, cfg.min_line, cfg.max_lines);
     let mut ys = horiz.candidates(w, cfg.min_line, cfg.max_lines);
     if cfg.segment_lines > 0 {

@@ -40,6 +40,7 @@
 
 mod edges;
 pub mod letterbox;
+mod motion;
 mod refine;
 mod sharp;
 
@@ -47,6 +48,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use edges::reduce;
 pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
+pub use motion::{MotionConfig, MotionStats};
 
 use crate::luma::LumaImage;
 
@@ -63,16 +65,20 @@ pub enum RegionKind {
     /// A band of sharp rows (columns) between blurred ones: a picture over a blurred copy of
     /// itself (9:16 stories), wherever it sits.
     Sharp,
+    /// Bounded by boundaries of independent motion over a video's frames (a window of other
+    /// footage: picture-in-picture), see [`MotionStats`].
+    Motion,
 }
 
 impl RegionKind {
-    /// Short stable name (`bars`, `edges`, `cell`, `sharp`).
+    /// Short stable name (`bars`, `edges`, `cell`, `sharp`, `motion`).
     pub fn name(self) -> &'static str {
         match self {
             RegionKind::Bars => "bars",
             RegionKind::Edges => "edges",
             RegionKind::Cell => "cell",
             RegionKind::Sharp => "sharp",
+            RegionKind::Motion => "motion",
         }
     }
 }
@@ -155,7 +161,7 @@ impl RegionConfig {
     }
 }
 
-fn iou(a: &Rect, b: &Rect) -> f32 {
+pub(crate) fn iou(a: &Rect, b: &Rect) -> f32 {
     let l = a.left.max(b.left);
     let t = a.top.max(b.top);
     let r = (a.left + a.width).min(b.left + b.width);

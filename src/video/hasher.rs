@@ -13,6 +13,7 @@ use super::decode_ffmpeg::{self, FfmpegSource};
 use super::gif::{is_animation, GifSource};
 #[cfg(feature = "ffmpeg")]
 use super::h264::stream::Opener;
+use super::layout::WorkFrames;
 use super::mp4::is_mp4_family;
 use super::sample::{self, Sampling};
 use super::tasks::run_tasks;
@@ -451,6 +452,18 @@ impl VideoHasher {
         fps: Option<FrameRate>,
         opts: &VideoQueryOptions,
     ) -> Result<QueryFrame> {
+        self.query_frame(frame, fps, opts, None)
+    }
+
+    /// [`VideoHasher::hash_query_frame`], keeping the frame's working copy in `work` for the
+    /// whole-video layouts.
+    fn query_frame(
+        &self,
+        frame: &VideoFrame,
+        fps: Option<FrameRate>,
+        opts: &VideoQueryOptions,
+        work: Option<&WorkFrames>,
+    ) -> Result<QueryFrame> {
         let transforms = opts.transforms();
         let luma = match opts.reduced_min_side {
             Some(side) => frame.pixels.to_luma_reduced(side.max(1) as usize)?,
@@ -460,6 +473,9 @@ impl VideoHasher {
             Some(cfg) => remove_letterbox(&luma, cfg),
             None => luma,
         };
+        if let Some(work) = work {
+            work.keep(frame.frame_number, &luma);
+        }
         let mut alts = vec![self.pdq.hash_transforms(&luma, &transforms)];
         if let Some(cfg) = &opts.unletterbox {
             // a frame without bars would give the plain hash again: no second alternative
@@ -496,12 +512,32 @@ impl VideoHasher {
         opts: &VideoQueryOptions,
     ) -> Result<QueryVideo> {
         let this = self.for_query(opts);
-        Ok(QueryVideo {
-            transforms: opts.transforms(),
-            frames: this
-                .sampled(source, &|f, fps| this.hash_query_frame(f, fps, opts))?
-                .0,
-        })
+        let work = opts.layouts.map(WorkFrames::new);
+        let frames = this
+            .sampled(source, &|f, fps| {
+                this.query_frame(f, fps, opts, work.as_ref())
+            })?
+            .0;
+        Ok(this.finish_query(frames, work, opts))
+    }
+
+    /// The query video of `frames`, with the whole-video layouts of `work` hashed in.
+    fn finish_query(
+        &self,
+        mut frames: Vec<QueryFrame>,
+        work: Option<WorkFrames>,
+        opts: &VideoQueryOptions,
+    ) -> QueryVideo {
+        let transforms = opts.transforms();
+        let layouts = match work {
+            Some(work) => work.apply(&mut frames, &transforms, &self.pdq),
+            None => Vec::new(),
+        };
+        QueryVideo {
+            transforms,
+            frames,
+            layouts,
+        }
     }
 
     /// This hasher with the sampling of `opts` ([`VideoQueryOptions::frames_per_second`]).
@@ -551,18 +587,16 @@ impl VideoHasher {
     /// does (FFmpeg for what the built-in backend does not read, with the `ffmpeg` feature).
     pub fn hash_query_bytes(&self, bytes: &[u8], opts: &VideoQueryOptions) -> Result<QueryVideo> {
         let this = self.for_query(opts);
+        let work = opts.layouts.map(WorkFrames::new);
         let frames = this
             .bytes_with(
                 bytes,
-                &|f, fps| this.hash_query_frame(f, fps, opts),
+                &|f, fps| this.query_frame(f, fps, opts, work.as_ref()),
                 &|q: &QueryFrame| q.frame_number,
             )
             .map_err(|e| e.with_video_path(MEMORY))?
             .0;
-        Ok(QueryVideo {
-            transforms: opts.transforms(),
-            frames,
-        })
+        Ok(this.finish_query(frames, work, opts))
     }
 
     /// Hashes a video file for robust matching (see [`VideoHasher::hash_query_frame`]),
@@ -574,18 +608,16 @@ impl VideoHasher {
     ) -> Result<QueryVideo> {
         let this = self.for_query(opts);
         let path = path.as_ref();
+        let work = opts.layouts.map(WorkFrames::new);
         let frames = this
             .file_with(
                 path,
-                &|f, fps| this.hash_query_frame(f, fps, opts),
+                &|f, fps| this.query_frame(f, fps, opts, work.as_ref()),
                 &|q: &QueryFrame| q.frame_number,
             )
             .map_err(|e| e.with_video_path(path))?
             .0;
-        Ok(QueryVideo {
-            transforms: opts.transforms(),
-            frames,
-        })
+        Ok(this.finish_query(frames, work, opts))
     }
 
     /// Hashes many files in parallel on the current rayon pool (one video per task; when

@@ -50,6 +50,7 @@ mod gif;
 #[cfg_attr(not(feature = "h264"), allow(dead_code))]
 mod h264;
 mod hasher;
+mod layout;
 mod mp4;
 mod query;
 mod sample;
@@ -68,6 +69,7 @@ pub use decode_ffmpeg::FfmpegSource;
 pub use frame::{FramePixels, VideoFrame};
 pub use gif::GifSource;
 pub use hasher::{vpdq_timestamp_ms, FrameHash, Frames, VideoHasher, VideoHashes};
+pub use layout::{LayoutConfig, VideoLayout};
 pub use query::{
     QueryAlignment, QueryFrame, QueryMatch, QueryVideo, SpeedAlignment, VideoQueryOptions,
 };

@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::layout::{LayoutConfig, VideoLayout};
 use super::{
     align_hits, align_speed, AlignConfig, FrameHash, Hit, MatchPercentages, MatchRule, Segment,
     SpeedAlignConfig, SpeedSegment,
@@ -74,6 +75,12 @@ pub struct VideoQueryOptions {
     /// at most [`RegionConfig::max_regions`] per frame (`None`: off).
     #[serde(default)]
     pub regions: Option<RegionConfig>,
+    /// Whole-video layouts: windows of independent motion (picture-in-picture) and regions
+    /// recurring over the video (a 9:16 story's picture, a frame), found once per video and
+    /// hashed on every sampled frame as further alternatives (see [`LayoutConfig`]; `None`:
+    /// off).
+    #[serde(default)]
+    pub layouts: Option<LayoutConfig>,
 }
 
 impl Default for VideoQueryOptions {
@@ -86,6 +93,7 @@ impl Default for VideoQueryOptions {
             max_dense_frames: None,
             reduced_min_side: None,
             regions: None,
+            layouts: None,
         }
     }
 }
@@ -101,21 +109,31 @@ impl VideoQueryOptions {
             max_dense_frames: None,
             reduced_min_side: None,
             regions: None,
+            layouts: None,
         }
     }
 
     /// [`VideoQueryOptions::robust`] sampled densely (8 frames per second, more for a short
     /// video: up to every frame while that stays within 480 query frames, 16 s at 30 fps) and
-    /// hashed from reduced frames (shorter side ≥ 160): the options for
-    /// [`QueryVideo::verdict`], which finds excerpts cut at any time and copies at another
-    /// speed.
+    /// hashed from reduced frames (shorter side ≥ 160), with the whole-video layouts
+    /// ([`LayoutConfig::default`]): the options for [`QueryVideo::verdict`], which finds
+    /// excerpts cut at any time, copies at another speed, 9:16 re-frames and
+    /// picture-in-picture copies.
     pub fn dense() -> Self {
         VideoQueryOptions {
             frames_per_second: Some(8),
             max_dense_frames: Some(480),
             reduced_min_side: Some(160),
+            layouts: Some(LayoutConfig::default()),
             ..Self::robust()
         }
+    }
+
+    /// Sets the whole-video layouts (`None`: off).
+    #[must_use]
+    pub fn with_layouts(mut self, layouts: Option<LayoutConfig>) -> Self {
+        self.layouts = layouts;
+        self
     }
 
     /// Sets the dense sampling rate (`None`: the hasher's sampling).
@@ -228,6 +246,10 @@ pub struct QueryVideo {
     pub transforms: Vec<Dihedral>,
     /// The sampled frames in order.
     pub frames: Vec<QueryFrame>,
+    /// The whole-video layouts found ([`VideoQueryOptions::layouts`]), in pixels of the
+    /// frames' luma as hashed; each is one further alternative of the frames it was hashed on.
+    #[serde(default)]
+    pub layouts: Vec<VideoLayout>,
 }
 
 /// The best bag-of-frames result of a [`QueryVideo`] against one known video.
@@ -270,6 +292,7 @@ impl QueryVideo {
                     hashes: vec![vec![f.hash]],
                 })
                 .collect(),
+            layouts: Vec::new(),
         }
     }
 
@@ -302,6 +325,11 @@ impl QueryVideo {
                         .collect(),
                 })
                 .collect(),
+            layouts: if unletterboxed {
+                self.layouts.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -620,6 +648,7 @@ mod tests {
                     ],
                 })
                 .collect(),
+            layouts: Vec::new(),
         };
         let known: Vec<FrameHash> = known
             .into_iter()

@@ -201,6 +201,7 @@ fn hashes_searched_counts_only_the_searched_hashes() {
                 ],
             })
             .collect(),
+        layouts: Vec::new(),
     };
     let m = Matcher::new(MatchOptions::default());
     let r = m.match_query_video(snapshot(), &q(false));
