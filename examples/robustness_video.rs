@@ -500,7 +500,8 @@ fn run(args: &Args) -> Result<(), String> {
         opts = opts.with_video(VideoQueryOptions::dense_layouts());
     }
     if args.no_layouts {
-        opts = opts.with_video(opts.video.clone().with_layouts(None));
+        let video = opts.video.clone().with_layouts(None);
+        opts = opts.with_video(video);
     }
     let matcher = Matcher::new(opts);
     let family_of: BTreeMap<&str, &str> = originals
