@@ -264,9 +264,15 @@ fn copies_of(i: usize, all: &[Original], seconds: f64) -> Vec<Copy> {
         ),
         full,
     );
-    // picture-in-picture over other footage, the original at 40 % and 60 % of the width
+    // picture-in-picture over other footage, the original at 40 % and 60 % of the width, in
+    // a canvas of its orientation (a portrait video in a landscape canvas at 40 % of the
+    // width would not fit: its window would show a crop)
     for pct in [40, 60] {
-        let (bw, bh) = (1280, 720);
+        let (bw, bh) = match h.cmp(&w) {
+            std::cmp::Ordering::Greater => (720, 1280),
+            std::cmp::Ordering::Equal => (1080, 1080),
+            std::cmp::Ordering::Less => (1280, 720),
+        };
         let pw = even(bw as f64 * pct as f64 / 100.0);
         add(
             format!("pip-{pct}pct"),

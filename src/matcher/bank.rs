@@ -9,6 +9,7 @@ use super::cut::Cut;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
+use crate::region::{find_content, LetterboxConfig};
 
 /// Which derived views [`bank_views`] hashes. `Default` is the measured set (see the README's
 /// robustness section); [`BankViews::none`] banks the original only.
@@ -47,6 +48,13 @@ pub struct BankViews {
     /// per side up to 20 % of the area ([`Cut::lattice`]), which the query-side
     /// [`super::CropGuesses`] meet to within about 1 % per side.
     pub crop_lattice: Vec<Cut>,
+    /// The picture inside its own uniform bars (letterbox, pillarbox, padding), when it has
+    /// them (`None`: not banked): a copy that shows the content without the bars, or puts it
+    /// where the bars merge with what is around (a picture-in-picture window over a dark
+    /// background, a re-frame), meets it. Not counted by [`BankViews::count`]: a frame
+    /// without bars has no such view.
+    #[serde(default)]
+    pub unletterboxed: Option<LetterboxConfig>,
 }
 
 impl Default for BankViews {
@@ -61,6 +69,7 @@ impl Default for BankViews {
             axis_crops: Vec::new(),
             corner_cuts: Vec::new(),
             crop_lattice: Cut::lattice(0.05, 0.2),
+            unletterboxed: None,
         }
     }
 }
@@ -76,6 +85,7 @@ impl BankViews {
             axis_crops: Vec::new(),
             corner_cuts: Vec::new(),
             crop_lattice: Vec::new(),
+            unletterboxed: None,
         }
     }
 
@@ -97,12 +107,15 @@ impl BankViews {
     /// crops keeping 96, 92, 88, 84 and 80 % of each side (zoomed re-uploads up to a 20 %
     /// crop: no zoom is more than 2 % of a side from a view; at steps of 6–7 % a 10 % zoom
     /// was found in 3 of 10 real clips, at 4 % in 9) and rotations of ±2, ±3.5 and ±5° on the
-    /// same canvas (tilted re-uploads), 11 views. Smaller than the image set: a video stores a
-    /// frame per second, and its verdict needs a run of matching frames, not every frame.
+    /// same canvas (tilted re-uploads), 11 views, and the picture inside its own bars when
+    /// the frame has them ([`BankViews::unletterboxed`], a 12th). Smaller than the image set:
+    /// a video stores a frame per second, and its verdict needs a run of matching frames, not
+    /// every frame.
     pub fn video() -> Self {
         BankViews {
             centre_crops: vec![0.96, 0.92, 0.88, 0.84, 0.8],
             rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
+            unletterboxed: Some(LetterboxConfig::default()),
             ..BankViews::none()
         }
     }
@@ -125,7 +138,8 @@ impl BankViews {
 pub struct BankedView {
     /// How it was derived, for [`crate::db::Metadata::derived`]: `crop-c90` (centre 90 %),
     /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`,
-    /// `rotz+2` (rotated and cropped), `crop-l5-t10` (a lattice cut, [`Cut::name`]).
+    /// `rotz+2` (rotated and cropped), `crop-l5-t10` (a lattice cut, [`Cut::name`]),
+    /// `bars-off` (inside its own bars).
     pub how: String,
     /// Its PDQ hash.
     pub hash: PdqHash,
@@ -241,6 +255,12 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
     }
     for cut in &views.crop_lattice {
         push(format!("crop-{}", cut.name()), cut.apply(luma));
+    }
+    if let Some(cfg) = &views.unletterboxed {
+        let r = find_content(luma, cfg);
+        if (r.width, r.height) != (w, h) {
+            push("bars-off".into(), crop(r.left, r.top, r.width, r.height));
+        }
     }
     out
 }

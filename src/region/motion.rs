@@ -84,7 +84,7 @@ impl Default for MotionConfig {
             segment_density: 0.6,
             min_coverage: 0.6,
             min_side: 0.25,
-            max_regions: 3,
+            max_regions: 6,
         }
     }
 }

@@ -63,7 +63,7 @@ impl Default for LayoutConfig {
                 ..RegionConfig::default()
             },
             min_recurrence: 0.4,
-            max_layouts: 3,
+            max_layouts: 4,
         }
     }
 }
@@ -286,18 +286,47 @@ fn find_layouts(frames: &BTreeMap<u64, WorkFrame>, cfg: &LayoutConfig) -> Vec<Re
             out.push(r);
         }
     };
-    if let Some(m) = &cfg.motion {
-        let refs: Vec<&[u8]> = same.iter().map(|f| f.px.as_slice()).collect();
-        if let Ok(stats) = MotionStats::from_frames(w, h, &refs) {
-            for r in stats.regions(m) {
-                add(r, &mut out);
-            }
+    let motion = match &cfg.motion {
+        Some(m) => {
+            let refs: Vec<&[u8]> = same.iter().map(|f| f.px.as_slice()).collect();
+            MotionStats::from_frames(w, h, &refs)
+                .map(|stats| by_borders(stats.regions(m), w, h))
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let recurring = recurring(&same, cfg);
+    // in turn: a window of other footage and a recurring region are different layouts, and
+    // either may be the one that matches
+    let (mut a, mut b) = (motion.into_iter(), recurring.into_iter());
+    loop {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            break;
+        }
+        for r in [x, y].into_iter().flatten() {
+            add(r, &mut out);
         }
     }
-    for r in recurring(&same, cfg) {
-        add(r, &mut out);
-    }
     out
+}
+
+/// `regions` of a `w × h` frame ordered by the number of their sides on the frame's border
+/// (none, one, two or more), best first within each: a window of other footage has four inner
+/// sides (and a window inside the window, the known video's own bars, is as likely to be the
+/// one that matches), the strips of background around it lean on the border.
+fn by_borders(mut regions: Vec<Region>, w: usize, h: usize) -> Vec<Region> {
+    let borders = |r: &Region| {
+        let c = r.rect;
+        (usize::from(c.left == 0)
+            + usize::from(c.top == 0)
+            + usize::from(c.left + c.width >= w)
+            + usize::from(c.top + c.height >= h))
+        .min(2)
+    };
+    // a stable sort keeps the score order within a group
+    regions.sort_by_key(borders);
+    regions
 }
 
 /// Rectangles found by [`find_regions`] on at least [`LayoutConfig::min_recurrence`] of the
