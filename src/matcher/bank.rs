@@ -300,6 +300,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bars_off_is_the_picture_inside_its_bars_and_only_when_there_are_bars() {
+        let (w, h, bar) = (120usize, 90usize, 12usize);
+        let texture = |x: usize, y: usize| ((x * 37 + y * 91) % 200) as f32 + 30.0;
+        let plain =
+            LumaImage::from_f32(w, h, (0..w * h).map(|k| texture(k % w, k / w)).collect()).unwrap();
+        let barred = LumaImage::from_f32(
+            w,
+            h,
+            (0..w * h)
+                .map(|k| {
+                    let (x, y) = (k % w, k / w);
+                    if y < bar || y >= h - bar {
+                        0.0
+                    } else {
+                        texture(x, y)
+                    }
+                })
+                .collect(),
+        )
+        .unwrap();
+        let hasher = PdqHasher::new();
+        let set = BankViews::video();
+        let with = bank_views(&hasher, &barred, &set);
+        assert_eq!(with.len(), set.count() + 1);
+        let off = with.iter().find(|v| v.how == "bars-off").unwrap();
+        let inside = barred.crop(0, bar, w, h - 2 * bar).unwrap();
+        assert_eq!(off.hash, hasher.hash(&inside));
+        let without = bank_views(&hasher, &plain, &set);
+        assert_eq!(without.len(), set.count());
+        assert!(without.iter().all(|v| v.how != "bars-off"));
+    }
+
+    #[test]
     fn views_are_the_crops_they_name() {
         let (w, h) = (100, 80);
         let img = LumaImage::from_f32(w, h, (0..w * h).map(|k| ((k * 37) % 251) as f32).collect())

@@ -391,6 +391,49 @@ fn recurring(frames: &[&WorkFrame], cfg: &LayoutConfig) -> Vec<Region> {
             )
         })
         .collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|c| std::cmp::Reverse(c.0));
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn luma(w: usize, h: usize, v: f32) -> LumaImage {
+        LumaImage::from_f32(w, h, vec![v; w * h]).unwrap()
+    }
+
+    #[test]
+    fn kept_frames_stay_within_the_budget_and_spread_over_the_video() {
+        let cfg = LayoutConfig {
+            work_side: 32,
+            budget_bytes: 32 * 18 * 40,
+            ..LayoutConfig::default()
+        };
+        let work = WorkFrames::new(cfg);
+        // 1000 sampled frames, every 3rd frame number, in the scrambled order of parallel tasks
+        for k in 0..1000u64 {
+            let k = (k * 617) % 1000;
+            work.keep(3 * k, &luma(64, 36, k as f32 % 255.0));
+        }
+        let kept = work.inner.into_inner().unwrap();
+        assert!(kept.bytes <= cfg.budget_bytes, "{}", kept.bytes);
+        assert_eq!(kept.bytes, kept.frames.len() * 32 * 18);
+        let keys: Vec<u64> = kept.frames.keys().copied().collect();
+        assert!(keys.len() >= 10, "{keys:?}");
+        // spread: the first and last tenth of the video both keep frames
+        assert!(keys[0] < 300 && *keys.last().unwrap() >= 2700, "{keys:?}");
+    }
+
+    #[test]
+    fn layouts_map_back_to_the_luma_as_hashed() {
+        let r = Rect {
+            left: 10,
+            top: 20,
+            width: 100,
+            height: 50,
+        };
+        let s = scale(&r, (320, 180), (640, 360));
+        assert_eq!((s.left, s.top, s.width, s.height), (20, 40, 200, 100));
+    }
 }
