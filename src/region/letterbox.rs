@@ -105,6 +105,20 @@ impl Rect {
             .max(ey(self.top, truth.top))
             .max(ey(self.top + self.height, truth.top + truth.height))
     }
+
+    /// `self`, a rectangle of a `from`-sized image, mapped onto a `to`-sized copy of it
+    /// (corners scaled down to whole pixels, clamped to the copy).
+    pub(crate) fn scaled(&self, from: (usize, usize), to: (usize, usize)) -> Rect {
+        let x = |v: usize| v * to.0 / from.0.max(1);
+        let y = |v: usize| v * to.1 / from.1.max(1);
+        let (l, t) = (x(self.left).min(to.0), y(self.top).min(to.1));
+        Rect {
+            left: l,
+            top: t,
+            width: x(self.left + self.width).min(to.0) - l,
+            height: y(self.top + self.height).min(to.1) - t,
+        }
+    }
 }
 
 fn line_stats(it: impl Iterator<Item = f32>) -> (f32, f32, f32) {

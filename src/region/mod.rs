@@ -207,18 +207,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
                 rect
             }
         };
-        let map = |r: &Rect| {
-            let x0 = r.left * w / ww;
-            let x1 = ((r.left + r.width) * w / ww).min(w);
-            let y0 = r.top * h / wh;
-            let y1 = ((r.top + r.height) * h / wh).min(h);
-            Rect {
-                left: x0,
-                top: y0,
-                width: x1 - x0,
-                height: y1 - y0,
-            }
-        };
+        let map = |r: &Rect| r.scaled((ww, wh), (w, h));
         if cfg.sharp {
             for b in sharp::sharp_bands(&work, cfg.min_side) {
                 let rect = map(&b);

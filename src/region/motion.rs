@@ -189,9 +189,12 @@ impl MotionStats {
         self.decorrelation(p, p + self.width, self.down[p], noise)
     }
 
-    /// Rectangles bounded by boundaries of independent motion, best first (the
-    /// [`RegionKind::Motion`] regions; never the whole frame); empty with fewer than
-    /// [`MotionConfig::min_frames`] frames.
+    /// Rectangles bounded by boundaries of independent motion (the [`RegionKind::Motion`]
+    /// regions; never the whole frame), ordered by the number of their sides on the frame's
+    /// border (none, one, two or more), best first within each: a window of other footage has
+    /// four inner sides (and a window inside it, the shown video's own bars, is as likely to
+    /// be the one that matches), the strips of background around it lean on the border.
+    /// Empty with fewer than [`MotionConfig::min_frames`] frames.
     pub fn regions(&self, cfg: &MotionConfig) -> Vec<Region> {
         let (w, h) = (self.width, self.height);
         if self.frames < cfg.min_frames.max(2) || w < 16 || h < 16 {
@@ -221,21 +224,24 @@ impl MotionStats {
             segment_density: cfg.segment_density,
             ..RegionConfig::default()
         };
-        let mut out: Vec<Region> = Vec::new();
+        let mut out: Vec<(u8, Region)> = Vec::new();
         for s in rectangles_in(&vert, &horiz, &lines) {
             if out.len() >= cfg.max_regions {
                 break;
             }
-            if out.iter().any(|o| iou(&o.rect, &s.rect) > 0.9) {
+            if out.iter().any(|o| iou(&o.1.rect, &s.rect) > 0.9) {
                 continue;
             }
-            out.push(Region {
+            let region = Region {
                 rect: s.rect,
                 kind: RegionKind::Motion,
                 score: s.score,
-            });
+            };
+            out.push((s.borders.min(2), region));
         }
-        out
+        // a stable sort keeps the score order within a group
+        out.sort_by_key(|o| o.0);
+        out.into_iter().map(|o| o.1).collect()
     }
 }
 

@@ -144,7 +144,16 @@ impl WorkFrames {
     /// Keeps the working copy of frame `frame_number`'s luma as hashed (unless the kept
     /// frames are being thinned past it).
     pub(crate) fn keep(&self, frame_number: u64, luma: &LumaImage) {
-        let work = reduce(luma, self.cfg.work_side.max(16));
+        let side = self.cfg.work_side.max(16);
+        // the reduced luma a dense query hashes is usually within the side already: quantise
+        // it directly rather than through a copy
+        let reduced;
+        let work = if luma.width().max(luma.height()) <= side {
+            luma
+        } else {
+            reduced = reduce(luma, side);
+            &reduced
+        };
         let px: Vec<u8> = work
             .as_slice()
             .iter()
@@ -191,7 +200,8 @@ impl WorkFrames {
         let Ok(kept) = self.inner.into_inner() else {
             return Vec::new();
         };
-        let layouts = find_layouts(&kept.frames, &cfg);
+        let (w, h) = layouts_size(&kept.frames);
+        let layouts = find_layouts(&kept.frames, (w, h), &cfg);
         if layouts.is_empty() {
             return Vec::new();
         }
@@ -200,7 +210,6 @@ impl WorkFrames {
             .enumerate()
             .map(|(i, f)| (f.frame_number, i))
             .collect();
-        let (w, h) = layouts_size(&kept.frames);
         let extra: Vec<(usize, Vec<Vec<crate::PdqHash>>)> = kept
             .frames
             .par_iter()
@@ -236,23 +245,10 @@ impl WorkFrames {
         layouts
             .into_iter()
             .map(|r| VideoLayout {
-                rect: scale(&r.rect, (w, h), full),
+                rect: r.rect.scaled((w, h), full),
                 kind: r.kind,
             })
             .collect()
-    }
-}
-
-/// `r` in a `from`-sized image mapped onto a `to`-sized one.
-fn scale(r: &Rect, from: (usize, usize), to: (usize, usize)) -> Rect {
-    let x = |v: usize| v * to.0 / from.0.max(1);
-    let y = |v: usize| v * to.1 / from.1.max(1);
-    let (l, t) = (x(r.left), y(r.top));
-    Rect {
-        left: l,
-        top: t,
-        width: x(r.left + r.width).min(to.0) - l,
-        height: y(r.top + r.height).min(to.1) - t,
     }
 }
 
@@ -268,10 +264,13 @@ fn layouts_size(frames: &BTreeMap<u64, WorkFrame>) -> (usize, usize) {
         .map_or((0, 0), |(s, _)| s)
 }
 
-/// The layouts of a video from its kept working copies: independent-motion windows first,
+/// The layouts of a video from its kept working copies of the most common size `(w, h)`: independent-motion windows first,
 /// then rectangles recurring on the probe frames, near-duplicates dropped.
-fn find_layouts(frames: &BTreeMap<u64, WorkFrame>, cfg: &LayoutConfig) -> Vec<Region> {
-    let (w, h) = layouts_size(frames);
+fn find_layouts(
+    frames: &BTreeMap<u64, WorkFrame>,
+    (w, h): (usize, usize),
+    cfg: &LayoutConfig,
+) -> Vec<Region> {
     let same: Vec<&WorkFrame> = frames
         .values()
         .filter(|f| (f.width, f.height) == (w, h))
@@ -290,7 +289,7 @@ fn find_layouts(frames: &BTreeMap<u64, WorkFrame>, cfg: &LayoutConfig) -> Vec<Re
         Some(m) => {
             let refs: Vec<&[u8]> = same.iter().map(|f| f.px.as_slice()).collect();
             MotionStats::from_frames(w, h, &refs)
-                .map(|stats| by_borders(stats.regions(m), w, h))
+                .map(|stats| stats.regions(m))
                 .unwrap_or_default()
         }
         None => Vec::new(),
@@ -309,24 +308,6 @@ fn find_layouts(frames: &BTreeMap<u64, WorkFrame>, cfg: &LayoutConfig) -> Vec<Re
         }
     }
     out
-}
-
-/// `regions` of a `w × h` frame ordered by the number of their sides on the frame's border
-/// (none, one, two or more), best first within each: a window of other footage has four inner
-/// sides (and a window inside the window, the known video's own bars, is as likely to be the
-/// one that matches), the strips of background around it lean on the border.
-fn by_borders(mut regions: Vec<Region>, w: usize, h: usize) -> Vec<Region> {
-    let borders = |r: &Region| {
-        let c = r.rect;
-        (usize::from(c.left == 0)
-            + usize::from(c.top == 0)
-            + usize::from(c.left + c.width >= w)
-            + usize::from(c.top + c.height >= h))
-        .min(2)
-    };
-    // a stable sort keeps the score order within a group
-    regions.sort_by_key(borders);
-    regions
 }
 
 /// Rectangles found by [`find_regions`] on at least [`LayoutConfig::min_recurrence`] of the
@@ -433,7 +414,7 @@ mod tests {
             width: 100,
             height: 50,
         };
-        let s = scale(&r, (320, 180), (640, 360));
+        let s = r.scaled((320, 180), (640, 360));
         assert_eq!((s.left, s.top, s.width, s.height), (20, 40, 200, 100));
     }
 }
