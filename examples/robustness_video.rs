@@ -438,6 +438,25 @@ fn explain(
     for s in &v.candidates {
         eprintln!("  candidate {:?}: {s}", v.transform);
     }
+    // each stored frame inside the truth window: the nearest distance of the query frames
+    // within 0.3 s of its true query time, over every transform and alternative
+    let mut nearest = Vec::new();
+    for k in &known {
+        let kt = k.timestamp_ms as f64 / 1000.0;
+        if kt < truth.k0 || kt > truth.k0 + truth.len {
+            continue;
+        }
+        let qt = truth.q0 + (kt - truth.k0) / truth.speed;
+        let d = q
+            .frames
+            .iter()
+            .filter(|f| (f.timestamp_ms as f64 / 1000.0 - qt).abs() <= 0.3)
+            .flat_map(|f| f.hashes.iter().flatten())
+            .map(|h| h.hash.distance(&k.hash.hash))
+            .min();
+        nearest.push((k.timestamp_ms / 1000, d));
+    }
+    eprintln!("  nearest (stored s, distance) at the true time: {nearest:?}");
     Ok(())
 }
 
@@ -593,6 +612,11 @@ fn run(args: &Args) -> Result<(), String> {
                 _ => {}
             }
             if args.explain && !err.is_some_and(|e| e <= 1.0) {
+                for v in r.videos.iter().filter(|v| v.video_id == o.name) {
+                    for s in &v.speed_segments {
+                        eprintln!("  matched {}: segment {s}", v.matched);
+                    }
+                }
                 explain(&hasher, matcher.options(), o, &out, &c.truth)?;
             }
             row.false_matches += falses;

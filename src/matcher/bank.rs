@@ -55,7 +55,19 @@ pub struct BankViews {
     /// without bars has no such view.
     #[serde(default)]
     pub unletterboxed: Option<LetterboxConfig>,
+    /// Videos only ([`super::bank_video_file`]): the plain hashes of this many frames before
+    /// and after every stored frame, as views `frame-1`, `frame+1`, … of it (0: none). A copy
+    /// that dropped the stored frame (a GIF at a third of the frame rate, a frame-rate
+    /// change) has only its neighbours, and on footage that moves they are often more than the
+    /// match distance from it. A neighbour within [`NEIGHBOUR_SAME_BITS`] bits of the stored
+    /// frame (still footage) is not stored. Not counted by [`BankViews::count`].
+    #[serde(default)]
+    pub neighbour_frames: u32,
 }
+
+/// A temporal neighbour ([`BankViews::neighbour_frames`]) at most this many bits from its
+/// stored frame adds nothing a query would not meet through the frame itself.
+pub const NEIGHBOUR_SAME_BITS: u32 = 4;
 
 impl Default for BankViews {
     fn default() -> Self {
@@ -70,6 +82,7 @@ impl Default for BankViews {
             corner_cuts: Vec::new(),
             crop_lattice: Cut::lattice(0.05, 0.2),
             unletterboxed: None,
+            neighbour_frames: 0,
         }
     }
 }
@@ -86,6 +99,7 @@ impl BankViews {
             corner_cuts: Vec::new(),
             crop_lattice: Vec::new(),
             unletterboxed: None,
+            neighbour_frames: 0,
         }
     }
 
@@ -108,7 +122,9 @@ impl BankViews {
     /// crop: no zoom is more than 2 % of a side from a view; at steps of 6–7 % a 10 % zoom
     /// was found in 3 of 10 real clips, at 4 % in 9) and rotations of ±2, ±3.5 and ±5° on the
     /// same canvas (tilted re-uploads), 11 views, and the picture inside its own bars when
-    /// the frame has them ([`BankViews::unletterboxed`], a 12th). Smaller than the image set:
+    /// the frame has them ([`BankViews::unletterboxed`], a 12th), and the frames just before
+    /// and after it ([`BankViews::neighbour_frames`] 1: GIF copies at 10 fps of 30 fps
+    /// footage keep one frame in three). Smaller than the image set:
     /// a video stores a frame per second, and its verdict needs a run of matching frames, not
     /// every frame.
     pub fn video() -> Self {
@@ -116,6 +132,7 @@ impl BankViews {
             centre_crops: vec![0.96, 0.92, 0.88, 0.84, 0.8],
             rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
             unletterboxed: Some(LetterboxConfig::default()),
+            neighbour_frames: 1,
             ..BankViews::none()
         }
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::bank::{bank_views, BankViews, BankedView};
+use super::bank::{bank_views, BankViews, BankedView, NEIGHBOUR_SAME_BITS};
 use crate::db::{MediaKind, Metadata};
 use crate::error::Result;
 use crate::hash::Hash256;
@@ -77,18 +77,18 @@ impl BankedFrame {
 
 /// Hashes a video file we hold for banking: every sampled frame as
 /// [`VideoHasher::hash_file`] hashes it, with the hashes of its derived `views` (computed by
-/// `pdq` on the frame's luma as hashed). Errors name the file.
+/// `pdq` on the frame's luma as hashed) and of its temporal neighbours
+/// ([`BankViews::neighbour_frames`]). Errors name the file.
 pub fn bank_video_file(
     video: &VideoHasher,
     pdq: &PdqHasher,
     path: impl AsRef<Path>,
     views: &BankViews,
 ) -> Result<Vec<BankedFrame>> {
-    Ok(video
-        .hash_file_with(path, &|luma| bank_views(pdq, luma, views))?
-        .into_iter()
-        .map(|(frame, views)| BankedFrame::new(frame, views))
-        .collect())
+    let frames = video.hash_file_around(path, views.neighbour_frames, &|luma| {
+        bank_views(pdq, luma, views)
+    })?;
+    Ok(group(frames, views.neighbour_frames))
 }
 
 /// [`bank_video_file`] on an in-memory video.
@@ -98,9 +98,54 @@ pub fn bank_video_bytes(
     bytes: &[u8],
     views: &BankViews,
 ) -> Result<Vec<BankedFrame>> {
-    Ok(video
-        .hash_bytes_with(bytes, &|luma| bank_views(pdq, luma, views))?
-        .into_iter()
-        .map(|(frame, views)| BankedFrame::new(frame, views))
-        .collect())
+    let frames = video.hash_bytes_around(bytes, views.neighbour_frames, &|luma| {
+        bank_views(pdq, luma, views)
+    })?;
+    Ok(group(frames, views.neighbour_frames))
+}
+
+/// The sampled frames (those with views) with their views, each neighbour appended to the
+/// views of the nearest sampled frame as `frame-1`, `frame+1`, …, unless it is within
+/// [`NEIGHBOUR_SAME_BITS`] of it or more than `radius` frames away (the last frames of a video
+/// whose next sampled frame is past its end). `frames` is in frame order.
+fn group(frames: Vec<(FrameHash, Option<Vec<BankedView>>)>, radius: u32) -> Vec<BankedFrame> {
+    let sampled: Vec<usize> = (0..frames.len())
+        .filter(|&i| frames[i].1.is_some())
+        .collect();
+    let mut out: Vec<BankedFrame> = sampled
+        .iter()
+        .map(|&i| BankedFrame::new(frames[i].0, frames[i].1.clone().unwrap_or_default()))
+        .collect();
+    if out.is_empty() {
+        return out;
+    }
+    let mut next = 0usize; // index into `sampled` of the first sampled frame after `f`
+    for (f, views) in &frames {
+        if views.is_some() {
+            next += 1;
+            continue;
+        }
+        let n = f.frame_number;
+        let before = next
+            .checked_sub(1)
+            .map(|k| (k, n - frames[sampled[k]].0.frame_number));
+        let after =
+            (next < sampled.len()).then(|| (next, frames[sampled[next]].0.frame_number - n));
+        let nearest = match (before, after) {
+            (Some(b), Some(a)) => Some(if a.1 < b.1 { a } else { b }),
+            (b, a) => b.or(a),
+        };
+        let Some((k, _)) = nearest.filter(|&(_, d)| d <= radius as u64) else {
+            continue;
+        };
+        let stored = &mut out[k];
+        if f.hash.hash.distance(&stored.frame.hash.hash) <= NEIGHBOUR_SAME_BITS {
+            continue;
+        }
+        let offset = n as i64 - stored.frame.frame_number as i64;
+        stored
+            .views
+            .push(BankedView::new(format!("frame{offset:+}"), f.hash));
+    }
+    out
 }

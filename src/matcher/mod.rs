@@ -49,7 +49,7 @@ mod sniff;
 mod upload;
 mod video;
 
-pub use bank::{bank_views, BankViews, BankedView};
+pub use bank::{bank_views, BankViews, BankedView, NEIGHBOUR_SAME_BITS};
 pub use bank_video::{bank_video_bytes, bank_video_file, BankedFrame};
 pub use cut::Cut;
 pub use engine::Matcher;

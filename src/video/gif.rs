@@ -4,6 +4,8 @@
 //!
 //! The timeline ticks every [`GifSource::TICK_MS`] ms (50 fps); tick `n` shows the GIF frame
 //! displayed at `n × TICK_MS` ms. Delays under 20 ms are read as 100 ms, as browsers do.
+//! [`Sampling::Distinct`] gives each image once, at the first tick it is shown (what a dense
+//! query hashes: every picture the animation has, none twice).
 
 #[cfg(any(feature = "gif", feature = "webp", feature = "png"))]
 use std::io::Cursor;
@@ -80,10 +82,13 @@ pub struct GifSource {
     /// The frame being shown and the tick at which it stops being shown.
     current: Option<(std::sync::Arc<Vec<u8>>, u64)>,
     next_tick: u64,
+    /// The first tick of the frame being shown.
+    shown_from: u64,
     /// Ms of the timeline covered by the frames read so far.
     end_ms: u64,
     frames_read: u64,
     done: bool,
+    sampling: Sampling,
     sampler: Sampler,
 }
 
@@ -178,9 +183,11 @@ impl GifSource {
             limits,
             current: None,
             next_tick: 0,
+            shown_from: 0,
             end_ms: 0,
             frames_read: 0,
             done: false,
+            sampling: Sampling::EveryFrame,
             sampler: Sampler::new(Sampling::EveryFrame, None),
         })
     }
@@ -200,6 +207,7 @@ impl FrameSource for GifSource {
     }
 
     fn set_sampling(&mut self, sampling: Sampling) {
+        self.sampling = sampling;
         self.sampler = Sampler::new(sampling, self.info.frame_rate.map(|r| r.as_f64()));
     }
 
@@ -209,7 +217,8 @@ impl FrameSource for GifSource {
                 if self.next_tick < *until {
                     let n = self.next_tick;
                     self.next_tick += 1;
-                    if !self.sampler.wants(n, n == 0) {
+                    let distinct = self.sampling == Sampling::Distinct;
+                    if !self.sampler.wants(n, n == 0) || (distinct && n != self.shown_from) {
                         continue;
                     }
                     let (w, h) = (self.info.width as usize, self.info.height as usize);
@@ -268,6 +277,7 @@ impl FrameSource for GifSource {
                         )
                         .into());
                     }
+                    self.shown_from = self.next_tick;
                     self.current = Some((std::sync::Arc::new(buf.into_raw()), until));
                 }
             }

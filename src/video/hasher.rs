@@ -181,15 +181,7 @@ impl VideoHasher {
         path: impl AsRef<Path>,
         extra: &(dyn Fn(&LumaImage) -> T + Sync),
     ) -> Result<Vec<(FrameHash, T)>> {
-        let path = path.as_ref();
-        let this = self.started();
-        this.file_with(
-            path,
-            &|f, fps| this.hash_frame_with(f, fps, extra),
-            &|h: &(FrameHash, T)| h.0.frame_number,
-        )
-        .map(|(frames, _)| frames)
-        .map_err(|e| e.with_video_path(path))
+        Ok(only_sampled(self.hash_file_around(path, 0, extra)?))
     }
 
     /// [`VideoHasher::hash_file_with`] on an in-memory video (decoded as
@@ -199,23 +191,81 @@ impl VideoHasher {
         bytes: &[u8],
         extra: &(dyn Fn(&LumaImage) -> T + Sync),
     ) -> Result<Vec<(FrameHash, T)>> {
-        let this = self.started();
+        Ok(only_sampled(self.hash_bytes_around(bytes, 0, extra)?))
+    }
+
+    /// [`VideoHasher::hash_file_with`], and with interval sampling also the `frames` frames
+    /// before and after every sampled frame ([`Sampling::Around`]), hashed the same way, with
+    /// `None` for `extra`: the temporal neighbours a bank stores so that a copy that dropped
+    /// the sampled frame meets one next to it. The sampled frames and their hashes are those
+    /// of [`VideoHasher::hash_file`]; in frame order. Errors name the file.
+    ///
+    /// ```no_run
+    /// use mediamatch::video::VideoHasher;
+    /// let frames = VideoHasher::new().hash_file_around("clip.mp4", 1, &|_| ())?;
+    /// let sampled = frames.iter().filter(|(_, x)| x.is_some()).count();
+    /// println!("{sampled} sampled frames, {} neighbours", frames.len() - sampled);
+    /// Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn hash_file_around<T: Send>(
+        &self,
+        path: impl AsRef<Path>,
+        frames: u32,
+        extra: &(dyn Fn(&LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, Option<T>)>> {
+        let path = path.as_ref();
+        let this = self.started().around(frames);
+        this.file_with(
+            path,
+            &|f, fps| this.hash_frame_around(f, fps, extra),
+            &|h: &(FrameHash, Option<T>)| h.0.frame_number,
+        )
+        .map(|(frames, _)| frames)
+        .map_err(|e| e.with_video_path(path))
+    }
+
+    /// [`VideoHasher::hash_file_around`] on an in-memory video. Errors name the input
+    /// `<memory>`.
+    pub fn hash_bytes_around<T: Send>(
+        &self,
+        bytes: &[u8],
+        frames: u32,
+        extra: &(dyn Fn(&LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, Option<T>)>> {
+        let this = self.started().around(frames);
         this.bytes_with(
             bytes,
-            &|f, fps| this.hash_frame_with(f, fps, extra),
-            &|h: &(FrameHash, T)| h.0.frame_number,
+            &|f, fps| this.hash_frame_around(f, fps, extra),
+            &|h: &(FrameHash, Option<T>)| h.0.frame_number,
         )
         .map(|(frames, _)| frames)
         .map_err(|e| e.with_video_path(MEMORY))
     }
 
-    /// One frame's hash (as [`VideoHasher::hash_frame`]) and `extra` of its luma as hashed.
-    fn hash_frame_with<T>(
+    /// This hasher sampling `frames` neighbours around each frame of its interval sampling
+    /// (unchanged for other samplings or no neighbours).
+    fn around(mut self, frames: u32) -> VideoHasher {
+        if let (Sampling::Interval { millis }, true) = (self.config.sampling, frames > 0) {
+            self.config.sampling = Sampling::Around { millis, frames };
+        }
+        self
+    }
+
+    /// One frame's hash (as [`VideoHasher::hash_frame`]) and, for a sampled frame (not a
+    /// neighbour of [`Sampling::Around`]), `extra` of its luma as hashed.
+    fn hash_frame_around<T>(
         &self,
         frame: &VideoFrame,
         fps: Option<FrameRate>,
         extra: &(dyn Fn(&LumaImage) -> T + Sync),
-    ) -> Result<(FrameHash, T)> {
+    ) -> Result<(FrameHash, Option<T>)> {
+        let sampled = match self.config.sampling {
+            Sampling::Around { millis, .. } => {
+                sample::Sampler::new(Sampling::Interval { millis }, fps.map(|r| r.as_f64()))
+                    .is_sampled(frame.frame_number, frame.keyframe)
+            }
+            _ => true,
+        };
         let luma = self.luma_as_hashed(&frame.pixels)?;
         Ok((
             FrameHash {
@@ -223,7 +273,7 @@ impl VideoHasher {
                 timestamp_ms: frame_time_ms(frame, fps),
                 hash: self.pdq.hash(&luma),
             },
-            extra(&luma),
+            sampled.then(|| extra(&luma)),
         ))
     }
 
@@ -557,6 +607,11 @@ impl VideoHasher {
     /// known hashes every `m`-th frame, `m` the smallest step that keeps the sampled frames
     /// within the budget, but never sparser than the configured interval.
     pub(crate) fn sampling_for(&self, info: &VideoInfo) -> Sampling {
+        if self.dense_budget.is_some() && is_animation_codec(&info.codec) {
+            // every picture of an animation once: a GIF keeps a fraction of the frames of
+            // what it was cut from, so each one is the nearest to some stored frame
+            return Sampling::Distinct;
+        }
         let (Some(budget), Sampling::Interval { .. }, Some(rate), Some(count)) = (
             self.dense_budget,
             self.config.sampling,
@@ -675,6 +730,19 @@ impl VideoHasher {
 /// A frame's vPDQ timestamp, ms (0 when the frame rate is unknown).
 fn frame_time_ms(frame: &VideoFrame, fps: Option<FrameRate>) -> u64 {
     fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64()))
+}
+
+/// Whether a source's codec is one of [`super::GifSource`]'s animations.
+fn is_animation_codec(codec: &str) -> bool {
+    matches!(codec, "gif" | "webp" | "apng")
+}
+
+/// The sampled frames of [`VideoHasher::hash_file_around`]'s output, with their `extra`.
+fn only_sampled<T>(frames: Vec<(FrameHash, Option<T>)>) -> Vec<(FrameHash, T)> {
+    frames
+        .into_iter()
+        .filter_map(|(f, x)| x.map(|x| (f, x)))
+        .collect()
 }
 
 /// Iterator over the hashes of a video's sampled frames (see [`VideoHasher::frames`]).

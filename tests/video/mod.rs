@@ -13,6 +13,7 @@ mod gif;
 mod layouts;
 mod make;
 mod matcher;
+mod neighbours;
 mod parallel;
 mod query;
 mod robustness;
