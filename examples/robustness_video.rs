@@ -438,6 +438,9 @@ fn explain(
     for s in &v.candidates {
         eprintln!("  candidate {:?}: {s}", v.transform);
     }
+    for l in &q.layouts {
+        eprintln!("  layout {:?} {:?}", l.kind, l.rect);
+    }
     // each stored frame inside the truth window: the nearest distance of the query frames
     // within 0.3 s of its true query time, over every transform and alternative
     let mut nearest = Vec::new();
