@@ -368,6 +368,8 @@ struct Row {
     found: usize,
     wrong_time: usize,
     false_matches: usize,
+    /// Copies whose window holds fewer than two stored frames of quality >= 50.
+    unmatchable: usize,
     errors: Vec<f64>,
     secs: f64,
 }
@@ -504,9 +506,20 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let mut db = Database::new();
     let t_bank = Instant::now();
+    // per original: the times of its stored frames of quality >= 50 (what a verdict can use)
+    let mut usable: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for o in &originals {
         let frames = bank_video_file(&hasher, &PdqHasher::new(), &o.path, &views)
             .map_err(|e| format!("{}: {e}", o.path.display()))?;
+        usable.insert(
+            o.name.clone(),
+            frames
+                .iter()
+                .filter(|f| f.frame.hash.quality >= 50)
+                .map(|f| f.frame.timestamp_ms as f64 / 1000.0)
+                .filter(|&t| t < args.seconds)
+                .collect(),
+        );
         let entries: Vec<_> = frames
             .iter()
             .filter(|f| (f.frame.timestamp_ms as f64) < args.seconds * 1000.0)
@@ -575,6 +588,15 @@ fn run(args: &Args) -> Result<(), String> {
             }
             let row = rows.entry(c.style.clone()).or_default();
             row.copies += 1;
+            // fewer than two usable stored frames inside the copy: no rule can match it
+            let (k0, k1) = (c.truth.k0, c.truth.k0 + c.truth.len * c.truth.speed);
+            let inside = usable[&o.name]
+                .iter()
+                .filter(|&&t| t >= k0 - 0.05 && t <= k1 + 0.05)
+                .count();
+            if inside < 2 {
+                row.unmatchable += 1;
+            }
             row.secs += secs;
             let mut err = None;
             let mut own = false;
@@ -650,16 +672,25 @@ fn run(args: &Args) -> Result<(), String> {
         }
     );
     println!(
-        "{:<16} {:>6} {:>8} {:>10} {:>6} {:>10} {:>10} {:>8}",
-        "style", "copies", "recall", "wrong-time", "false", "err-mean", "err-max", "s/query"
+        "{:<16} {:>6} {:>8} {:>10} {:>6} {:>10} {:>10} {:>8} {:>9}",
+        "style",
+        "copies",
+        "recall",
+        "wrong-time",
+        "false",
+        "err-mean",
+        "err-max",
+        "s/query",
+        "<2usable"
     );
     let (mut all_copies, mut all_found, mut all_false) = (0, 0, pair_false);
+    let mut all_unmatchable = 0;
     for style in &order {
         let r = &rows[style];
         let mean = r.errors.iter().sum::<f64>() / r.errors.len().max(1) as f64;
         let max = r.errors.iter().copied().fold(0.0, f64::max);
         println!(
-            "{:<16} {:>6} {:>7.1}% {:>10} {:>6} {:>9.2}s {:>9.2}s {:>8.2}",
+            "{:<16} {:>6} {:>7.1}% {:>10} {:>6} {:>9.2}s {:>9.2}s {:>8.2} {:>9}",
             style,
             r.copies,
             100.0 * r.found as f64 / r.copies.max(1) as f64,
@@ -667,15 +698,18 @@ fn run(args: &Args) -> Result<(), String> {
             r.false_matches,
             mean,
             max,
-            r.secs / r.copies.max(1) as f64
+            r.secs / r.copies.max(1) as f64,
+            r.unmatchable
         );
+        all_unmatchable += r.unmatchable;
         all_copies += r.copies;
         all_found += r.found;
         all_false += r.false_matches;
     }
     println!(
         "all: {all_found}/{all_copies} copies found at the true time; false matches: {all_false} \
-         ({pair_false} among the originals' own queries)"
+         ({pair_false} among the originals' own queries); {all_unmatchable} copies hold fewer \
+         than two stored frames of quality >= 50 (<2usable: no verdict can match them)"
     );
     if let Some(p) = &args.csv {
         std::fs::write(p, csv).map_err(|e| format!("{}: {e}", p.display()))?;
