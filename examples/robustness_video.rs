@@ -61,6 +61,9 @@ struct Args {
     /// Bank the originals' frames without their derived views (plain vPDQ only).
     #[arg(long)]
     no_views: bool,
+    /// Bank the originals' frames without their temporal neighbours (`frame-1`, `frame+1`).
+    #[arg(long)]
+    no_neighbours: bool,
     /// Only the styles whose name starts with one of these (comma-separated).
     #[arg(long)]
     only: Option<String>,
@@ -499,11 +502,14 @@ fn run(args: &Args) -> Result<(), String> {
     // the database: every original's first `seconds`, one hash per second (plain vPDQ), each
     // frame with its derived views (`BankViews::video`) unless `--no-views`
     let hasher = VideoHasher::new();
-    let views = if args.no_views {
+    let mut views = if args.no_views {
         BankViews::none()
     } else {
         BankViews::video()
     };
+    if args.no_neighbours {
+        views.neighbour_frames = 0;
+    }
     let mut db = Database::new();
     let t_bank = Instant::now();
     // per original: the times of its stored frames of quality >= 50 (what a verdict can use)
