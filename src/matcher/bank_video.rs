@@ -109,33 +109,24 @@ pub fn bank_video_bytes(
 /// [`NEIGHBOUR_SAME_BITS`] of it or more than `radius` frames away (the last frames of a video
 /// whose next sampled frame is past its end). `frames` is in frame order.
 fn group(frames: Vec<(FrameHash, Option<Vec<BankedView>>)>, radius: u32) -> Vec<BankedFrame> {
-    let sampled: Vec<usize> = (0..frames.len())
-        .filter(|&i| frames[i].1.is_some())
-        .collect();
-    let mut out: Vec<BankedFrame> = sampled
-        .iter()
-        .map(|&i| BankedFrame::new(frames[i].0, frames[i].1.clone().unwrap_or_default()))
-        .collect();
-    if out.is_empty() {
-        return out;
-    }
-    let mut next = 0usize; // index into `sampled` of the first sampled frame after `f`
-    for (f, views) in &frames {
-        if views.is_some() {
-            next += 1;
-            continue;
+    let mut out: Vec<BankedFrame> = Vec::new();
+    let mut neighbours = Vec::new();
+    for (f, views) in frames {
+        match views {
+            Some(v) => out.push(BankedFrame::new(f, v)),
+            None => neighbours.push(f),
         }
+    }
+    for f in neighbours {
         let n = f.frame_number;
-        let before = next
-            .checked_sub(1)
-            .map(|k| (k, n - frames[sampled[k]].0.frame_number));
-        let after =
-            (next < sampled.len()).then(|| (next, frames[sampled[next]].0.frame_number - n));
-        let nearest = match (before, after) {
-            (Some(b), Some(a)) => Some(if a.1 < b.1 { a } else { b }),
+        // the sampled frames either side of `n`, the nearer one within `radius`
+        let next = out.partition_point(|s| s.frame.frame_number < n);
+        let dist = |k: usize| out[k].frame.frame_number.abs_diff(n);
+        let nearest = match (next.checked_sub(1), (next < out.len()).then_some(next)) {
+            (Some(b), Some(a)) => Some(if dist(a) < dist(b) { a } else { b }),
             (b, a) => b.or(a),
         };
-        let Some((k, _)) = nearest.filter(|&(_, d)| d <= radius as u64) else {
+        let Some(k) = nearest.filter(|&k| dist(k) <= radius as u64) else {
             continue;
         };
         let stored = &mut out[k];
