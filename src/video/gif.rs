@@ -19,6 +19,16 @@ use super::sample::{Sampler, Sampling};
 use super::{FramePixels, FrameRate, FrameSource, VideoFrame, VideoInfo, VideoLimits};
 use crate::error::{Result, VideoError, VideoErrorKind};
 
+/// The [`VideoInfo::codec`] names of the animations [`GifSource`] reads.
+const GIF: &str = "gif";
+const WEBP: &str = "webp";
+const APNG: &str = "apng";
+
+/// Whether a source's [`VideoInfo::codec`] is one of [`GifSource`]'s animations.
+pub(crate) fn is_animation_codec(codec: &str) -> bool {
+    [GIF, WEBP, APNG].contains(&codec)
+}
+
 /// Whether `bytes` start like a GIF file.
 pub(crate) fn is_gif(bytes: &[u8]) -> bool {
     bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")
@@ -88,7 +98,8 @@ pub struct GifSource {
     end_ms: u64,
     frames_read: u64,
     done: bool,
-    sampling: Sampling,
+    /// [`Sampling::Distinct`]: only the first tick of each frame.
+    distinct: bool,
     sampler: Sampler,
 }
 
@@ -130,7 +141,7 @@ fn animation_frames(bytes: Vec<u8>) -> Result<(&'static str, u32, u32, image::Fr
         {
             let dec = GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
             let (w, h) = dec.dimensions();
-            return Ok(("gif", w, h, dec.into_frames()));
+            return Ok((GIF, w, h, dec.into_frames()));
         }
         #[cfg(not(feature = "gif"))]
         return Err(refused("GIF", "gif"));
@@ -140,7 +151,7 @@ fn animation_frames(bytes: Vec<u8>) -> Result<(&'static str, u32, u32, image::Fr
         {
             let dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
             let (w, h) = dec.dimensions();
-            return Ok(("webp", w, h, dec.into_frames()));
+            return Ok((WEBP, w, h, dec.into_frames()));
         }
         #[cfg(not(feature = "webp"))]
         return Err(refused("animated WebP", "webp"));
@@ -150,7 +161,7 @@ fn animation_frames(bytes: Vec<u8>) -> Result<(&'static str, u32, u32, image::Fr
         {
             let dec = image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
             let (w, h) = dec.dimensions();
-            return Ok(("apng", w, h, dec.apng().map_err(corrupt)?.into_frames()));
+            return Ok((APNG, w, h, dec.apng().map_err(corrupt)?.into_frames()));
         }
         #[cfg(not(feature = "png"))]
         return Err(refused("animated PNG", "png"));
@@ -187,7 +198,7 @@ impl GifSource {
             end_ms: 0,
             frames_read: 0,
             done: false,
-            sampling: Sampling::EveryFrame,
+            distinct: false,
             sampler: Sampler::new(Sampling::EveryFrame, None),
         })
     }
@@ -207,7 +218,7 @@ impl FrameSource for GifSource {
     }
 
     fn set_sampling(&mut self, sampling: Sampling) {
-        self.sampling = sampling;
+        self.distinct = sampling == Sampling::Distinct;
         self.sampler = Sampler::new(sampling, self.info.frame_rate.map(|r| r.as_f64()));
     }
 
@@ -217,8 +228,7 @@ impl FrameSource for GifSource {
                 if self.next_tick < *until {
                     let n = self.next_tick;
                     self.next_tick += 1;
-                    let distinct = self.sampling == Sampling::Distinct;
-                    if !self.sampler.wants(n, n == 0) || (distinct && n != self.shown_from) {
+                    if !self.sampler.wants(n, n == 0) || (self.distinct && n != self.shown_from) {
                         continue;
                     }
                     let (w, h) = (self.info.width as usize, self.info.height as usize);

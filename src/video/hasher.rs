@@ -607,7 +607,7 @@ impl VideoHasher {
     /// known hashes every `m`-th frame, `m` the smallest step that keeps the sampled frames
     /// within the budget, but never sparser than the configured interval.
     pub(crate) fn sampling_for(&self, info: &VideoInfo) -> Sampling {
-        if self.dense_budget.is_some() && is_animation_codec(&info.codec) {
+        if self.dense_budget.is_some() && super::gif::is_animation_codec(&info.codec) {
             // every picture of an animation once: a GIF keeps a fraction of the frames of
             // what it was cut from, so each one is the nearest to some stored frame
             return Sampling::Distinct;
@@ -730,11 +730,6 @@ impl VideoHasher {
 /// A frame's vPDQ timestamp, ms (0 when the frame rate is unknown).
 fn frame_time_ms(frame: &VideoFrame, fps: Option<FrameRate>) -> u64 {
     fps.map_or(0, |f| vpdq_timestamp_ms(frame.frame_number, f.as_f64()))
-}
-
-/// Whether a source's codec is one of [`super::GifSource`]'s animations.
-fn is_animation_codec(codec: &str) -> bool {
-    matches!(codec, "gif" | "webp" | "apng")
 }
 
 /// The sampled frames of [`VideoHasher::hash_file_around`]'s output, with their `extra`.
