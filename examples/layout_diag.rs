@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::matcher::{MatchOptions, QueryPlan};
-use mediamatch::region::{find_regions, Rect};
+use mediamatch::region::{find_regions_with_colour, Rect};
 use mediamatch::robustness::{query_distance, Repost, Style};
 use mediamatch::{LumaImage, PdqHash, PdqHasher};
 use rayon::prelude::*;
@@ -146,7 +146,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 c.copies = 1;
                 let stored = originals[k].2.hash;
                 let luma = LumaImage::from_image(&p.image);
-                let plan = QueryPlan::image(&pdq, &luma, &opts);
+                let plan = QueryPlan::from_image(&pdq, &p.image, &opts);
                 let hashes: Vec<PdqHash> = plan.hashes.iter().map(|h| h.hash).collect();
                 let best = query_distance(&hashes, &[stored]);
                 if best.usable && best.distance <= PdqHash::MATCH_THRESHOLD {
@@ -157,7 +157,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     .crop(truth.left, truth.top, truth.width, truth.height)
                     .map(|cr| pdq.hash(&cr).hash.distance(&stored))
                     .unwrap_or(256);
-                let regions = find_regions(&luma, &cfg);
+                let regions = find_regions_with_colour(&luma, Some(&p.image), &cfg);
                 let err = regions
                     .iter()
                     .map(|r| r.rect.side_error(&truth))

@@ -182,10 +182,9 @@ fn make_query(
     copy: &DynamicImage,
     plans: &[MatchOptions; NPLANS],
 ) -> Query {
-    let luma = LumaImage::from_image(copy);
     Query {
         pdq: plans.each_ref().map(|o| {
-            QueryPlan::image(pdq, &luma, o)
+            QueryPlan::from_image(pdq, copy, o)
                 .hashes
                 .iter()
                 .map(|h| h.hash)

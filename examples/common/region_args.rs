@@ -33,6 +33,15 @@ pub struct RegionArgs {
     /// Override `RegionConfig::work_side`.
     #[arg(long)]
     pub work_side: Option<usize>,
+    /// Override `RegionConfig::span`.
+    #[arg(long)]
+    pub span: Option<usize>,
+    /// Override `RegionConfig::chroma`.
+    #[arg(long)]
+    pub chroma: Option<f32>,
+    /// Override `RegionConfig::run_ends`.
+    #[arg(long)]
+    pub run_ends: Option<usize>,
     /// Turn the sharp-band detector off.
     #[arg(long)]
     pub no_sharp: bool,
@@ -62,11 +71,16 @@ impl RegionArgs {
         set(&mut cfg.max_regions, self.max_regions);
         set(&mut cfg.max_lines, self.max_lines);
         set(&mut cfg.work_side, self.work_side);
+        set(&mut cfg.span, self.span);
+        set(&mut cfg.run_ends, self.run_ends);
         if let Some(v) = self.step {
             cfg.step = v;
         }
         if let Some(v) = self.segment_density {
             cfg.segment_density = v;
+        }
+        if let Some(v) = self.chroma {
+            cfg.chroma = v;
         }
         if let Some(v) = self.min_coverage {
             cfg.min_coverage = v;

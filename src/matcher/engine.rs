@@ -71,9 +71,15 @@ impl Matcher {
         &self.pdq
     }
 
-    /// The query plan of a decoded image.
+    /// The query plan of a luma image.
     pub fn plan(&self, luma: &LumaImage) -> QueryPlan {
         QueryPlan::image(&self.pdq, luma, &self.opts)
+    }
+
+    /// The query plan of a decoded image (its colour seen by the region detector,
+    /// [`QueryPlan::from_image`]).
+    pub fn plan_image(&self, img: &DynamicImage) -> QueryPlan {
+        QueryPlan::from_image(&self.pdq, img, &self.opts)
     }
 
     /// Matches an encoded upload, its type sniffed from the bytes: images through their query
@@ -94,7 +100,7 @@ impl Matcher {
             MediaType::Image => {
                 let cfg = self.pdq.config();
                 let img = decode_image(bytes, cfg.limits, cfg.apply_exif_orientation)?;
-                Ok(self.report_image(snap, &LumaImage::from_image(&img), media))
+                Ok(self.report_plan(snap, self.plan_image(&img), media))
             }
             MediaType::Video => {
                 let q = self.video.hash_query_bytes(bytes, &self.opts.video)?;
@@ -126,7 +132,7 @@ impl Matcher {
             MediaType::Image => {
                 let cfg = self.pdq.config();
                 let img = decode_image_file(path, cfg.limits, cfg.apply_exif_orientation)?;
-                Ok(self.report_image(snap, &LumaImage::from_image(&img), media))
+                Ok(self.report_plan(snap, self.plan_image(&img), media))
             }
             MediaType::Video => {
                 let q = self.video.hash_query_file(path, &self.opts.video)?;
@@ -161,7 +167,7 @@ impl Matcher {
 
     /// Matches a decoded image.
     pub fn match_image(&self, snap: &Snapshot, img: &DynamicImage) -> MatchReport {
-        self.report_image(snap, &LumaImage::from_image(img), MediaType::Image)
+        self.report_plan(snap, self.plan_image(img), MediaType::Image)
     }
 
     /// Matches a luma image.
@@ -189,7 +195,10 @@ impl Matcher {
     }
 
     fn report_image(&self, snap: &Snapshot, luma: &LumaImage, media: MediaType) -> MatchReport {
-        let plan = self.plan(luma);
+        self.report_plan(snap, self.plan(luma), media)
+    }
+
+    fn report_plan(&self, snap: &Snapshot, plan: QueryPlan, media: MediaType) -> MatchReport {
         let plain = plan.plain();
         MatchReport {
             query_hash: plain.map(|h| h.hash),

@@ -7,7 +7,9 @@ use super::options::MatchOptions;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
 use crate::pdq::{Dihedral, PdqHasher};
-use crate::region::{find_regions, reduce, Rect, RegionKind};
+use image::DynamicImage;
+
+use crate::region::{find_regions_with_colour, reduce, Rect, RegionKind};
 
 /// Which view of the query image a hash was computed from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +110,22 @@ impl QueryPlan {
     /// uncrop guess, each under the eight dihedral transforms when `opts.dihedral`, then the
     /// crop guesses (identity transform only).
     pub fn image(hasher: &PdqHasher, luma: &LumaImage, opts: &MatchOptions) -> QueryPlan {
+        QueryPlan::build(hasher, luma, None, opts)
+    }
+
+    /// Plans the query of a decoded image: [`QueryPlan::image`] of its luma, the region
+    /// detector also seeing colour steps ([`find_regions_with_colour`]: a picture pasted onto
+    /// a photo of about its brightness shows its sides in colour only).
+    pub fn from_image(hasher: &PdqHasher, img: &DynamicImage, opts: &MatchOptions) -> QueryPlan {
+        QueryPlan::build(hasher, &LumaImage::from_image(img), Some(img), opts)
+    }
+
+    fn build(
+        hasher: &PdqHasher,
+        luma: &LumaImage,
+        colour: Option<&DynamicImage>,
+        opts: &MatchOptions,
+    ) -> QueryPlan {
         let transforms: &[Dihedral] = if opts.dihedral {
             &Dihedral::ALL
         } else {
@@ -128,7 +146,7 @@ impl QueryPlan {
         };
         add(luma, View::Plain);
         if let Some(cfg) = &opts.regions {
-            for r in find_regions(luma, cfg) {
+            for r in find_regions_with_colour(luma, colour, cfg) {
                 let rect = r.rect;
                 if let Ok(c) = luma.crop(rect.left, rect.top, rect.width, rect.height) {
                     add(&c, View::Region { kind: r.kind, rect });

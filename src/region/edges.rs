@@ -108,6 +108,47 @@ impl Steps {
     /// stand out from the lines around them over the same window, strongest first, at most
     /// `max`; a line's density over its window must be at least `min_density`.
     fn candidates(&self, window: usize, min_density: f32, max: usize) -> Vec<usize> {
+        self.candidate_windows(window, min_density, max)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect()
+    }
+
+    /// The ends of the run of steps on `line` that contains positions `a..b`: extended on
+    /// each side over gaps of at most `gap` positions without a step. The ends of a pasted
+    /// picture's side are its corners, where the perpendicular sides lie.
+    fn run_ends(&self, line: usize, a: usize, b: usize, gap: usize) -> (usize, usize) {
+        let step_at = |p: usize| self.count(line, p, p + 1) > 0;
+        let (mut s, mut e) = (a, b.min(self.len));
+        // the run's first and last step inside the window
+        while s < e && !step_at(s) {
+            s += 1;
+        }
+        while e > s && !step_at(e - 1) {
+            e -= 1;
+        }
+        loop {
+            match (1..=gap + 1).find(|&k| s >= k && step_at(s - k)) {
+                Some(k) => s -= k,
+                None => break,
+            }
+        }
+        loop {
+            match (0..=gap).find(|&k| e + k < self.len && step_at(e + k)) {
+                Some(k) => e += k + 1,
+                None => break,
+            }
+        }
+        (s, e)
+    }
+
+    /// [`Steps::candidates`] with the start of each line's best window.
+    fn candidate_windows(
+        &self,
+        window: usize,
+        min_density: f32,
+        max: usize,
+    ) -> Vec<(usize, usize)> {
         let window = window.clamp(1, self.len.max(1));
         // per line: the best window's start and count
         let best: Vec<(usize, u32)> = (0..self.lines)
@@ -120,7 +161,7 @@ impl Steps {
                     .fold((0, 0), |b, c| if c.1 > b.1 { c } else { b })
             })
             .collect();
-        let mut out: Vec<(u32, usize)> = Vec::new();
+        let mut out: Vec<(u32, usize, usize)> = Vec::new();
         // the first and last lines have too few neighbours to be judged (and are the
         // border for matching purposes)
         for (l, &(a, c)) in best
@@ -147,12 +188,12 @@ impl Steps {
             // other on one side
             let background = near(-4).max(near(-3)).min(near(3).max(near(4)));
             if c >= 2 * background + 2 {
-                out.push((c, l));
+                out.push((c, l, a));
             }
         }
         out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         out.truncate(max);
-        out.into_iter().map(|(_, l)| l).collect()
+        out.into_iter().map(|(_, l, a)| (l, a)).collect()
     }
 }
 
@@ -166,18 +207,45 @@ pub(crate) struct Scored {
 }
 
 /// Rectangles bounded by edges in the working image `img`, best first (see the module docs).
-pub(crate) fn rectangles(img: &LumaImage, cfg: &RegionConfig) -> Vec<Scored> {
+/// With `chroma` (planes of the same size, [`super::Chroma`]) and a
+/// [`RegionConfig::chroma`] weight above 0, a step is the colour difference
+/// `sqrt(dY² + weight² (dCb² + dCr²))` instead of the luma difference alone.
+pub(crate) fn rectangles(
+    img: &LumaImage,
+    chroma: Option<&super::Chroma>,
+    cfg: &RegionConfig,
+) -> Vec<Scored> {
     let (w, h) = (img.width(), img.height());
     if w < 16 || h < 16 {
         return Vec::new();
     }
     let px = img.as_slice();
-    let vert = Steps::new(w, h, cfg.step, |x, y| {
-        (px[y * w + x] - px[y * w + x - 1]).abs()
-    });
-    let horiz = Steps::new(h, w, cfg.step, |y, x| {
-        (px[y * w + x] - px[(y - 1) * w + x]).abs()
-    });
+    let span = cfg.span.max(1);
+    // mean of `span` pixels after boundary p minus the mean of `span` before it, along one
+    // line of `plane` (`at(i)`: the index of pixel i of the line, `n` its length)
+    let across = |plane: &[f32], p: usize, n: usize, at: &dyn Fn(usize) -> usize| -> f32 {
+        if span == 1 {
+            return plane[at(p)] - plane[at(p - 1)];
+        }
+        let after: f32 = (0..span).map(|k| plane[at((p + k).min(n - 1))]).sum();
+        let before: f32 = (0..span).map(|k| plane[at(p.saturating_sub(k + 1))]).sum();
+        (after - before) / span as f32
+    };
+    let colour = chroma
+        .filter(|c| cfg.chroma > 0.0 && c.width() == w && c.height() == h)
+        .map(|c| c.planes());
+    let step = |p: usize, n: usize, at: &dyn Fn(usize) -> usize| -> f32 {
+        let dy = across(px, p, n, at);
+        match colour {
+            None => dy.abs(),
+            Some((cb, cr)) => {
+                let (db, dr) = (across(cb, p, n, at), across(cr, p, n, at));
+                (dy * dy + cfg.chroma * cfg.chroma * (db * db + dr * dr)).sqrt()
+            }
+        }
+    };
+    let vert = Steps::new(w, h, cfg.step, |x, y| step(x, w, &|i| y * w + i));
+    let horiz = Steps::new(h, w, cfg.step, |y, x| step(y, h, &|i| i * w + x));
     rectangles_in(&vert, &horiz, cfg)
 }
 
@@ -198,8 +266,22 @@ pub(crate) fn rectangles_in(vert: &Steps, horiz: &Steps, cfg: &RegionConfig) -> 
             (cfg.min_side * h as f32).ceil() as usize,
             (cfg.min_side * w as f32).ceil() as usize,
         );
-        xs.extend(vert.candidates(sh, cfg.segment_density, cfg.segment_lines));
-        ys.extend(horiz.candidates(sw, cfg.segment_density, cfg.segment_lines));
+        let vs = vert.candidate_windows(sh, cfg.segment_density, cfg.segment_lines);
+        let hs = horiz.candidate_windows(sw, cfg.segment_density, cfg.segment_lines);
+        xs.extend(vs.iter().map(|&(l, _)| l));
+        ys.extend(hs.iter().map(|&(l, _)| l));
+        if cfg.run_ends > 0 {
+            // where such a side's run of steps ends, the perpendicular side may be too weak
+            // to stand out as a line of its own: its ends are candidates across
+            for &(l, a) in &vs {
+                let (s, e) = vert.run_ends(l, a, a + sh, cfg.run_ends);
+                ys.extend([s, e]);
+            }
+            for &(l, a) in &hs {
+                let (s, e) = horiz.run_ends(l, a, a + sw, cfg.run_ends);
+                xs.extend([s, e]);
+            }
+        }
     }
     xs.extend([0, w]);
     ys.extend([0, h]);
@@ -291,7 +373,7 @@ mod tests {
             })
             .collect();
         let img = LumaImage::from_f32(w, h, data).unwrap();
-        let r = rectangles(&img, &RegionConfig::default());
+        let r = rectangles(&img, None, &RegionConfig::default());
         assert_eq!(
             r[0].rect,
             Rect {
@@ -309,8 +391,37 @@ mod tests {
         let (w, h) = (160, 120);
         let img =
             LumaImage::from_f32(w, h, (0..w * h).map(|k| texture(k % w, k / w)).collect()).unwrap();
-        let found = rectangles(&img, &RegionConfig::default());
+        let found = rectangles(&img, None, &RegionConfig::default());
         assert!(found.is_empty(), "{:?}", found.first());
+    }
+
+    /// A run of steps with gaps: joined over gaps of up to `gap` positions without a step,
+    /// ended at the last step before a longer gap (the corner of a pasted picture), found from
+    /// any window inside it.
+    #[test]
+    fn run_ends_join_short_gaps_and_stop_at_long_ones() {
+        // one line (line 1) of length 40: steps at 5..9, 11..20 (a gap of 2 at 9..11), 23
+        // (a gap of 3) and 30 (a gap of 6)
+        let on = |p: usize| (5..9).contains(&p) || (11..20).contains(&p) || p == 23 || p == 30;
+        let s = Steps::new(
+            3,
+            40,
+            1.0,
+            |line, pos| {
+                if line == 1 && on(pos) {
+                    10.0
+                } else {
+                    0.0
+                }
+            },
+        );
+        assert_eq!(s.run_ends(1, 12, 16, 1), (11, 20));
+        assert_eq!(s.run_ends(1, 12, 16, 2), (5, 20));
+        assert_eq!(s.run_ends(1, 12, 16, 3), (5, 24));
+        assert_eq!(s.run_ends(1, 12, 16, 5), (5, 24));
+        assert_eq!(s.run_ends(1, 12, 16, 6), (5, 31));
+        // a window that starts on a gap is trimmed to its steps first
+        assert_eq!(s.run_ends(1, 9, 12, 1), (11, 20));
     }
 
     #[test]

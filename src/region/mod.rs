@@ -38,6 +38,7 @@
 //! Ok::<(), mediamatch::Error>(())
 //! ```
 
+mod chroma;
 mod edges;
 pub mod letterbox;
 mod motion;
@@ -46,9 +47,12 @@ mod sharp;
 
 use serde::{Deserialize, Serialize};
 
+pub use chroma::Chroma;
 pub(crate) use edges::reduce;
 pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
 pub use motion::{MotionConfig, MotionStats};
+
+use image::DynamicImage;
 
 use crate::luma::LumaImage;
 
@@ -106,7 +110,8 @@ pub struct RegionConfig {
     pub edges: bool,
     /// Longer side of the working copy, in pixels.
     pub work_side: usize,
-    /// Smallest luma difference (levels) across an edge pixel.
+    /// Smallest difference (levels) across an edge pixel: luma, or colour with
+    /// [`RegionConfig::chroma`].
     pub step: f32,
     /// Smallest density of edge pixels along a whole line for it to be a candidate line.
     pub min_line: f32,
@@ -128,6 +133,29 @@ pub struct RegionConfig {
     /// Refine each candidate at full resolution (sides moved onto the strongest edge nearby,
     /// flat gutters and frame lines cut off).
     pub refine: bool,
+    /// Pixels averaged on each side of a candidate line when measuring its luma step on the
+    /// working copy: 1 compares the two pixels next to the line; 2 compares the means of two
+    /// pixels on each side, so that a boundary falling inside a working pixel (which then
+    /// mixes both sides and halves each one-pixel step) still gives most of its contrast.
+    /// (A serialized config without the field means 1, as do [`RegionConfig::chroma`] 0 and
+    /// [`RegionConfig::run_ends`] 0: the behaviour before they existed.)
+    #[serde(default = "one_pixel_span")]
+    pub span: usize,
+    /// Weight of the colour difference in a step when the image's colour is given
+    /// ([`find_regions_with_colour`]): a step is `sqrt(dY² + chroma² (dCb² + dCr²))`
+    /// levels (0: luma only).
+    #[serde(default)]
+    pub chroma: f32,
+    /// The ends of each partial line's run of steps (runs joined over gaps of at most this
+    /// many working pixels without a step) are candidate lines across it: the corners of a pasted picture
+    /// whose fourth side is too weak to stand out (0: off).
+    #[serde(default)]
+    pub run_ends: usize,
+}
+
+/// A serialized config from before the field existed: one-pixel steps.
+fn one_pixel_span() -> usize {
+    1
 }
 
 impl Default for RegionConfig {
@@ -136,7 +164,7 @@ impl Default for RegionConfig {
             letterbox: Some(LetterboxConfig::default()),
             edges: true,
             work_side: 320,
-            step: 8.0,
+            step: 6.0,
             min_line: 0.12,
             max_lines: 10,
             min_coverage: 0.3,
@@ -146,6 +174,9 @@ impl Default for RegionConfig {
             segment_lines: 10,
             segment_density: 0.35,
             refine: true,
+            span: 2,
+            chroma: 1.0,
+            run_ends: 4,
         }
     }
 }
@@ -176,6 +207,33 @@ pub(crate) fn iou(a: &Rect, b: &Rect) -> f32 {
 /// Candidate content rectangles of `img` (never the whole image), best first; see the module
 /// docs. Near-duplicates (overlap above 97 %) are merged into the tighter one.
 pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
+    find_regions_inner(img, None, None, cfg)
+}
+
+/// [`find_regions`] that also sees colour steps, weighted by [`RegionConfig::chroma`]:
+/// `colour` is the decoded image `img` was made from ([`LumaImage::from_image`]; ignored when
+/// its size differs). Its chroma is averaged to the working size ([`Chroma`]) and read in
+/// place by the refinement: nothing of full resolution is allocated.
+pub fn find_regions_with_colour(
+    img: &LumaImage,
+    colour: Option<&DynamicImage>,
+    cfg: &RegionConfig,
+) -> Vec<Region> {
+    let colour = colour.filter(|c| {
+        cfg.chroma > 0.0 && c.width() as usize == img.width() && c.height() as usize == img.height()
+    });
+    let chroma = colour.and_then(|c| Chroma::from_image(c, cfg.work_side));
+    // a grey image has no colour to refine by either
+    let colour = colour.filter(|_| chroma.is_some()).map(|c| (c, cfg.chroma));
+    find_regions_inner(img, chroma.as_ref(), colour, cfg)
+}
+
+fn find_regions_inner(
+    img: &LumaImage,
+    chroma: Option<&Chroma>,
+    colour: Option<(&DynamicImage, f32)>,
+    cfg: &RegionConfig,
+) -> Vec<Region> {
     let (w, h) = (img.width(), img.height());
     let mut out: Vec<Region> = Vec::new();
     let whole = |r: &Rect| r.width == w && r.height == h;
@@ -202,7 +260,12 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
         let tolerance = cfg.letterbox.map_or(12.0, |lb| lb.tolerance);
         let polish = |rect: Rect| {
             if cfg.refine {
-                refine::trim_uniform(img, refine::refine(img, rect, radius), tolerance, cfg.step)
+                refine::trim_uniform(
+                    img,
+                    refine::refine(img, rect, radius, colour),
+                    tolerance,
+                    cfg.step,
+                )
             } else {
                 rect
             }
@@ -225,7 +288,7 @@ pub fn find_regions(img: &LumaImage, cfg: &RegionConfig) -> Vec<Region> {
             }
         }
         let rects = if cfg.edges {
-            edges::rectangles(&work, cfg)
+            edges::rectangles(&work, chroma, cfg)
         } else {
             Vec::new()
         };

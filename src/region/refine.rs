@@ -12,17 +12,41 @@
 //!
 //! Neither allocates: both read the image in place.
 
+use image::{DynamicImage, GenericImageView};
+
 use super::letterbox::Rect;
 use crate::luma::LumaImage;
 
 /// Moves each inner side of `r` to the strongest boundary within `radius` pixels (see the
 /// module docs). Sides on the image border stay.
-pub(crate) fn refine(img: &LumaImage, r: Rect, radius: usize) -> Rect {
+/// With `colour` (the decoded image of `img`, same size, and the weight of its chroma), a
+/// boundary's difference is the colour difference `sqrt(dY² + weight² (dCb² + dCr²))`: a side
+/// that only shows in colour is placed by its colour.
+pub(crate) fn refine(
+    img: &LumaImage,
+    r: Rect,
+    radius: usize,
+    colour: Option<(&DynamicImage, f32)>,
+) -> Rect {
     let (w, h) = (img.width(), img.height());
     let px = img.as_slice();
     if r.width < 4 || r.height < 4 || radius == 0 {
         return r;
     }
+    let colour =
+        colour.filter(|(c, k)| *k > 0.0 && c.width() as usize == w && c.height() as usize == h);
+    // the difference across two pixels (at indices a and b of `px`)
+    let diff = |a: usize, b: usize| -> f32 {
+        let dy = px[a] - px[b];
+        match colour {
+            None => dy.abs(),
+            Some((c, k)) => {
+                let (ca, cb) = (chroma_at(c, a % w, a / w), chroma_at(c, b % w, b / w));
+                let (d0, d1) = (ca.0 - cb.0, ca.1 - cb.1);
+                (dy * dy + k * k * (d0 * d0 + d1 * d1)).sqrt()
+            }
+        }
+    };
     let (mut x0, mut x1) = (r.left, r.left + r.width);
     let (mut y0, mut y1) = (r.top, r.top + r.height);
     // rows (columns) of the side, away from the corners, which may themselves be off
@@ -32,14 +56,10 @@ pub(crate) fn refine(img: &LumaImage, r: Rect, radius: usize) -> Rect {
     };
     // summed |difference| across boundary p (between p-1 and p), along a..b
     let col_energy = |p: usize, a: usize, b: usize| -> f32 {
-        (a..b)
-            .map(|y| (px[y * w + p] - px[y * w + p - 1]).abs())
-            .sum()
+        (a..b).map(|y| diff(y * w + p, y * w + p - 1)).sum()
     };
     let row_energy = |p: usize, a: usize, b: usize| -> f32 {
-        (a..b)
-            .map(|x| (px[p * w + x] - px[(p - 1) * w + x]).abs())
-            .sum()
+        (a..b).map(|x| diff(p * w + x, (p - 1) * w + x)).sum()
     };
     // the best boundary within radius of p, inside lo..=hi
     let best = |p: usize, lo: usize, hi: usize, energy: &dyn Fn(usize) -> f32| -> usize {
@@ -76,6 +96,30 @@ pub(crate) fn refine(img: &LumaImage, r: Rect, radius: usize) -> Rect {
         width: x1 - x0,
         height: y1 - y0,
     }
+}
+
+/// (Cb, Cr) of pixel (x, y) of `img` (BT.601, as [`super::Chroma`]); read in place.
+fn chroma_at(img: &DynamicImage, x: usize, y: usize) -> (f32, f32) {
+    let w = img.width() as usize;
+    let (r, g, b) = match img {
+        DynamicImage::ImageRgb8(buf) => {
+            let p = &buf.as_raw()[(y * w + x) * 3..];
+            (p[0], p[1], p[2])
+        }
+        DynamicImage::ImageRgba8(buf) => {
+            let p = &buf.as_raw()[(y * w + x) * 4..];
+            (p[0], p[1], p[2])
+        }
+        other => {
+            let p = other.get_pixel(x as u32, y as u32);
+            (p[0], p[1], p[2])
+        }
+    };
+    let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
+    (
+        -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+        0.5 * r - 0.418_688 * g - 0.081_312 * b,
+    )
 }
 
 /// Cuts lines whose values span at most `tolerance` levels off each edge of `r`: at most 3 %
@@ -180,7 +224,7 @@ mod tests {
                 width: (150 - dl + dr) as usize,
                 height: (100 - dt + db) as usize,
             };
-            let r = trim_uniform(&img, refine(&img, rough, 5), 12.0, 8.0);
+            let r = trim_uniform(&img, refine(&img, rough, 5, None), 12.0, 8.0);
             assert_eq!(r, truth, "from {rough:?}");
         }
     }

@@ -6,7 +6,7 @@ use image::imageops::{self, FilterType};
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::db::{Database, Metadata};
 use mediamatch::matcher::{CropGuesses, MatchOptions, Matcher, QueryPlan, View};
-use mediamatch::region::{find_regions, Rect, RegionConfig, RegionKind};
+use mediamatch::region::{find_regions, find_regions_with_colour, Rect, RegionConfig, RegionKind};
 use mediamatch::robustness::{text_mask, Repost};
 use mediamatch::LumaImage;
 
@@ -224,4 +224,67 @@ fn a_story_with_a_smooth_sky_is_found_by_its_sharp_band() {
             "seed {seed}: {regions:?}"
         );
     }
+}
+
+/// A picture pasted onto a background of exactly its brightness, in another colour: the
+/// luma is one continuous texture across the picture's sides (no luma step anywhere), so only
+/// the colour shows the rectangle. Found exactly with the colour, not without it; and the
+/// plan of the decoded image (`QueryPlan::from_image`) matches the picture's own hash.
+#[test]
+fn a_picture_visible_only_in_colour_is_found_through_the_chroma() {
+    let (w, h) = (400u32, 300u32);
+    let (l, t, pw, ph) = (90u32, 60u32, 240u32, 180u32);
+    // one luma texture everywhere: smooth waves, no straight lines
+    let luma = |x: u32, y: u32| {
+        let (x, y) = (x as f32, y as f32);
+        128.0 + 40.0 * (x * 0.071 + y * 0.023).sin() + 30.0 * (y * 0.053 - x * 0.031).cos()
+    };
+    let rgb = |y: f32, cb: f32, cr: f32| {
+        let c = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+        Rgb([
+            c(y + 1.402 * cr),
+            c(y - 0.344_136 * cb - 0.714_136 * cr),
+            c(y + 1.772 * cb),
+        ])
+    };
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        let inside = (l..l + pw).contains(&x) && (t..t + ph).contains(&y);
+        let (cb, cr) = if inside { (25.0, -20.0) } else { (-20.0, 25.0) };
+        rgb(luma(x, y), cb, cr)
+    });
+    let img = DynamicImage::ImageRgb8(img);
+    let truth = Rect {
+        left: l as usize,
+        top: t as usize,
+        width: pw as usize,
+        height: ph as usize,
+    };
+    let cfg = RegionConfig::default();
+    let grey = LumaImage::from_image(&img);
+    let with = find_regions_with_colour(&grey, Some(&img), &cfg);
+    let best = with
+        .iter()
+        .map(|r| r.rect.side_error(&truth))
+        .fold(f32::INFINITY, f32::min);
+    assert!(best <= 0.01, "best side error with colour {best}: {with:?}");
+    let without = find_regions(&grey, &cfg);
+    let best_grey = without
+        .iter()
+        .map(|r| r.rect.side_error(&truth))
+        .fold(f32::INFINITY, f32::min);
+    assert!(best_grey > 0.05, "found without colour: {without:?}");
+    // a weight of 0 is the luma-only detector
+    let mut off = cfg;
+    off.chroma = 0.0;
+    assert_eq!(find_regions_with_colour(&grey, Some(&img), &off), without);
+    // the decoded image's plan holds the region
+    let plan = QueryPlan::from_image(
+        &mediamatch::PdqHasher::new(),
+        &img,
+        &MatchOptions::default(),
+    );
+    assert!(plan.hashes.iter().any(|p| matches!(
+        p.derivation.view,
+        View::Region { rect, .. } if rect.side_error(&truth) <= 0.01
+    )));
 }
