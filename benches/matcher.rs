@@ -3,7 +3,9 @@
 //! robust default ([`MatchOptions::default`]) and at the reference behaviour
 //! ([`MatchOptions::plain`]), measured in the same sitting; also the plan alone. Report the
 //! ratio robust / plain. `robust-no-crop-guesses` is the robust default without the
-//! query-side crop guesses ([`MatchOptions::crop_guesses`]): their added cost.
+//! query-side crop guesses ([`MatchOptions::crop_guesses`]): their added cost;
+//! `robust-luma-only` the robust default whose region detector ignores colour
+//! (`RegionConfig::chroma` 0): the colour's added cost.
 //!
 //! The upload is a generated 1024x768 picture with a caption bar above it, JPEG quality 85.
 
@@ -13,7 +15,8 @@ use criterion::Criterion;
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::db::{Database, Metadata};
 use mediamatch::matcher::{MatchOptions, Matcher};
-use mediamatch::{Hash256, LumaImage};
+use mediamatch::region::RegionConfig;
+use mediamatch::Hash256;
 
 #[path = "../tests/rng.rs"]
 mod rng;
@@ -65,12 +68,17 @@ fn main() {
     let plain = Matcher::new(MatchOptions::plain());
     // the robust default before the crop guesses: their added cost
     let previous = Matcher::new(MatchOptions::default().with_crop_guesses(None));
-    let luma = LumaImage::from_image(&image::load_from_memory(&bytes).expect("decode"));
+    let mut luma_cfg = RegionConfig::default();
+    luma_cfg.chroma = 0.0;
+    let luma_only = Matcher::new(MatchOptions::default().with_regions(Some(luma_cfg)));
+    let img = image::load_from_memory(&bytes).expect("decode");
     eprintln!(
-        "{n} stored hashes; robust plan: {} hashes, without crop guesses: {}, plain: {}",
-        robust.plan(&luma).hashes.len(),
-        previous.plan(&luma).hashes.len(),
-        plain.plan(&luma).hashes.len()
+        "{n} stored hashes; robust plan: {} hashes, without crop guesses: {}, luma only: {}, \
+         plain: {}",
+        robust.plan_image(&img).hashes.len(),
+        previous.plan_image(&img).hashes.len(),
+        luma_only.plan_image(&img).hashes.len(),
+        plain.plan_image(&img).hashes.len()
     );
     let mut c = Criterion::default().configure_from_args().sample_size(10);
     let mut g = c.benchmark_group(format!("match_bytes_{n}"));
@@ -83,12 +91,18 @@ fn main() {
     g.bench_function("robust-no-crop-guesses", |b| {
         b.iter(|| previous.match_bytes(&snap, &bytes).expect("match"))
     });
+    g.bench_function("robust-luma-only", |b| {
+        b.iter(|| luma_only.match_bytes(&snap, &bytes).expect("match"))
+    });
     g.finish();
     let mut g = c.benchmark_group("plan");
-    g.bench_function("plain", |b| b.iter(|| plain.plan(&luma)));
-    g.bench_function("robust", |b| b.iter(|| robust.plan(&luma)));
+    g.bench_function("plain", |b| b.iter(|| plain.plan_image(&img)));
+    g.bench_function("robust", |b| b.iter(|| robust.plan_image(&img)));
     g.bench_function("robust-no-crop-guesses", |b| {
-        b.iter(|| previous.plan(&luma))
+        b.iter(|| previous.plan_image(&img))
+    });
+    g.bench_function("robust-luma-only", |b| {
+        b.iter(|| luma_only.plan_image(&img))
     });
     g.finish();
     c.final_summary();

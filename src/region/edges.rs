@@ -3,7 +3,8 @@
 //!
 //! The image is first reduced by area averaging to at most [`RegionConfig::work_side`] pixels
 //! on its longer side (a copy smaller than the decoded image). A *step* is a pixel where the
-//! luma difference to its neighbour across a candidate line is at least
+//! difference across a candidate line (of the means of [`RegionConfig::span`] pixels on each
+//! side; luma, or colour with [`RegionConfig::chroma`]) is at least
 //! [`RegionConfig::step`] levels and the largest of the differences within two pixels: edges
 //! of content are sharp and localised, texture is not consistent along a line. A line is a
 //! column (or row) whose steps are much denser than those of the columns beside it; a
@@ -127,17 +128,11 @@ impl Steps {
         while e > s && !step_at(e - 1) {
             e -= 1;
         }
-        loop {
-            match (1..=gap + 1).find(|&k| s >= k && step_at(s - k)) {
-                Some(k) => s -= k,
-                None => break,
-            }
+        while let Some(k) = (1..=gap + 1).find(|&k| s >= k && step_at(s - k)) {
+            s -= k;
         }
-        loop {
-            match (0..=gap).find(|&k| e + k < self.len && step_at(e + k)) {
-                Some(k) => e += k + 1,
-                None => break,
-            }
+        while let Some(k) = (0..=gap).find(|&k| e + k < self.len && step_at(e + k)) {
+            e += k + 1;
         }
         (s, e)
     }

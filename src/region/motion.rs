@@ -222,7 +222,7 @@ impl MotionStats {
             min_coverage: cfg.min_coverage,
             min_side: cfg.min_side,
             segment_density: cfg.segment_density,
-            ..RegionConfig::default()
+            ..RegionConfig::video_frames()
         };
         let mut out: Vec<(u8, Region)> = Vec::new();
         for s in rectangles_in(&vert, &horiz, &lines) {

@@ -60,7 +60,7 @@ impl Default for LayoutConfig {
             probes: 8,
             probe_regions: RegionConfig {
                 max_regions: 6,
-                ..RegionConfig::default()
+                ..RegionConfig::video_frames()
             },
             min_recurrence: 0.4,
             max_layouts: 4,

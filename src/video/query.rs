@@ -156,7 +156,7 @@ impl VideoQueryOptions {
         VideoQueryOptions {
             regions: Some(RegionConfig {
                 max_regions: 3,
-                ..RegionConfig::default()
+                ..RegionConfig::video_frames()
             }),
             ..Self::dense()
         }
