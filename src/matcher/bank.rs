@@ -63,7 +63,27 @@ pub struct BankViews {
     /// frame (still footage) is not stored. Not counted by [`BankViews::count`].
     #[serde(default)]
     pub neighbour_frames: u32,
+    /// Videos only ([`super::bank_video_file`]): for a stored frame whose quality is below
+    /// [`STAND_IN_BELOW`] (a fade, a blurred pan: no member matches it), the nearest frame
+    /// within this many milliseconds whose quality is at least [`STAND_IN_QUALITY`] is banked
+    /// as its *stand-in*: the frame's plain hash and its views, all marked derived
+    /// (`stand-in+8`: eight frames after the stored one), at the stand-in's own time (0:
+    /// none). A short clip whose stored seconds are mostly unusable otherwise leaves a copy
+    /// too few usable frames for a verdict. Costs a second decode of a video that has such a
+    /// frame (only the frames near those seconds are hashed). Not counted by
+    /// [`BankViews::count`].
+    #[serde(default)]
+    pub stand_in_ms: u32,
 }
+
+/// A stored video frame of quality below this is given a stand-in
+/// ([`BankViews::stand_in_ms`]): the quality below which the consortium rule does not match a
+/// stored hash.
+pub const STAND_IN_BELOW: u8 = 50;
+
+/// The least quality of a stand-in frame ([`BankViews::stand_in_ms`]): a margin over
+/// [`STAND_IN_BELOW`], so that a re-encoded copy of it still shows a usable frame.
+pub const STAND_IN_QUALITY: u8 = 60;
 
 /// A temporal neighbour ([`BankViews::neighbour_frames`]) at most this many bits from its
 /// stored frame adds nothing a query would not meet through the frame itself.
@@ -83,6 +103,7 @@ impl Default for BankViews {
             crop_lattice: Cut::lattice(0.05, 0.2),
             unletterboxed: None,
             neighbour_frames: 0,
+            stand_in_ms: 0,
         }
     }
 }
@@ -100,6 +121,7 @@ impl BankViews {
             crop_lattice: Vec::new(),
             unletterboxed: None,
             neighbour_frames: 0,
+            stand_in_ms: 0,
         }
     }
 
@@ -124,7 +146,8 @@ impl BankViews {
     /// same canvas (tilted re-uploads), 11 views, and the picture inside its own bars when
     /// the frame has them ([`BankViews::unletterboxed`], a 12th), and the frames just before
     /// and after it ([`BankViews::neighbour_frames`] 1: GIF copies at 10 fps of 30 fps
-    /// footage keep one frame in three). Smaller than the image set:
+    /// footage keep one frame in three), and a stand-in within 450 ms for each stored frame
+    /// of quality below 50 ([`BankViews::stand_in_ms`]). Smaller than the image set:
     /// a video stores a frame per second, and its verdict needs a run of matching frames, not
     /// every frame.
     pub fn video() -> Self {
@@ -133,6 +156,7 @@ impl BankViews {
             rotations: vec![-5.0, -3.5, -2.0, 2.0, 3.5, 5.0],
             unletterboxed: Some(LetterboxConfig::default()),
             neighbour_frames: 1,
+            stand_in_ms: 450,
             ..BankViews::none()
         }
     }

@@ -49,8 +49,10 @@ mod sniff;
 mod upload;
 mod video;
 
-pub use bank::{bank_views, BankViews, BankedView, NEIGHBOUR_SAME_BITS};
-pub use bank_video::{bank_video_bytes, bank_video_file, BankedFrame};
+pub use bank::{
+    bank_views, BankViews, BankedView, NEIGHBOUR_SAME_BITS, STAND_IN_BELOW, STAND_IN_QUALITY,
+};
+pub use bank_video::{bank_video_bytes, bank_video_file, is_stand_in, BankedFrame};
 pub use cut::Cut;
 pub use engine::Matcher;
 pub use guess::CropGuesses;

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::bank_video::is_stand_in;
 use super::options::MatchOptions;
 use super::plan::{Derivation, PlannedHash, View};
 use super::result::{FrameHit, VideoMatch};
@@ -41,9 +42,9 @@ fn known_frames(
             .get(e.metadata.source.as_str())
             .is_some_and(|ids| ids.contains(video_id.as_str()))
             || !entry_usable(&e, opts)
-            // the known video's timeline is its plain frames (derived views of a frame share
-            // its time)
-            || e.metadata.derived.is_some()
+            // the known video's timeline is its plain frames and their stand-ins (derived
+            // views of a frame share its time)
+            || e.metadata.derived.as_deref().is_some_and(|d| !is_stand_in(d))
         {
             continue;
         }

@@ -242,6 +242,73 @@ impl VideoHasher {
         .map_err(|e| e.with_video_path(MEMORY))
     }
 
+    /// The frames whose time (ms, as [`FrameHash::timestamp_ms`]) `want` accepts, hashed as
+    /// [`VideoHasher::hash_file`] hashes its frames, each with `extra` of its hash and luma as
+    /// hashed; in frame order. Every frame is decoded; the others are neither converted nor
+    /// hashed. What a bank needs to look near a stored frame for a better one.
+    pub(crate) fn hash_file_at<T: Send>(
+        &self,
+        path: &Path,
+        want: &(dyn Fn(u64) -> bool + Sync),
+        extra: &(dyn Fn(&FrameHash, &LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, T)>> {
+        let this = self.started().every_frame();
+        this.file_with(
+            path,
+            &|f, fps| this.hash_frame_at(f, fps, want, extra),
+            &|h: &(u64, Option<(FrameHash, T)>)| h.0,
+        )
+        .map(|(frames, _)| frames.into_iter().filter_map(|(_, x)| x).collect())
+        .map_err(|e| e.with_video_path(path))
+    }
+
+    /// [`VideoHasher::hash_file_at`] on an in-memory video.
+    pub(crate) fn hash_bytes_at<T: Send>(
+        &self,
+        bytes: &[u8],
+        want: &(dyn Fn(u64) -> bool + Sync),
+        extra: &(dyn Fn(&FrameHash, &LumaImage) -> T + Sync),
+    ) -> Result<Vec<(FrameHash, T)>> {
+        let this = self.started().every_frame();
+        this.bytes_with(
+            bytes,
+            &|f, fps| this.hash_frame_at(f, fps, want, extra),
+            &|h: &(u64, Option<(FrameHash, T)>)| h.0,
+        )
+        .map(|(frames, _)| frames.into_iter().filter_map(|(_, x)| x).collect())
+        .map_err(|e| e.with_video_path(MEMORY))
+    }
+
+    /// This hasher sampling every frame.
+    fn every_frame(mut self) -> VideoHasher {
+        self.config.sampling = Sampling::EveryFrame;
+        self
+    }
+
+    /// One frame of [`VideoHasher::hash_file_at`]: its number, and its hash and `extra` when
+    /// `want` accepts its time.
+    #[allow(clippy::type_complexity)]
+    fn hash_frame_at<T>(
+        &self,
+        frame: &VideoFrame,
+        fps: Option<FrameRate>,
+        want: &(dyn Fn(u64) -> bool + Sync),
+        extra: &(dyn Fn(&FrameHash, &LumaImage) -> T + Sync),
+    ) -> Result<(u64, Option<(FrameHash, T)>)> {
+        let t = frame_time_ms(frame, fps);
+        if !want(t) {
+            return Ok((frame.frame_number, None));
+        }
+        let luma = self.luma_as_hashed(&frame.pixels)?;
+        let h = FrameHash {
+            frame_number: frame.frame_number,
+            timestamp_ms: t,
+            hash: self.pdq.hash(&luma),
+        };
+        let x = extra(&h, &luma);
+        Ok((frame.frame_number, Some((h, x))))
+    }
+
     /// This hasher sampling `frames` neighbours around each frame of its interval sampling
     /// (unchanged for other samplings or no neighbours).
     fn around(mut self, frames: u32) -> VideoHasher {

@@ -17,5 +17,6 @@ mod neighbours;
 mod parallel;
 mod query;
 mod robustness;
+mod stand_in;
 mod support;
 mod views;
