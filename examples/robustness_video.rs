@@ -64,6 +64,9 @@ struct Args {
     /// Bank the originals' frames without their temporal neighbours (`frame-1`, `frame+1`).
     #[arg(long)]
     no_neighbours: bool,
+    /// Bank no stand-ins for stored frames of quality below 50 (`stand-in-6`, …).
+    #[arg(long)]
+    no_stand_ins: bool,
     /// Only the styles whose name starts with one of these (comma-separated).
     #[arg(long)]
     only: Option<String>,
@@ -509,6 +512,9 @@ fn run(args: &Args) -> Result<(), String> {
     };
     if args.no_neighbours {
         views.neighbour_frames = 0;
+    }
+    if args.no_stand_ins {
+        views.stand_in_ms = 0;
     }
     let mut db = Database::new();
     let t_bank = Instant::now();

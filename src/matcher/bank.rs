@@ -69,7 +69,9 @@ pub struct BankViews {
     /// as its *stand-in*: the frame's plain hash and its views, all marked derived
     /// (`stand-in+8`: eight frames after the stored one), at the stand-in's own time (0:
     /// none). A short clip whose stored seconds are mostly unusable otherwise leaves a copy
-    /// too few usable frames for a verdict. Costs a second decode of a video that has such a
+    /// too few usable frames for a verdict. In a verdict a matched stand-in counts as a known
+    /// frame; one not matched counts against nothing (the frames a segment is expected to
+    /// show are the stored ones). Costs a second decode of a video that has such a
     /// frame (only the frames near those seconds are hashed). Not counted by
     /// [`BankViews::count`].
     #[serde(default)]

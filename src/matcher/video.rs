@@ -19,17 +19,18 @@ use crate::video::{
 };
 
 /// The usable stored frames of the known videos in `wanted` (`(source, video_id)`), in time
-/// order: one pass over the snapshot, no allocation for the other entries.
+/// order, each with whether it is a stand-in ([`super::BankedFrame::stand_in`]): one pass
+/// over the snapshot, no allocation for the other entries.
 fn known_frames(
     snap: &Snapshot,
     opts: &MatchOptions,
     wanted: &BTreeSet<(String, String)>,
-) -> HashMap<(String, String), Vec<FrameHash>> {
+) -> HashMap<(String, String), Vec<(FrameHash, bool)>> {
     let mut by_source: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     for (s, v) in wanted {
         by_source.entry(s).or_default().insert(v);
     }
-    let mut out: HashMap<(String, String), Vec<FrameHash>> = HashMap::new();
+    let mut out: HashMap<(String, String), Vec<(FrameHash, bool)>> = HashMap::new();
     for e in snap.iter() {
         let MediaKind::VideoFrame {
             video_id,
@@ -48,21 +49,22 @@ fn known_frames(
         {
             continue;
         }
+        let frame = FrameHash {
+            frame_number: 0,
+            timestamp_ms: *timestamp_ms,
+            // unknown quality: usable (the stored-quality rule already passed)
+            hash: PdqHash {
+                hash: e.hash,
+                quality: e.quality.unwrap_or(100),
+            },
+        };
         out.entry((e.metadata.source.clone(), video_id.clone()))
             .or_default()
-            .push(FrameHash {
-                frame_number: 0,
-                timestamp_ms: *timestamp_ms,
-                // unknown quality: usable (the stored-quality rule already passed)
-                hash: PdqHash {
-                    hash: e.hash,
-                    quality: e.quality.unwrap_or(100),
-                },
-            });
+            .push((frame, e.metadata.derived.is_some()));
     }
     for v in out.values_mut() {
-        v.sort_by_key(|f| f.timestamp_ms);
-        v.dedup_by_key(|f| f.timestamp_ms);
+        v.sort_by_key(|f| f.0.timestamp_ms);
+        v.dedup_by_key(|f| f.0.timestamp_ms);
     }
     out
 }
@@ -265,8 +267,17 @@ pub(crate) fn match_query_video(
     let mut best: BTreeMap<(String, String), Best<'_>> = BTreeMap::new();
     for ((source, video_id, t), a) in &per_video {
         let key = (source.clone(), video_id.clone());
-        let frames = known.get(&key).map_or(&[][..], Vec::as_slice);
-        let (segs, covered) = decide(a, frames, &rule, query.span_ms());
+        // the frames a segment is expected to show are the stored ones: a stand-in adds
+        // evidence when matched, and its absence vetoes nothing (it is a frame of quality
+        // 60–70 beside a poorer one, which a re-encode or a dropped frame loses more often)
+        let stored: Vec<FrameHash> = known
+            .get(&key)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|f| !f.1)
+            .map(|f| f.0)
+            .collect();
+        let (segs, covered) = decide(a, &stored, &rule, query.span_ms());
         let score = (covered, a.query_frames());
         if best.get(&key).is_none_or(|b| score > b.0) {
             best.insert(key, (score, *t, a, segs));
