@@ -15,6 +15,7 @@ use super::bank::{
 use crate::db::{MediaKind, Metadata};
 use crate::error::Result;
 use crate::hash::Hash256;
+use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
 use crate::video::{FrameHash, VideoHasher};
 
@@ -112,20 +113,12 @@ pub fn bank_video_file(
     views: &BankViews,
 ) -> Result<Vec<BankedFrame>> {
     let path = path.as_ref();
-    let frames = video.hash_file_around(path, views.neighbour_frames, &|luma| {
-        bank_views(pdq, luma, views)
-    })?;
-    let mut out = group(frames, views.neighbour_frames);
-    let poor = poor_times(&out, views);
-    if !poor.is_empty() {
-        let found = video.hash_file_at(
-            path,
-            &|t| near(&poor, t, views.stand_in_ms).is_some(),
-            &|h, luma| stand_in_views(pdq, h, luma, views),
-        )?;
-        add_stand_ins(&mut out, found, views.stand_in_ms);
-    }
-    Ok(out)
+    bank_with(
+        pdq,
+        views,
+        |n, extra| video.hash_file_around(path, n, extra),
+        |want, extra| video.hash_file_at(path, want, extra),
+    )
 }
 
 /// [`bank_video_file`] on an in-memory video.
@@ -135,18 +128,38 @@ pub fn bank_video_bytes(
     bytes: &[u8],
     views: &BankViews,
 ) -> Result<Vec<BankedFrame>> {
-    let frames = video.hash_bytes_around(bytes, views.neighbour_frames, &|luma| {
-        bank_views(pdq, luma, views)
-    })?;
+    bank_with(
+        pdq,
+        views,
+        |n, extra| video.hash_bytes_around(bytes, n, extra),
+        |want, extra| video.hash_bytes_at(bytes, want, extra),
+    )
+}
+
+/// Frames with (for a sampled frame or a good candidate stand-in) their views.
+type WithViews = Vec<(FrameHash, Option<Vec<BankedView>>)>;
+
+/// The banking of one video whatever it is read from: `around` hashes the sampled frames with
+/// their views and `n` neighbours, `at` the frames at the times it accepts (the second decode,
+/// only when a stored frame needs a stand-in).
+fn bank_with(
+    pdq: &PdqHasher,
+    views: &BankViews,
+    around: impl FnOnce(u32, &(dyn Fn(&LumaImage) -> Vec<BankedView> + Sync)) -> Result<WithViews>,
+    at: impl FnOnce(
+        &(dyn Fn(u64) -> bool + Sync),
+        &(dyn Fn(&FrameHash, &LumaImage) -> Option<Vec<BankedView>> + Sync),
+    ) -> Result<WithViews>,
+) -> Result<Vec<BankedFrame>> {
+    let frames = around(views.neighbour_frames, &|luma| bank_views(pdq, luma, views))?;
     let mut out = group(frames, views.neighbour_frames);
     let poor = poor_times(&out, views);
     if !poor.is_empty() {
-        let found = video.hash_bytes_at(
-            bytes,
+        let found = at(
             &|t| near(&poor, t, views.stand_in_ms).is_some(),
             &|h, luma| stand_in_views(pdq, h, luma, views),
         )?;
-        add_stand_ins(&mut out, found, views.stand_in_ms);
+        add_stand_ins(&mut out, &poor, found, views.stand_in_ms);
     }
     Ok(out)
 }
@@ -180,30 +193,21 @@ fn near(sorted: &[u64], t: u64, radius: u32) -> Option<u64> {
 fn stand_in_views(
     pdq: &PdqHasher,
     h: &FrameHash,
-    luma: &crate::luma::LumaImage,
+    luma: &LumaImage,
     views: &BankViews,
 ) -> Option<Vec<BankedView>> {
     (h.hash.quality >= STAND_IN_QUALITY).then(|| bank_views(pdq, luma, views))
 }
 
-/// Inserts after each stored frame of quality below [`STAND_IN_BELOW`] the nearest of the
-/// `found` candidates (good enough ones carry their views) within `radius` ms of it, nearer
-/// in time first, then higher quality.
-fn add_stand_ins(
-    out: &mut Vec<BankedFrame>,
-    found: Vec<(FrameHash, Option<Vec<BankedView>>)>,
-    radius: u32,
-) {
-    let poor: Vec<u64> = out
-        .iter()
-        .filter(|f| f.frame.hash.quality < STAND_IN_BELOW)
-        .map(|f| f.frame.timestamp_ms)
-        .collect();
+/// Inserts after each stored frame of quality below [`STAND_IN_BELOW`] (at the times `poor`)
+/// the nearest of the `found` candidates (good enough ones carry their views) within `radius`
+/// ms of it, nearer in time first, then higher quality.
+fn add_stand_ins(out: &mut Vec<BankedFrame>, poor: &[u64], found: WithViews, radius: u32) {
     // per poor stored time: (time distance, -quality, candidate)
     let mut best: std::collections::BTreeMap<u64, (u64, i32, FrameHash, Vec<BankedView>)> =
         std::collections::BTreeMap::new();
     for (h, v) in found {
-        let (Some(v), Some(t)) = (v, near(&poor, h.timestamp_ms, radius)) else {
+        let (Some(v), Some(t)) = (v, near(poor, h.timestamp_ms, radius)) else {
             continue;
         };
         let key = (h.timestamp_ms.abs_diff(t), -i32::from(h.hash.quality));
