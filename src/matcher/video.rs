@@ -258,6 +258,13 @@ pub(crate) fn match_query_video(
         .map(|(s, v, _)| (s.clone(), v.clone()))
         .collect();
     let known = known_frames(snap, opts, &hit_videos);
+    // the frames a segment is expected to show are the stored ones: a stand-in adds evidence
+    // when matched, and its absence vetoes nothing (it is a frame of quality 60–70 beside a
+    // poorer one, which a re-encode or a dropped frame loses more often); once per video
+    let stored: HashMap<&(String, String), Vec<FrameHash>> = known
+        .iter()
+        .map(|(k, v)| (k, v.iter().filter(|f| !f.1).map(|f| f.0).collect()))
+        .collect();
     let mut rule = VerdictRule::default();
     rule.align.max_distance = opts.max_distance;
     rule.align.min_quality = opts.min_stored_quality;
@@ -267,17 +274,8 @@ pub(crate) fn match_query_video(
     let mut best: BTreeMap<(String, String), Best<'_>> = BTreeMap::new();
     for ((source, video_id, t), a) in &per_video {
         let key = (source.clone(), video_id.clone());
-        // the frames a segment is expected to show are the stored ones: a stand-in adds
-        // evidence when matched, and its absence vetoes nothing (it is a frame of quality
-        // 60–70 beside a poorer one, which a re-encode or a dropped frame loses more often)
-        let stored: Vec<FrameHash> = known
-            .get(&key)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter(|f| !f.1)
-            .map(|f| f.0)
-            .collect();
-        let (segs, covered) = decide(a, &stored, &rule, query.span_ms());
+        let frames = stored.get(&key).map_or(&[][..], Vec::as_slice);
+        let (segs, covered) = decide(a, frames, &rule, query.span_ms());
         let score = (covered, a.query_frames());
         if best.get(&key).is_none_or(|b| score > b.0) {
             best.insert(key, (score, *t, a, segs));
