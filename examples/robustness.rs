@@ -143,6 +143,10 @@ struct Args {
     /// before the crop lattice) or `none`.
     #[arg(long, default_value = "default")]
     bank_views: String,
+    /// Replace the banked keystone fractions (`BankViews::keystones`) of the chosen set, e.g.
+    /// `0.08,0.16`; `0` for none.
+    #[arg(long, value_delimiter = ',')]
+    keystones: Option<Vec<f32>>,
     /// Leave the crop guesses out of the `robust` plan (`MatchOptions::crop_guesses`).
     #[arg(long)]
     no_crop_guesses: bool,
@@ -348,12 +352,15 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
             .with_regions(Some(regions))
             .with_crop_guesses(guesses),
     ];
-    let views = match args.bank_views.as_str() {
+    let mut views = match args.bank_views.as_str() {
         "none" => BankViews::none(),
         "previous" => BankViews::previous(),
         "default" => BankViews::default(),
         other => return Err(format!("--bank-views: unknown set {other}").into()),
     };
+    if let Some(k) = &args.keystones {
+        views.keystones = k.iter().copied().filter(|&f| f > 0.0).collect();
+    }
     eprintln!("banked views per original: {}", views.count());
 
     // Stored hashes; the quality rule decides which originals take part.

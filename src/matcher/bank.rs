@@ -9,7 +9,7 @@ use super::cut::Cut;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
 use crate::pdq::PdqHasher;
-use crate::region::{find_content, LetterboxConfig};
+use crate::region::{find_content, warp_into, Edge, LetterboxConfig, Quad};
 
 /// Which derived views [`bank_views`] hashes. `Default` is the measured set (see the README's
 /// robustness section); [`BankViews::none`] banks the original only.
@@ -76,6 +76,13 @@ pub struct BankViews {
     /// [`BankViews::count`].
     #[serde(default)]
     pub stand_in_ms: u32,
+    /// Keystones: the picture as a photo of a screen or a print taken off-axis shows it, one
+    /// side shortened by this fraction of its length (0.1: 10 % shorter) with perspective
+    /// foreshortening ([`crate::region::Quad::keystone`]), on the same canvas, the corners the
+    /// short side leaves black (a screen's bezel); each fraction applied to the four sides in
+    /// turn, views `key-t10` (top side 10 % shorter), `key-l10`, ….
+    #[serde(default)]
+    pub keystones: Vec<f32>,
 }
 
 /// A stored video frame of quality below this is given a stand-in
@@ -106,9 +113,13 @@ impl Default for BankViews {
             unletterboxed: None,
             neighbour_frames: 0,
             stand_in_ms: 0,
+            keystones: KEYSTONES.to_vec(),
         }
     }
 }
+
+/// The default [`BankViews::keystones`].
+const KEYSTONES: [f32; 3] = [0.06, 0.12, 0.18];
 
 impl BankViews {
     /// No derived views.
@@ -124,6 +135,7 @@ impl BankViews {
             unletterboxed: None,
             neighbour_frames: 0,
             stand_in_ms: 0,
+            keystones: Vec::new(),
         }
     }
 
@@ -137,6 +149,7 @@ impl BankViews {
             axis_crops: vec![0.9, 0.8],
             corner_cuts: vec![0.1],
             crop_lattice: Vec::new(),
+            keystones: Vec::new(),
             ..BankViews::default()
         }
     }
@@ -172,6 +185,7 @@ impl BankViews {
             + 2 * self.axis_crops.len()
             + 4 * self.corner_cuts.len()
             + self.crop_lattice.len()
+            + 4 * self.keystones.len()
     }
 }
 
@@ -182,7 +196,7 @@ pub struct BankedView {
     /// How it was derived, for [`crate::db::Metadata::derived`]: `crop-c90` (centre 90 %),
     /// `cut-l15` (15 % cut from the left; `t`, `r`, `b` for the other sides), `rot+2`/`rot-4`,
     /// `rotz+2` (rotated and cropped), `crop-l5-t10` (a lattice cut, [`Cut::name`]),
-    /// `bars-off` (inside its own bars).
+    /// `bars-off` (inside its own bars), `key-t10` (a keystone: the top side 10 % shorter).
     pub how: String,
     /// Its PDQ hash.
     pub hash: PdqHash,
@@ -204,7 +218,7 @@ fn pct(f: f32) -> u32 {
 
 /// The PDQ hashes of the derived views of `luma` (not of the original itself), in the order
 /// centre crops, side cuts (left, top, right, bottom per fraction), rotations, zoomed rotations,
-/// one-axis crops, corner cuts, lattice cuts. Views that would
+/// one-axis crops, corner cuts, lattice cuts, keystones. Views that would
 /// be smaller than 8 pixels on a side are skipped; no view allocates more than the image.
 pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Vec<BankedView> {
     let (w, h) = (luma.width(), luma.height());
@@ -298,6 +312,18 @@ pub fn bank_views(hasher: &PdqHasher, luma: &LumaImage, views: &BankViews) -> Ve
     }
     for cut in &views.crop_lattice {
         push(format!("crop-{}", cut.name()), cut.apply(luma));
+    }
+    for &k in &views.keystones {
+        if !(k > 0.0 && k < 1.0) {
+            continue;
+        }
+        for edge in Edge::ALL {
+            let q = Quad::keystone(w as f32, h as f32, edge, k);
+            push(
+                format!("key-{}{}", edge.letter(), pct(k)),
+                warp_into(luma, &q, w, h, 0.0),
+            );
+        }
     }
     if let Some(cfg) = &views.unletterboxed {
         let r = find_content(luma, cfg);

@@ -44,6 +44,7 @@ mod chroma;
 mod edges;
 pub mod letterbox;
 mod motion;
+mod quad;
 mod refine;
 mod sharp;
 
@@ -53,6 +54,7 @@ pub use chroma::Chroma;
 pub(crate) use edges::reduce;
 pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
 pub use motion::{MotionConfig, MotionStats};
+pub use quad::{warp_into, Edge, Homography, Quad};
 
 use image::DynamicImage;
 

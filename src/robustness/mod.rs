@@ -5,7 +5,7 @@
 //! * [`transform`]: the image transformations of the robustness benchmark
 //!   (`examples/robustness.rs`), each deterministic given a seed.
 //! * [`repost`]: repost styles that change the geometry (caption bars, screenshots, frames,
-//!   stories, picture-in-picture, collages, uneven crops, tilts).
+//!   stories, picture-in-picture, collages, uneven crops, tilts, photos of a screen).
 //! * [`Style`]: one row of the benchmark, a transformation or a repost style.
 //! * [`metrics`]: recall, distance percentiles and false-match rates.
 //! * [`video`]: the video transformations, applied to a stream of frames.
@@ -33,6 +33,7 @@ mod glyph;
 pub mod metrics;
 mod prng;
 pub mod repost;
+mod screen;
 mod style;
 pub mod transform;
 pub mod video;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::glyph::text_mask;
 use super::prng::SplitMix64;
+use super::screen::screen_photo;
 use super::transform::rotate_small;
 use crate::error::{Error, Result};
 use crate::region::Rect;
@@ -99,6 +100,18 @@ pub enum Repost {
         /// Percent cut from the bottom.
         bottom: u8,
     },
+    /// A photo of a screen (or a print) showing the picture, taken off-axis: one side (seeded)
+    /// `percent` % shorter than the opposite one, with perspective foreshortening, each corner
+    /// moved by up to 1.5 % of the side (hand-held), softened and flattened by the camera.
+    /// `framed`: the screen's bezel and the room around it are in the photo (here a blurred
+    /// copy of `others[0]`, 10 % margin per side); otherwise the photo is cropped to the
+    /// screen, the bezel showing in the corners the short side leaves.
+    Screen {
+        /// Shortening of the far side in percent of its length (at most 60).
+        percent: u8,
+        /// Bezel and surroundings in the photo.
+        framed: bool,
+    },
     /// A tilt by `decidegrees` tenths of a degree; `zoom`: scaled up and cropped so that no
     /// corner is uncovered (a phone's "straighten"), else same canvas with black corners.
     Tilt {
@@ -181,6 +194,22 @@ impl Repost {
             crop(8, 3, 1, 6),
             crop(1, 3, 15, 0),
             crop(3, 2, 4, 6),
+            Screen {
+                percent: 6,
+                framed: false,
+            },
+            Screen {
+                percent: 10,
+                framed: false,
+            },
+            Screen {
+                percent: 15,
+                framed: false,
+            },
+            Screen {
+                percent: 10,
+                framed: true,
+            },
             Tilt {
                 decidegrees: 20,
                 zoom: false,
@@ -237,13 +266,18 @@ impl Repost {
         match self {
             Repost::PictureInPicture { .. } => 1,
             Repost::Collage { cells, .. } => usize::from(*cells).saturating_sub(1),
+            Repost::Screen { framed: true, .. } => 1,
             _ => 0,
         }
     }
 
-    /// Whether the style puts the picture into a larger layout (canvas/layout styles).
+    /// Whether the style puts the picture into a larger axis-aligned layout (canvas/layout
+    /// styles; not crops, tilts, or photos of a screen, whose picture is a quadrilateral).
     pub fn is_layout(&self) -> bool {
-        !matches!(self, Repost::CropSides { .. } | Repost::Tilt { .. })
+        !matches!(
+            self,
+            Repost::CropSides { .. } | Repost::Tilt { .. } | Repost::Screen { .. }
+        )
     }
 
     /// Short stable name, e.g. `caption-top-15`, `pip-40`, `crop-l20`, `tilt+3.0-zoom`.
@@ -285,6 +319,9 @@ impl Repost {
                     }
                 }
                 s
+            }
+            Repost::Screen { percent, framed } => {
+                format!("screen-k{percent}{}", if *framed { "-framed" } else { "" })
             }
             Repost::Tilt { decidegrees, zoom } => format!(
                 "tilt{:+.1}{}",
@@ -452,6 +489,21 @@ impl Repost {
                 }
                 imageops::crop_imm(&rgb, l, t, w - l - r, h - t - b).to_image()
             }
+            Repost::Screen { percent, framed } => {
+                if percent > 60 {
+                    return Err(Error::invalid("repost: screen shortening over 60 %"));
+                }
+                let bg = if framed {
+                    Some(others[0].to_rgb8())
+                } else {
+                    None
+                };
+                let shrink = f32::from(percent) / 100.0;
+                // a quadrilateral, not a rectangle: no layout truth (`rect` stays `None`)
+                screen_photo(&rgb, shrink, bg.as_ref(), &mut rng)
+                    .ok_or_else(|| Error::invalid("repost: degenerate screen quad"))?
+                    .0
+            }
             Repost::Tilt { decidegrees, zoom } => {
                 let deg = f32::from(decidegrees) / 10.0;
                 let r = rotate_small(&rgb, deg);
@@ -482,7 +534,7 @@ impl Repost {
 pub struct Located {
     /// The copy.
     pub image: DynamicImage,
-    /// The picture's rectangle in the copy (layout styles; `None` for crops and tilts).
+    /// The picture's rectangle in the copy (layout styles; `None` for crops, tilts and photos of a screen).
     pub rect: Option<Rect>,
 }
 

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod crops;
 mod layouts;
+mod screens;
 
 use image::{DynamicImage, Rgb, RgbImage};
 use mediamatch::robustness::SplitMix64;
