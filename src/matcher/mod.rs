@@ -57,7 +57,7 @@ pub use cut::Cut;
 pub use engine::Matcher;
 pub use guess::CropGuesses;
 pub use options::{MatchOptions, UNCROP_PADS};
-pub use plan::{pad_replicate, Derivation, PlannedHash, QueryPlan, View};
+pub use plan::{pad_replicate, Derivation, PlannedHash, QueryPlan, View, RECTIFY_SIDE};
 pub use result::{FrameHit, ImageMatch, Item, MatchReport, VideoMatch};
 pub use search::search_plan;
 pub use sniff::{sniff, MediaType, SNIFF_BYTES};

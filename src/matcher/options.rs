@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guess::CropGuesses;
 use crate::hash::PdqHash;
-use crate::region::RegionConfig;
+use crate::region::{QuadConfig, RegionConfig};
 use crate::video::VideoQueryOptions;
 
 /// How a query is hashed and searched.
@@ -12,7 +12,8 @@ use crate::video::VideoQueryOptions;
 /// [`MatchOptions::default`] is the **robust default**: the eight dihedral variants of the
 /// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
 /// canvases, frames, pasted pictures, collage cells), the crop guesses
-/// ([`CropGuesses::default`], identity transform), videos with letterbox removal and all
+/// ([`CropGuesses::default`], identity transform), the eight variants of every picture seen at
+/// an angle ([`crate::region::find_quads`], rectified), videos with letterbox removal and all
 /// eight transforms, sampled densely ([`VideoQueryOptions::dense`]). [`MatchOptions::plain`] is the reference
 /// behaviour: one plain PDQ hash per image, plain vPDQ per video.
 ///
@@ -42,6 +43,11 @@ pub struct MatchOptions {
     /// Also query the image cut further on each side by small steps, to meet a banked crop
     /// lattice after an uneven crop (`None`: off).
     pub crop_guesses: Option<CropGuesses>,
+    /// Also query pictures seen at an angle (a photo of a screen or a print): each
+    /// quadrilateral of [`crate::region::find_quads`] rectified to an upright picture
+    /// (`None`: off).
+    #[serde(default)]
+    pub quads: Option<QuadConfig>,
     /// Largest Hamming distance that matches.
     pub max_distance: u32,
     /// Query hashes below this quality are not searched.
@@ -63,6 +69,7 @@ impl Default for MatchOptions {
             regions: Some(RegionConfig::default()),
             uncrop: Vec::new(),
             crop_guesses: Some(CropGuesses::default()),
+            quads: Some(QuadConfig::default()),
             max_distance: PdqHash::MATCH_THRESHOLD,
             min_query_quality: PdqHash::QUALITY_THRESHOLD,
             min_stored_quality: PdqHash::QUALITY_THRESHOLD,
@@ -78,6 +85,7 @@ impl MatchOptions {
             dihedral: false,
             regions: None,
             crop_guesses: None,
+            quads: None,
             video: VideoQueryOptions::default(),
             ..MatchOptions::default()
         }
@@ -115,6 +123,13 @@ impl MatchOptions {
     #[must_use]
     pub fn with_crop_guesses(mut self, guesses: Option<CropGuesses>) -> Self {
         self.crop_guesses = guesses;
+        self
+    }
+
+    /// Sets the quadrilateral detection (`None`: off).
+    #[must_use]
+    pub fn with_quads(mut self, quads: Option<QuadConfig>) -> Self {
+        self.quads = quads;
         self
     }
 

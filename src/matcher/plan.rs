@@ -9,7 +9,9 @@ use crate::luma::LumaImage;
 use crate::pdq::{Dihedral, PdqHasher};
 use image::DynamicImage;
 
-use crate::region::{find_regions_with_colour, reduce, Rect, RegionKind};
+use crate::region::{
+    find_quads, find_regions_with_colour, rectify, reduce, Quad, Rect, RegionKind,
+};
 
 /// Which view of the query image a hash was computed from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,6 +30,13 @@ pub enum View {
     Uncrop {
         /// Padding per side, as a fraction of the side.
         pad: f32,
+    },
+    /// A quadrilateral of the query ([`crate::region::find_quads`]: a picture seen at an
+    /// angle) rectified to an upright picture.
+    Quad {
+        /// Its corners in pixels of the query image: top-left, top-right, bottom-right,
+        /// bottom-left.
+        quad: Quad,
     },
     /// The image cut further on each side ([`super::CropGuesses`]), hashed from a reduced copy.
     CropGuess {
@@ -67,6 +76,13 @@ impl std::fmt::Display for Derivation {
                 rect.top
             )?,
             View::Uncrop { pad } => write!(f, "uncrop:{:.1}%", pad * 100.0)?,
+            View::Quad { quad } => {
+                write!(f, "quad:")?;
+                for (i, (x, y)) in quad.corners.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ";" };
+                    write!(f, "{sep}{:.0},{:.0}", x, y)?;
+                }
+            }
             View::CropGuess { cut } => write!(f, "cropguess:{}", cut.name())?,
         }
         write!(f, "/{}", self.transform.name())
@@ -153,6 +169,13 @@ impl QueryPlan {
                 }
             }
         }
+        if let Some(cfg) = &opts.quads {
+            for quad in find_quads(luma, cfg) {
+                if let Some(img) = rectified(luma, &quad) {
+                    add(&img, View::Quad { quad });
+                }
+            }
+        }
         for &pad in &opts.uncrop {
             add(&pad_replicate(luma, pad), View::Uncrop { pad });
         }
@@ -190,6 +213,25 @@ impl QueryPlan {
         self.hashes.first().map(|h| h.hash)
     }
 }
+
+/// The quad of `luma` as an upright picture of its mean side lengths, at most
+/// [`RECTIFY_SIDE`] pixels on the longer side (PDQ reduces to 64×64 anyway; the query side
+/// need not be bit-exact). Never larger than the image.
+fn rectified(luma: &LumaImage, quad: &Quad) -> Option<LumaImage> {
+    let c = &quad.corners;
+    let len = |a: (f32, f32), b: (f32, f32)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let w = (len(c[0], c[1]) + len(c[3], c[2])) / 2.0;
+    let h = (len(c[0], c[3]) + len(c[1], c[2])) / 2.0;
+    let k = (RECTIFY_SIDE as f32 / w.max(h)).min(1.0);
+    let (w, h) = ((w * k).round() as usize, (h * k).round() as usize);
+    if w < 8 || h < 8 || w * h > luma.width() * luma.height() {
+        return None;
+    }
+    rectify(luma, quad, w, h)
+}
+
+/// Longest side of a rectified quad ([`View::Quad`]), pixels.
+pub const RECTIFY_SIDE: usize = 512;
 
 /// The image extended by `frac` of its width (left and right) and height (top and bottom),
 /// each new pixel a copy of the nearest edge pixel.

@@ -45,6 +45,7 @@ mod edges;
 pub mod letterbox;
 mod motion;
 mod quad;
+mod quads;
 mod refine;
 mod sharp;
 
@@ -54,7 +55,8 @@ pub use chroma::Chroma;
 pub(crate) use edges::reduce;
 pub use letterbox::{find_content, remove_letterbox, LetterboxConfig, Rect};
 pub use motion::{MotionConfig, MotionStats};
-pub use quad::{warp_into, Edge, Homography, Quad};
+pub use quad::{rectify, warp_into, Edge, Homography, Quad};
+pub use quads::{find_quads, QuadConfig};
 
 use image::DynamicImage;
 

@@ -23,11 +23,13 @@ fn bank(matcher: &Matcher, img: &image::DynamicImage, views: &BankViews) -> Data
 }
 
 /// Photos of a screen at 12 and 15 % keystone are found at the robust default against an
-/// original banked with the default views, through a keystone view (`key-…`), and mostly not
-/// when the same bank lacks the keystones.
+/// original banked with the default views, and mostly not when the same bank lacks the
+/// keystones and the query leaves out the quadrilateral detection (which finds the dark corners'
+/// slanted sides: the two paths overlap).
 #[test]
 fn photos_of_a_screen_meet_the_banked_keystones() {
     let robust = Matcher::new(MatchOptions::default());
+    let no_quads = Matcher::new(MatchOptions::default().with_quads(None));
     let mut without = BankViews::default();
     without.keystones.clear();
     assert!(!BankViews::default().keystones.is_empty());
@@ -48,7 +50,12 @@ fn photos_of_a_screen_meet_the_banked_keystones() {
             assert!(rep.is_match(), "{} seed {seed}", style.name());
             let hit = &rep.images[0];
             assert!(hit.derived_entry, "{} seed {seed}", style.name());
-            if robust.match_image(&snap_without, &copy).is_match() {
+            assert!(
+                no_quads.match_image(&snap, &copy).is_match(),
+                "{} seed {seed}: the keystones alone",
+                style.name()
+            );
+            if no_quads.match_image(&snap_without, &copy).is_match() {
                 found_without += 1;
             }
         }
@@ -79,4 +86,36 @@ fn keystone_views_are_four_per_fraction() {
             assert!(a.hash.hash.distance(&b.hash.hash) > 0);
         }
     }
+}
+
+/// A framed photo of a screen (the bezel and the room around it in the photo) is found by
+/// the robust default through a rectified quadrilateral ([`View::Quad`]) whose corners are
+/// those of the picture on the screen, and not without the quadrilateral detection.
+#[test]
+fn a_framed_photo_of_a_screen_is_found_through_its_quad() {
+    use mediamatch::matcher::View;
+    let robust = Matcher::new(MatchOptions::default());
+    let no_quads = Matcher::new(MatchOptions::default().with_quads(None));
+    let (mut via_quad, mut without) = (0, 0);
+    let n = 6u64;
+    for seed in 0..n {
+        let img = picture(90 + seed, 360, 270);
+        let room = picture(190 + seed, 400, 300);
+        let db = bank(&robust, &img, &BankViews::default());
+        let snap = db.reader().snapshot();
+        let style = Repost::Screen {
+            percent: 10,
+            framed: true,
+        };
+        let copy = style.apply(&img, &[&room], seed).unwrap();
+        let rep = robust.match_image(&snap, &copy);
+        if rep.is_match() && matches!(rep.images[0].derivation.view, View::Quad { .. }) {
+            via_quad += 1;
+        }
+        if no_quads.match_image(&snap, &copy).is_match() {
+            without += 1;
+        }
+    }
+    assert!(via_quad * 3 >= n * 2, "found through a quad: {via_quad} of {n}");
+    assert!(without * 2 < n, "without quads: {without} of {n}");
 }
