@@ -150,6 +150,9 @@ struct Args {
     /// Leave the crop guesses out of the `robust` plan (`MatchOptions::crop_guesses`).
     #[arg(long)]
     no_crop_guesses: bool,
+    /// Leave the quadrilaterals out of the `robust` plan (`MatchOptions::quads`).
+    #[arg(long)]
+    no_quads: bool,
     /// Only these rows (comma-separated style names, e.g. `pip-40,collage-3h`); `identity`
     /// always stays in (its row gives the false matches among distinct originals). Each copy
     /// keeps the seed it has in the full run.
@@ -347,10 +350,16 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
         MatchOptions::plain().with_dihedral(true),
         MatchOptions::default()
             .with_regions(Some(bars_only))
-            .with_crop_guesses(None),
+            .with_crop_guesses(None)
+            .with_quads(None),
         MatchOptions::default()
             .with_regions(Some(regions))
-            .with_crop_guesses(guesses),
+            .with_crop_guesses(guesses)
+            .with_quads(if args.no_quads {
+                None
+            } else {
+                MatchOptions::default().quads
+            }),
     ];
     let mut views = match args.bank_views.as_str() {
         "none" => BankViews::none(),

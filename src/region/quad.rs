@@ -209,8 +209,9 @@ fn solve8(mut a: [[f64; 9]; 8]) -> Option<[f64; 8]> {
             if row != col {
                 let k = a[row][col] / a[col][col];
                 if k != 0.0 {
-                    for c in col..9 {
-                        a[row][c] -= k * a[col][c];
+                    let pivot = a[col];
+                    for (v, p) in a[row][col..].iter_mut().zip(&pivot[col..]) {
+                        *v -= k * p;
                     }
                 }
             }
@@ -294,7 +295,9 @@ pub fn rectify(src: &LumaImage, from: &Quad, w: usize, h: usize) -> Option<LumaI
     let mut out = Vec::with_capacity(w * h);
     for y in 0..h {
         for x in 0..w {
-            let (sx, sy) = fwd.map(x as f32 + 0.5, y as f32 + 0.5).unwrap_or((0.0, 0.0));
+            let (sx, sy) = fwd
+                .map(x as f32 + 0.5, y as f32 + 0.5)
+                .unwrap_or((0.0, 0.0));
             let fx = (sx - 0.5).clamp(0.0, (sw - 1) as f32);
             let fy = (sy - 0.5).clamp(0.0, (sh - 1) as f32);
             let (x0, y0) = (fx as usize, fy as usize);

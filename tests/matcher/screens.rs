@@ -116,6 +116,9 @@ fn a_framed_photo_of_a_screen_is_found_through_its_quad() {
             without += 1;
         }
     }
-    assert!(via_quad * 3 >= n * 2, "found through a quad: {via_quad} of {n}");
+    assert!(
+        via_quad * 3 >= n * 2,
+        "found through a quad: {via_quad} of {n}"
+    );
     assert!(without * 2 < n, "without quads: {without} of {n}");
 }
