@@ -5,7 +5,8 @@
 //! ratio robust / plain. `robust-no-crop-guesses` is the robust default without the
 //! query-side crop guesses ([`MatchOptions::crop_guesses`]): their added cost;
 //! `robust-luma-only` the robust default whose region detector ignores colour
-//! (`RegionConfig::chroma` 0): the colour's added cost.
+//! (`RegionConfig::chroma` 0): the colour's added cost; `robust-no-quads` the robust default
+//! without the quadrilaterals ([`MatchOptions::quads`], photos of a screen): their added cost.
 //!
 //! The upload is a generated 1024x768 picture with a caption bar above it, JPEG quality 85.
 
@@ -71,6 +72,7 @@ fn main() {
     let mut luma_cfg = RegionConfig::default();
     luma_cfg.chroma = 0.0;
     let luma_only = Matcher::new(MatchOptions::default().with_regions(Some(luma_cfg)));
+    let no_quads = Matcher::new(MatchOptions::default().with_quads(None));
     let img = image::load_from_memory(&bytes).expect("decode");
     eprintln!(
         "{n} stored hashes; robust plan: {} hashes, without crop guesses: {}, luma only: {}, \
@@ -94,6 +96,9 @@ fn main() {
     g.bench_function("robust-luma-only", |b| {
         b.iter(|| luma_only.match_bytes(&snap, &bytes).expect("match"))
     });
+    g.bench_function("robust-no-quads", |b| {
+        b.iter(|| no_quads.match_bytes(&snap, &bytes).expect("match"))
+    });
     g.finish();
     let mut g = c.benchmark_group("plan");
     g.bench_function("plain", |b| b.iter(|| plain.plan_image(&img)));
@@ -104,6 +109,7 @@ fn main() {
     g.bench_function("robust-luma-only", |b| {
         b.iter(|| luma_only.plan_image(&img))
     });
+    g.bench_function("robust-no-quads", |b| b.iter(|| no_quads.plan_image(&img)));
     g.finish();
     c.final_summary();
 }
