@@ -153,6 +153,9 @@ struct Args {
     /// Leave the quadrilaterals out of the `robust` plan (`MatchOptions::quads`).
     #[arg(long)]
     no_quads: bool,
+    /// Hash the `robust` plan's small views as they are (`MatchOptions::enlarge` off).
+    #[arg(long)]
+    no_enlarge: bool,
     /// Only these rows (comma-separated style names, e.g. `pip-40,collage-3h`); `identity`
     /// always stays in (its row gives the false matches among distinct originals). Each copy
     /// keeps the seed it has in the full run.
@@ -351,7 +354,8 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
         MatchOptions::default()
             .with_regions(Some(bars_only))
             .with_crop_guesses(None)
-            .with_quads(None),
+            .with_quads(None)
+            .with_enlarge(None),
         MatchOptions::default()
             .with_regions(Some(regions))
             .with_crop_guesses(guesses)
@@ -359,6 +363,11 @@ fn run_images(args: &Args, paths: &[PathBuf]) -> Result<(), Box<dyn std::error::
                 None
             } else {
                 MatchOptions::default().quads
+            })
+            .with_enlarge(if args.no_enlarge {
+                None
+            } else {
+                MatchOptions::default().enlarge
             }),
     ];
     let mut views = match args.bank_views.as_str() {

@@ -272,6 +272,58 @@ impl LumaImage {
         }
     }
 
+    /// The bilinear interpolation of the samples at `(x, y)`, in pixel coordinates whose
+    /// pixel `k` covers `[k, k + 1)` (so `(k + 0.5, j + 0.5)` is pixel `(k, j)` exactly); a
+    /// point outside the image takes the nearest edge pixel. NaN coordinates read pixel
+    /// `(0, 0)`. An empty image reads 0.
+    pub fn sample_bilinear(&self, x: f32, y: f32) -> f32 {
+        let (w, h) = (self.width, self.height);
+        if w == 0 || h == 0 {
+            return 0.0;
+        }
+        // `max` then `min` also map NaN to 0
+        let fx = (x - 0.5).max(0.0).min((w - 1) as f32);
+        let fy = (y - 0.5).max(0.0).min((h - 1) as f32);
+        let (x0, y0) = (fx as usize, fy as usize);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+        let p = |xx: usize, yy: usize| self.data[yy * w + xx];
+        let top = p(x0, y0) + (p(x1, y0) - p(x0, y0)) * ax;
+        let bot = p(x0, y1) + (p(x1, y1) - p(x0, y1)) * ax;
+        top + (bot - top) * ay
+    }
+
+    /// Bilinear resize to `new_w` x `new_h` (pixel centres aligned; meant for enlarging: a
+    /// reduction this way aliases, see the area-averaging reductions of the region module).
+    /// Returns an error if a side is 0 or the image is empty.
+    ///
+    /// ```
+    /// use mediamatch::LumaImage;
+    /// let img = LumaImage::from_f32(2, 1, vec![0.0, 8.0])?;
+    /// let big = img.resize_bilinear(4, 2)?;
+    /// assert_eq!(&big.as_slice()[..4], &[0.0, 2.0, 6.0, 8.0]);
+    /// # Ok::<(), mediamatch::Error>(())
+    /// ```
+    pub fn resize_bilinear(&self, new_w: usize, new_h: usize) -> Result<LumaImage> {
+        if new_w == 0 || new_h == 0 || self.data.is_empty() {
+            return Err(Error::invalid("bilinear resize to or from an empty image"));
+        }
+        let (kx, ky) = (
+            self.width as f32 / new_w as f32,
+            self.height as f32 / new_h as f32,
+        );
+        let mut data = Vec::with_capacity(new_w * new_h);
+        for y in 0..new_h {
+            let sy = (y as f32 + 0.5) * ky;
+            data.extend((0..new_w).map(|x| self.sample_bilinear((x as f32 + 0.5) * kx, sy)));
+        }
+        Ok(LumaImage {
+            width: new_w,
+            height: new_h,
+            data,
+        })
+    }
+
     /// A copy with rows `top..top+height` and columns `left..left+width`.
     ///
     /// Returns an error if the rectangle is not inside the image.

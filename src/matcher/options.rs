@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guess::CropGuesses;
 use crate::hash::PdqHash;
+use crate::pdq::Enlarge;
 use crate::region::{QuadConfig, RegionConfig};
 use crate::video::VideoQueryOptions;
 
@@ -13,7 +14,8 @@ use crate::video::VideoQueryOptions;
 /// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
 /// canvases, frames, pasted pictures, collage cells), the crop guesses
 /// ([`CropGuesses::default`], identity transform), the eight variants of every picture seen at
-/// an angle ([`crate::region::find_quads`], rectified), videos with letterbox removal and all
+/// an angle ([`crate::region::find_quads`], rectified), region and quadrilateral views under
+/// 384 pixels enlarged before hashing ([`Enlarge`]), videos with letterbox removal and all
 /// eight transforms, sampled densely ([`VideoQueryOptions::dense`]). [`MatchOptions::plain`] is the reference
 /// behaviour: one plain PDQ hash per image, plain vPDQ per video.
 ///
@@ -48,6 +50,11 @@ pub struct MatchOptions {
     /// (`None`: off).
     #[serde(default)]
     pub quads: Option<QuadConfig>,
+    /// Enlarge small region and quadrilateral views before hashing them ([`Enlarge`]: PDQ's
+    /// filter is too narrow for a picture of under a few hundred pixels; `None`: hash them as
+    /// they are, the behaviour before the field existed).
+    #[serde(default)]
+    pub enlarge: Option<Enlarge>,
     /// Largest Hamming distance that matches.
     pub max_distance: u32,
     /// Query hashes below this quality are not searched.
@@ -70,6 +77,7 @@ impl Default for MatchOptions {
             uncrop: Vec::new(),
             crop_guesses: Some(CropGuesses::default()),
             quads: Some(QuadConfig::default()),
+            enlarge: Some(Enlarge::default()),
             max_distance: PdqHash::MATCH_THRESHOLD,
             min_query_quality: PdqHash::QUALITY_THRESHOLD,
             min_stored_quality: PdqHash::QUALITY_THRESHOLD,
@@ -86,6 +94,7 @@ impl MatchOptions {
             regions: None,
             crop_guesses: None,
             quads: None,
+            enlarge: None,
             video: VideoQueryOptions::default(),
             ..MatchOptions::default()
         }
@@ -130,6 +139,13 @@ impl MatchOptions {
     #[must_use]
     pub fn with_quads(mut self, quads: Option<QuadConfig>) -> Self {
         self.quads = quads;
+        self
+    }
+
+    /// Sets the enlargement of small views (`None`: off).
+    #[must_use]
+    pub fn with_enlarge(mut self, enlarge: Option<Enlarge>) -> Self {
+        self.enlarge = enlarge;
         self
     }
 

@@ -6,7 +6,7 @@ use super::cut::Cut;
 use super::options::MatchOptions;
 use crate::hash::PdqHash;
 use crate::luma::LumaImage;
-use crate::pdq::{Dihedral, PdqHasher};
+use crate::pdq::{Dihedral, Enlarge, PdqHasher};
 use image::DynamicImage;
 
 use crate::region::{
@@ -161,17 +161,23 @@ impl QueryPlan {
             }
         };
         add(luma, View::Plain);
+        // a view never holds more pixels than the image it comes from
+        let cap = luma.width() * luma.height();
         if let Some(cfg) = &opts.regions {
             for r in find_regions_with_colour(luma, colour, cfg) {
                 let rect = r.rect;
                 if let Ok(c) = luma.crop(rect.left, rect.top, rect.width, rect.height) {
-                    add(&c, View::Region { kind: r.kind, rect });
+                    let view = View::Region { kind: r.kind, rect };
+                    match &opts.enlarge {
+                        Some(e) => add(&e.apply(&c, cap), view),
+                        None => add(&c, view),
+                    }
                 }
             }
         }
         if let Some(cfg) = &opts.quads {
             for quad in find_quads(luma, cfg) {
-                if let Some(img) = rectified(luma, &quad) {
+                if let Some(img) = rectified(luma, &quad, opts.enlarge.as_ref()) {
                     add(&img, View::Quad { quad });
                 }
             }
@@ -216,17 +222,20 @@ impl QueryPlan {
 
 /// The quad of `luma` as an upright picture of its mean side lengths, at most
 /// [`RECTIFY_SIDE`] pixels on the longer side (PDQ reduces to 64×64 anyway; the query side
-/// need not be bit-exact). Never larger than the image.
-fn rectified(luma: &LumaImage, quad: &Quad) -> Option<LumaImage> {
+/// need not be bit-exact), a small one sampled at the size `enlarge` gives it. Never larger
+/// than the image.
+fn rectified(luma: &LumaImage, quad: &Quad, enlarge: Option<&Enlarge>) -> Option<LumaImage> {
     let c = &quad.corners;
     let len = |a: (f32, f32), b: (f32, f32)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     let w = (len(c[0], c[1]) + len(c[3], c[2])) / 2.0;
     let h = (len(c[0], c[3]) + len(c[1], c[2])) / 2.0;
     let k = (RECTIFY_SIDE as f32 / w.max(h)).min(1.0);
     let (w, h) = ((w * k).round() as usize, (h * k).round() as usize);
-    if w < 8 || h < 8 || w * h > luma.width() * luma.height() {
+    let cap = luma.width() * luma.height();
+    if w < 8 || h < 8 || w * h > cap {
         return None;
     }
+    let (w, h) = enlarge.map_or((w, h), |e| e.size(w, h, cap));
     rectify(luma, quad, w, h)
 }
 

@@ -19,6 +19,7 @@ mod dct;
 mod dct_table;
 mod dihedral;
 mod downscale;
+mod enlarge;
 mod quality;
 
 use std::path::Path;
@@ -28,6 +29,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use dihedral::Dihedral;
+pub use enlarge::Enlarge;
 
 use image::ColorType;
 

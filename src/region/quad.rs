@@ -244,7 +244,6 @@ pub fn warp_into(src: &LumaImage, into: &Quad, w: usize, h: usize, fill: f32) ->
     }
     let (sw, sh) = (src.width(), src.height());
     let back = into.homography_from_rect(sw as f32, sh as f32)?.inverse()?;
-    let px = src.as_slice();
     let mut out = vec![fill; w * h];
     let (l, t, r, b) = into.bounds(w, h);
     for y in t..b {
@@ -256,14 +255,7 @@ pub fn warp_into(src: &LumaImage, into: &Quad, w: usize, h: usize, fill: f32) ->
             if !(sx >= 0.0 && sy >= 0.0 && sx <= sw as f32 && sy <= sh as f32) {
                 continue;
             }
-            let (fx, fy) = ((sx - 0.5).max(0.0), (sy - 0.5).max(0.0));
-            let (x0, y0) = ((fx as usize).min(sw - 1), (fy as usize).min(sh - 1));
-            let (x1, y1) = ((x0 + 1).min(sw - 1), (y0 + 1).min(sh - 1));
-            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-            let p = |xx: usize, yy: usize| px[yy * sw + xx];
-            let top = p(x0, y0) + (p(x1, y0) - p(x0, y0)) * ax;
-            let bot = p(x0, y1) + (p(x1, y1) - p(x0, y1)) * ax;
-            out[y * w + x] = top + (bot - top) * ay;
+            out[y * w + x] = src.sample_bilinear(sx, sy);
         }
     }
     LumaImage::from_f32(w, h, out).ok()
@@ -290,23 +282,13 @@ pub fn rectify(src: &LumaImage, from: &Quad, w: usize, h: usize) -> Option<LumaI
         return None;
     }
     let fwd = from.homography_from_rect(w as f32, h as f32)?;
-    let (sw, sh) = (src.width(), src.height());
-    let px = src.as_slice();
     let mut out = Vec::with_capacity(w * h);
     for y in 0..h {
         for x in 0..w {
             let (sx, sy) = fwd
                 .map(x as f32 + 0.5, y as f32 + 0.5)
                 .unwrap_or((0.0, 0.0));
-            let fx = (sx - 0.5).clamp(0.0, (sw - 1) as f32);
-            let fy = (sy - 0.5).clamp(0.0, (sh - 1) as f32);
-            let (x0, y0) = (fx as usize, fy as usize);
-            let (x1, y1) = ((x0 + 1).min(sw - 1), (y0 + 1).min(sh - 1));
-            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-            let p = |xx: usize, yy: usize| px[yy * sw + xx];
-            let top = p(x0, y0) + (p(x1, y0) - p(x0, y0)) * ax;
-            let bot = p(x0, y1) + (p(x1, y1) - p(x0, y1)) * ax;
-            out.push(top + (bot - top) * ay);
+            out.push(src.sample_bilinear(sx, sy));
         }
     }
     LumaImage::from_f32(w, h, out).ok()
