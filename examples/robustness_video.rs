@@ -58,6 +58,9 @@ struct Args {
     /// Query without the whole-video layouts (the default before they existed).
     #[arg(long)]
     no_layouts: bool,
+    /// Hash small whole-video layouts as they are (`LayoutConfig::enlarge` off).
+    #[arg(long)]
+    no_enlarge: bool,
     /// Bank the originals' frames without their derived views (plain vPDQ only).
     #[arg(long)]
     no_views: bool,
@@ -554,6 +557,14 @@ fn run(args: &Args) -> Result<(), String> {
     }
     if args.no_layouts {
         let video = opts.video.clone().with_layouts(None);
+        opts = opts.with_video(video);
+    }
+    if args.no_enlarge {
+        let layouts = opts.video.layouts.map(|mut l| {
+            l.enlarge = None;
+            l
+        });
+        let video = opts.video.clone().with_layouts(layouts);
         opts = opts.with_video(video);
     }
     let matcher = Matcher::new(opts);

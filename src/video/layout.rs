@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::query::QueryFrame;
 use crate::luma::LumaImage;
-use crate::pdq::PdqHasher;
+use crate::pdq::{Enlarge, PdqHasher};
 use crate::region::{
     find_regions, iou, reduce, MotionConfig, MotionStats, Rect, Region, RegionConfig, RegionKind,
 };
@@ -49,6 +49,10 @@ pub struct LayoutConfig {
     pub min_recurrence: f32,
     /// Most layouts hashed per frame.
     pub max_layouts: usize,
+    /// Enlarge small layouts before hashing them ([`Enlarge`]; never to more pixels than the
+    /// frame as hashed; `None`: hash them as they are, the behaviour before the field).
+    #[serde(default)]
+    pub enlarge: Option<Enlarge>,
 }
 
 impl Default for LayoutConfig {
@@ -64,6 +68,7 @@ impl Default for LayoutConfig {
             },
             min_recurrence: 0.4,
             max_layouts: 4,
+            enlarge: Some(Enlarge::default()),
         }
     }
 }
@@ -222,7 +227,13 @@ impl WorkFrames {
                     .filter_map(|r| {
                         let c = r.rect;
                         let crop = luma.crop(c.left, c.top, c.width, c.height).ok()?;
-                        Some(pdq.hash_transforms(&crop, transforms))
+                        Some(match &cfg.enlarge {
+                            Some(e) => {
+                                let cap = f.full.0 * f.full.1;
+                                pdq.hash_transforms(&e.apply(&crop, cap), transforms)
+                            }
+                            None => pdq.hash_transforms(&crop, transforms),
+                        })
                     })
                     .collect();
                 Some((i, alts))
