@@ -351,6 +351,32 @@ impl LumaImage {
 mod tests {
     use super::*;
 
+    /// Bilinear interpolation reproduces a linear function exactly: between pixel centres the
+    /// enlarged ramp is the ramp itself; outside them it holds the edge pixel.
+    #[test]
+    fn bilinear_resize_is_exact_on_a_linear_ramp() {
+        let (w, h) = (7usize, 5usize);
+        let f = |x: f32, y: f32| 3.0 * x - 2.0 * y + 10.0;
+        let px = (0..w * h)
+            .map(|k| f((k % w) as f32 + 0.5, (k / w) as f32 + 0.5))
+            .collect();
+        let img = LumaImage::from_f32(w, h, px).unwrap();
+        let (nw, nh) = (19usize, 11usize);
+        let big = img.resize_bilinear(nw, nh).unwrap();
+        for y in 0..nh {
+            for x in 0..nw {
+                // the destination pixel centre in source coordinates, clamped to the centres
+                let sx = ((x as f32 + 0.5) * w as f32 / nw as f32).clamp(0.5, w as f32 - 0.5);
+                let sy = ((y as f32 + 0.5) * h as f32 / nh as f32).clamp(0.5, h as f32 - 0.5);
+                assert!((big.get(x, y) - f(sx, sy)).abs() < 1e-3, "({x}, {y})");
+            }
+        }
+        // pixel centres read the pixels
+        assert_eq!(img.sample_bilinear(3.5, 2.5), img.get(3, 2));
+        assert_eq!(img.sample_bilinear(f32::NAN, -4.0), img.get(0, 0));
+        assert!(img.resize_bilinear(0, 3).is_err());
+    }
+
     #[test]
     fn stride_and_bounds() {
         assert!(LumaImage::from_rgb8(&[0; 11], 2, 2, 6).is_err());

@@ -42,6 +42,9 @@ pub struct RegionArgs {
     /// Override `RegionConfig::run_ends`.
     #[arg(long)]
     pub run_ends: Option<usize>,
+    /// Override `RegionConfig::fit_sides`.
+    #[arg(long)]
+    pub fit_sides: Option<usize>,
     /// Turn the sharp-band detector off.
     #[arg(long)]
     pub no_sharp: bool,
@@ -73,6 +76,7 @@ impl RegionArgs {
         set(&mut cfg.work_side, self.work_side);
         set(&mut cfg.span, self.span);
         set(&mut cfg.run_ends, self.run_ends);
+        set(&mut cfg.fit_sides, self.fit_sides);
         if let Some(v) = self.step {
             cfg.step = v;
         }

@@ -117,7 +117,8 @@ mod tests {
             (200, 150, 200 * 150 + 1),
             (10, 10, 99),
         ] {
-            let out = e.apply(&flat(w, h), cap);
+            let img = flat(w, h);
+            let out = e.apply(&img, cap);
             assert!(out.width() >= w && out.height() >= h);
             assert!(
                 out.width() * out.height() <= cap.max(w * h),
@@ -129,7 +130,8 @@ mod tests {
 
     #[test]
     fn keeps_the_aspect_ratio_within_a_pixel() {
-        let out = Enlarge::default().apply(&flat(150, 100), usize::MAX);
+        let img = flat(150, 100);
+        let out = Enlarge::default().apply(&img, usize::MAX);
         assert_eq!(out.width(), 512);
         assert!((out.height() as i64 - 341).abs() <= 1);
     }

@@ -157,6 +157,11 @@ pub struct RegionConfig {
     /// whose fourth side is too weak to stand out (0: off).
     #[serde(default)]
     pub run_ends: usize,
+    /// The best this many rectangles are also tried with each side moved onto the line best
+    /// covered by steps over exactly its span (the side of a pasted picture that is no
+    /// candidate line of its own; 0: off).
+    #[serde(default)]
+    pub fit_sides: usize,
 }
 
 /// A serialized config from before the field existed: one-pixel steps.
@@ -183,6 +188,7 @@ impl Default for RegionConfig {
             span: 2,
             chroma: 1.0,
             run_ends: 4,
+            fit_sides: 24,
         }
     }
 }
@@ -199,6 +205,7 @@ impl RegionConfig {
             span: 1,
             chroma: 0.0,
             run_ends: 0,
+            fit_sides: 0,
             ..RegionConfig::default()
         }
     }
