@@ -288,3 +288,58 @@ fn a_picture_visible_only_in_colour_is_found_through_the_chroma() {
         View::Region { rect, .. } if rect.side_error(&truth) <= 0.01
     )));
 }
+
+/// A fine-textured picture (a brick wall, grass) pasted small onto another: PDQ's filter on a
+/// picture of under 256 pixels is too narrow and the texture aliases into the hash. The robust
+/// default enlarges the small view before hashing it ([`mediamatch::pdq::Enlarge`]); over
+/// several seeds the enlarged view lands nearer the stored hash than the view as cut, every
+/// one within the match distance, and no view holds more pixels than the query image.
+#[test]
+fn a_small_pasted_texture_is_hashed_enlarged_and_lands_nearer() {
+    let hasher = mediamatch::PdqHasher::new();
+    let textured = |seed: u64| {
+        let base = picture(seed, 480, 360).to_rgb8();
+        DynamicImage::ImageRgb8(RgbImage::from_fn(480, 360, |x, y| {
+            let p = base.get_pixel(x, y).0;
+            // bricks: 3-pixel mortar lines every 12 × 6 pixels, rows offset by half a brick
+            let off = if (y / 6) % 2 == 0 { 0 } else { 6 };
+            let mortar = y % 6 < 2 || (x + off) % 12 < 2;
+            let d: i32 = if mortar { -60 } else { 25 };
+            Rgb(p.map(|v| (i32::from(v) + d).clamp(0, 255) as u8))
+        }))
+    };
+    let style = Repost::PictureInPicture { percent: 40 };
+    let (mut near, mut far) = (0u32, 0u32);
+    for seed in 1..=6u64 {
+        let img = textured(seed);
+        let stored = hasher.hash_image(&img).hash;
+        let bg = picture(seed + 50, 480, 360);
+        let p = style.apply_located(&img, &[&bg], seed).unwrap();
+        let truth = p.rect.unwrap();
+        assert!(truth.width.max(truth.height) < 256, "{truth:?}");
+        let luma = LumaImage::from_image(&p.image);
+        let best = |opts: &MatchOptions| {
+            QueryPlan::from_image(&hasher, &p.image, opts)
+                .hashes
+                .iter()
+                .filter(|h| match h.derivation.view {
+                    View::Region { rect, .. } => rect.side_error(&truth) <= 0.01,
+                    _ => false,
+                })
+                .map(|h| h.hash.hash.distance(&stored))
+                .min()
+                .expect("the pasted picture is among the regions")
+        };
+        let robust = MatchOptions::default();
+        let (d_big, d_cut) = (best(&robust), best(&robust.clone().with_enlarge(None)));
+        eprintln!("seed {seed}: enlarged {d_big}, as cut {d_cut}");
+        assert!(d_big <= 31, "seed {seed}: enlarged view {d_big} bits away");
+        near += d_big;
+        far += d_cut;
+        // the cap: an enlarged view never holds more pixels than the image
+        let e = robust.enlarge.unwrap();
+        let (w, h) = e.size(truth.width, truth.height, luma.width() * luma.height());
+        assert!(w * h <= luma.width() * luma.height() && w > truth.width);
+    }
+    assert!(near < far, "enlarged {near} vs as cut {far} bits over six seeds");
+}
