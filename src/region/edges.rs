@@ -328,11 +328,13 @@ pub(crate) fn rectangles_in(vert: &Steps, horiz: &Steps, cfg: &RegionConfig) -> 
     };
     out.sort_by(by_score);
     if cfg.fit_sides > 0 {
-        let seeds: Vec<Rect> = out.iter().take(cfg.fit_sides).map(|s| s.rect).collect();
+        let seeds: Vec<Scored> = out.iter().take(cfg.fit_sides).copied().collect();
         for seed in seeds {
-            let r = fit_sides(vert, horiz, seed, (min_w, min_h));
-            if r != seed && !out.iter().any(|s| s.rect == r) {
-                out.push(score_rect(vert, horiz, r));
+            let r = fit_sides(vert, horiz, seed.rect, (min_w, min_h));
+            let fitted = score_rect(vert, horiz, r);
+            // a fit that scores no better than its seed is not a better rectangle
+            if fitted.score > seed.score && !out.iter().any(|s| s.rect == r) {
+                out.push(fitted);
             }
         }
         out.sort_by(by_score);

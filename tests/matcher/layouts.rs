@@ -341,5 +341,8 @@ fn a_small_pasted_texture_is_hashed_enlarged_and_lands_nearer() {
         let (w, h) = e.size(truth.width, truth.height, luma.width() * luma.height());
         assert!(w * h <= luma.width() * luma.height() && w > truth.width);
     }
-    assert!(near < far, "enlarged {near} vs as cut {far} bits over six seeds");
+    assert!(
+        near < far,
+        "enlarged {near} vs as cut {far} bits over six seeds"
+    );
 }
