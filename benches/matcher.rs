@@ -6,7 +6,9 @@
 //! query-side crop guesses ([`MatchOptions::crop_guesses`]): their added cost;
 //! `robust-luma-only` the robust default whose region detector ignores colour
 //! (`RegionConfig::chroma` 0): the colour's added cost; `robust-no-quads` the robust default
-//! without the quadrilaterals ([`MatchOptions::quads`], photos of a screen): their added cost.
+//! without the quadrilaterals ([`MatchOptions::quads`], photos of a screen): their added cost;
+//! `robust-no-enlarge` the robust default hashing small views as cut
+//! ([`MatchOptions::enlarge`]): the enlargement's added cost.
 //!
 //! The upload is a generated 1024x768 picture with a caption bar above it, JPEG quality 85.
 
@@ -73,6 +75,7 @@ fn main() {
     luma_cfg.chroma = 0.0;
     let luma_only = Matcher::new(MatchOptions::default().with_regions(Some(luma_cfg)));
     let no_quads = Matcher::new(MatchOptions::default().with_quads(None));
+    let no_enlarge = Matcher::new(MatchOptions::default().with_enlarge(None));
     let img = image::load_from_memory(&bytes).expect("decode");
     eprintln!(
         "{n} stored hashes; robust plan: {} hashes, without crop guesses: {}, luma only: {}, \
@@ -99,6 +102,9 @@ fn main() {
     g.bench_function("robust-no-quads", |b| {
         b.iter(|| no_quads.match_bytes(&snap, &bytes).expect("match"))
     });
+    g.bench_function("robust-no-enlarge", |b| {
+        b.iter(|| no_enlarge.match_bytes(&snap, &bytes).expect("match"))
+    });
     g.finish();
     let mut g = c.benchmark_group("plan");
     g.bench_function("plain", |b| b.iter(|| plain.plan_image(&img)));
@@ -110,6 +116,9 @@ fn main() {
         b.iter(|| luma_only.plan_image(&img))
     });
     g.bench_function("robust-no-quads", |b| b.iter(|| no_quads.plan_image(&img)));
+    g.bench_function("robust-no-enlarge", |b| {
+        b.iter(|| no_enlarge.plan_image(&img))
+    });
     g.finish();
     c.final_summary();
 }

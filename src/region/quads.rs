@@ -186,6 +186,16 @@ fn lines(n_x: usize, n_y: usize, cfg: &QuadConfig, at: impl Fn(usize, usize) -> 
     let mut all: Vec<Line> = Vec::new();
     let mut signs = vec![0i8; n_y];
     let mut mags = vec![0f32; n_y];
+    // the step across x at every pixel (two pixels on each side), computed once: every
+    // candidate line reads it where it crosses each row
+    let mut grad = vec![0f32; n_x * n_y];
+    for y in 0..n_y {
+        for xi in 2..n_x.saturating_sub(2) {
+            let lo = (at(xi - 2, y) + at(xi - 1, y)) / 2.0;
+            let hi = (at(xi + 1, y) + at(xi + 2, y)) / 2.0;
+            grad[y * n_x + xi] = hi - lo;
+        }
+    }
     for a in 2..n_x as i64 - 2 {
         for b in (a - d).max(2)..=(a + d).min(n_x as i64 - 3) {
             if a == b && (a <= 3 || a >= n_x as i64 - 4) {
@@ -193,11 +203,7 @@ fn lines(n_x: usize, n_y: usize, cfg: &QuadConfig, at: impl Fn(usize, usize) -> 
             }
             for y in 0..n_y {
                 let x = a as f32 + (b - a) as f32 * y as f32 / (n_y - 1) as f32;
-                let xi = x.round() as usize;
-                // the step across the line: two pixels on each side
-                let lo = (at(xi - 2, y) + at(xi - 1, y)) / 2.0;
-                let hi = (at(xi + 1, y) + at(xi + 2, y)) / 2.0;
-                let g = hi - lo;
+                let g = grad[y * n_x + x.round() as usize];
                 mags[y] = g.abs();
                 signs[y] = if g >= cfg.step {
                     1
