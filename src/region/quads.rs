@@ -196,26 +196,44 @@ fn lines(n_x: usize, n_y: usize, cfg: &QuadConfig, at: impl Fn(usize, usize) -> 
             grad[y * n_x + xi] = hi - lo;
         }
     }
+    // where a line of slope `s` (its ends `s` pixels apart) crosses row y, relative to its
+    // top end: `s · y / (n_y − 1)` rounded half up (the line's x is positive, so this is the
+    // nearest pixel, halves away from zero), in exact integers
+    let den = (n_y.max(2) - 1) as i64;
+    let offsets: Vec<Vec<i64>> = (-d..=d)
+        .map(|s| {
+            (0..n_y as i64)
+                .map(|y| (2 * s * y + den).div_euclid(2 * den))
+                .collect()
+        })
+        .collect();
     for a in 2..n_x as i64 - 2 {
         for b in (a - d).max(2)..=(a + d).min(n_x as i64 - 3) {
             if a == b && (a <= 3 || a >= n_x as i64 - 4) {
                 continue;
             }
+            let mut ons = [0usize; 2];
+            let off = &offsets[(b - a + d) as usize];
             for y in 0..n_y {
-                let x = a as f32 + (b - a) as f32 * y as f32 / (n_y - 1) as f32;
-                let g = grad[y * n_x + x.round() as usize];
+                let g = grad[y * n_x + (a + off[y]) as usize];
                 mags[y] = g.abs();
                 signs[y] = if g >= cfg.step {
+                    ons[0] += 1;
                     1
                 } else if g <= -cfg.step {
+                    ons[1] += 1;
                     -1
                 } else {
                     0
                 };
             }
-            // the longest run of one sign, gaps of up to two rows bridged
+            // the longest run of one sign, gaps of up to two rows bridged: at least a third of
+            // a run's rows are on, so a sign with fewer rows on has no run of `min_run`
             let (mut best, mut best_run) = (0f32, (0, 0));
-            for sign in [1i8, -1] {
+            for (sign, on_rows) in [(1i8, ons[0]), (-1, ons[1])] {
+                if 3 * on_rows < min_run {
+                    continue;
+                }
                 let (mut start, mut sum, mut gap, mut last) = (None, 0f32, 0usize, 0usize);
                 for y in 0..=n_y {
                     let on = y < n_y && signs[y] == sign;
