@@ -88,7 +88,7 @@ impl Enlarge {
         let by_side = self.to as f64 / long as f64;
         let by_area = (max_pixels as f64 / (w * h) as f64).sqrt();
         let k = by_side.min(by_area);
-        if !(k > 1.0) {
+        if k.is_nan() || k <= 1.0 {
             return (w, h);
         }
         // floor keeps the product within the cap
