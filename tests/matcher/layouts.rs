@@ -118,6 +118,7 @@ fn candidates_localise_the_picture_within_two_percent() {
 #[test]
 fn layouts_match_with_the_robust_default_and_not_with_plain() {
     let robust = Matcher::new(MatchOptions::default());
+    let regions_only = Matcher::new(MatchOptions::default().with_quads(None));
     let plain = Matcher::new(MatchOptions::plain());
     for seed in 1..=2 {
         let img = picture(seed, 256, 192);
@@ -132,10 +133,18 @@ fn layouts_match_with_the_robust_default_and_not_with_plain() {
             let r = robust.match_image(&snap, &copy);
             assert_eq!(r.images.len(), 1, "{name} seed {seed}: not found");
             let m = &r.images[0];
+            // a screenshot's picture is also a (near-rectangular) quadrilateral, which may be
+            // the nearer view; the regions alone must find every layout too
             assert!(
-                matches!(m.derivation.view, View::Region { .. }),
+                matches!(m.derivation.view, View::Region { .. } | View::Quad { .. }),
                 "{name}: matched by {}",
                 m.derivation
+            );
+            let by_regions = regions_only.match_image(&snap, &copy);
+            assert!(
+                by_regions.is_match()
+                    && matches!(by_regions.images[0].derivation.view, View::Region { .. }),
+                "{name} seed {seed}: not found by its region"
             );
             assert!(
                 !plain.match_image(&snap, &copy).is_match(),
