@@ -14,8 +14,8 @@ use crate::video::VideoQueryOptions;
 /// plain image and of every candidate region ([`crate::region::find_regions`]: letterbox bars,
 /// canvases, frames, pasted pictures, collage cells), the crop guesses
 /// ([`CropGuesses::default`], identity transform), the eight variants of every picture seen at
-/// an angle ([`crate::region::find_quads`], rectified), region and quadrilateral views under
-/// 384 pixels enlarged before hashing ([`Enlarge`]), videos with letterbox removal and all
+/// an angle ([`crate::region::find_quads`], rectified), region views under 384 pixels also
+/// hashed enlarged and small quadrilaterals rectified enlarged ([`Enlarge`]), videos with letterbox removal and all
 /// eight transforms, sampled densely ([`VideoQueryOptions::dense`]). [`MatchOptions::plain`] is the reference
 /// behaviour: one plain PDQ hash per image, plain vPDQ per video.
 ///
@@ -50,9 +50,11 @@ pub struct MatchOptions {
     /// (`None`: off).
     #[serde(default)]
     pub quads: Option<QuadConfig>,
-    /// Enlarge small region and quadrilateral views before hashing them ([`Enlarge`]: PDQ's
-    /// filter is too narrow for a picture of under a few hundred pixels; `None`: hash them as
-    /// they are, the behaviour before the field existed).
+    /// Enlarge small views before hashing them ([`Enlarge`]: PDQ's filter is too narrow for
+    /// a picture of under a few hundred pixels): a small region is hashed both as cut (a
+    /// picture pasted at its own size) and enlarged (one that was shrunk); a quadrilateral,
+    /// resampled anyway, is rectified at the enlarged size. `None`: as they are, the
+    /// behaviour before the field existed.
     #[serde(default)]
     pub enlarge: Option<Enlarge>,
     /// Largest Hamming distance that matches.

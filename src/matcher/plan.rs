@@ -1,5 +1,7 @@
 //! The query plan: the hashes searched for one image, each tagged with how it was derived.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::cut::Cut;
@@ -168,9 +170,11 @@ impl QueryPlan {
                 let rect = r.rect;
                 if let Ok(c) = luma.crop(rect.left, rect.top, rect.width, rect.height) {
                     let view = View::Region { kind: r.kind, rect };
-                    match &opts.enlarge {
-                        Some(e) => add(&e.apply(&c, cap), view),
-                        None => add(&c, view),
+                    add(&c, view);
+                    // a small view is hashed enlarged too: as cut it matches a picture pasted
+                    // at its own size (no resampling), enlarged one that was shrunk
+                    if let Some(Cow::Owned(big)) = opts.enlarge.map(|e| e.apply(&c, cap)) {
+                        add(&big, view);
                     }
                 }
             }

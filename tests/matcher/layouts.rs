@@ -157,7 +157,8 @@ fn layouts_match_with_the_robust_default_and_not_with_plain() {
 /// Every layout style of the benchmark ([`Repost::standard_set`]) on generated pictures, the
 /// truth from the generator itself: the best candidate is within 1 % of a side (the
 /// full-resolution refinement; PDQ already loses matches at 1–2 %), and the query plan stays
-/// within its bound of (1 + `max_regions`) views × 8 transforms.
+/// within its bound of (1 + 2 `max_regions` + `max_quads`) views × 8 transforms (a small
+/// region is hashed as cut and enlarged).
 #[test]
 fn every_layout_style_is_localised_within_one_percent_and_the_plan_is_bounded() {
     let opts = MatchOptions::default();
@@ -189,7 +190,8 @@ fn every_layout_style_is_localised_within_one_percent_and_the_plan_is_bounded() 
             let plan = QueryPlan::image(&hasher, &luma, &opts);
             assert!(
                 plan.hashes.len()
-                    <= 8 * (1 + cfg.max_regions) + CropGuesses::default().cuts().len()
+                    <= 8 * (1 + 2 * cfg.max_regions + opts.quads.map_or(0, |q| q.max_quads))
+                        + CropGuesses::default().cuts().len()
             );
         }
     }
